@@ -1,0 +1,1 @@
+# Helpers for guest test scripts (busybox ash). Source: . /rig/guest-lib.sh
