@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * The daemon's registry of projects, engines and tasks: the only mutable
+ * global state of etmemd. Each public ABI struct (struct project/engine/task,
+ * what plugins see) is embedded first in a daemon-side container that adds
+ * what only the daemon needs; convert with the etm_*_of() helpers.
+ */
+#ifndef ETM_REGISTRY_H
+#define ETM_REGISTRY_H
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "etmem/etmemd_thirdparty_export.h"
+
+struct etm_engine_type;
+struct etm_conf;
+
+enum etm_proj_state {
+	ETM_PROJ_STOPPED = 0,
+	ETM_PROJ_STARTING,
+	ETM_PROJ_STARTED,
+	ETM_PROJ_STOPPING,
+};
+
+struct etm_project {
+	struct project pub;
+	struct page_scan page;	   /* scan_param when pub.type == PAGE_SCAN */
+	struct psi_scan psi;	   /* scan_param when pub.type == PSI_SCAN */
+	struct region_scan region; /* scan_param when pub.type == REGION_SCAN */
+	enum etm_proj_state state; /* guarded by the registry lock */
+	int busy;		   /* operations in flight without the registry lock */
+	struct etm_project *next;
+};
+
+struct etm_engine {
+	struct engine pub;
+	const struct etm_engine_type *type;
+	/* Third-party only: the plugin's identity and where it came from. */
+	char *eng_name;
+	char *libname;
+	char *ops_name;
+	/* Set only while the engine parses a configuration file. */
+	struct etm_conf *conf;
+};
+
+struct etm_task {
+	struct task pub;
+	bool started;
+	/* Set only while the engine parses a configuration file. */
+	struct etm_conf *conf;
+};
+
+static inline struct etm_project *etm_project_of(struct project *p)
+{
+	return (struct etm_project *)p;
+}
+static inline struct etm_engine *etm_engine_of(struct engine *e)
+{
+	return (struct etm_engine *)e;
+}
+static inline struct etm_task *etm_task_of(struct task *t)
+{
+	return (struct etm_task *)t;
+}
+
+/*
+ * Constructors take copies of the strings. Freeing an engine or task calls the
+ * engine's clear_*_params first; freeing a project frees its engines and
+ * tasks. None of these touches the registry lists.
+ */
+struct etm_project *etm_project_new(const char *name);
+void etm_project_free(struct etm_project *proj);
+struct etm_engine *etm_engine_new(const struct etm_engine_type *type, const char *name);
+void etm_engine_free(struct etm_engine *eng);
+struct etm_task *etm_task_new(const char *name, const char *type, const char *value);
+void etm_task_free(struct etm_task *tk);
+
+struct etm_engine *etm_project_find_engine(struct etm_project *proj, const char *name);
+struct etm_task *etm_engine_find_task(struct etm_engine *eng, const char *name);
+
+struct etm_registry;
+
+struct etm_registry *etm_registry_new(void);
+/* Stops every running task and frees everything. */
+void etm_registry_free(struct etm_registry *reg);
+
+/*
+ * Registry operations used by the request dispatcher. @out receives command
+ * output; @err receives the one-line error message on failure. Both return
+ * an enum etm_status.
+ */
+int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err);
+int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err);
+int etm_registry_start(struct etm_registry *reg, const char *proj, GString *err);
+int etm_registry_stop(struct etm_registry *reg, const char *proj, GString *err);
+int etm_registry_show(struct etm_registry *reg, const char *proj, GString *out, GString *err);
+/* Runs an engine private command; its output goes to @out_fd. */
+int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj, const char *eng, const char *task, const char *cmd,
+			 int out_fd, GString *err);
+/* Stops every started project (SIGTERM path). */
+void etm_registry_stop_all(struct etm_registry *reg);
+
+#endif
