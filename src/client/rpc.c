@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * One conversation with etmemd: connect to its abstract socket, send the
+ * request frame, relay DATA frames to the output, and turn the END frame
+ * into the exit status.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static void set_timeout(int fd, int opt, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	/* Best effort: without it we would only wait longer, never misbehave. */
+	(void)setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* Returns a connected socket or a negative errno. */
+static int connect_abstract(const char *name, int send_ms, int recv_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(name);
+	socklen_t alen;
+	int fd, err;
+
+	if (len < 1 || len > ETM_SOCKET_NAME_MAX)
+		return -EINVAL;
+	/* Abstract namespace: a leading NUL, the name, and no terminating NUL. */
+	sa.sun_path[0] = '\0';
+	memcpy(sa.sun_path + 1, name, len);
+	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	set_timeout(fd, SO_SNDTIMEO, send_ms);
+	set_timeout(fd, SO_RCVTIMEO, recv_ms);
+	while (connect(fd, (struct sockaddr *)&sa, alen) < 0) {
+		if (errno == EINTR)
+			continue;
+		err = errno == EAGAIN ? ETIMEDOUT : errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static int write_full(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The END message as one printable line: control characters become spaces. */
+static void print_error_line(FILE *err, const char *msg)
+{
+	size_t len = strlen(msg), i;
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == ' '))
+		len--;
+	fputs("etmem: ", err);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)msg[i];
+
+		fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, err);
+	}
+	fputc('\n', err);
+	fflush(err);
+}
+
+static int recv_error(FILE *err, int ret, int recv_ms)
+{
+	switch (ret) {
+	case -ECONNRESET:
+		fprintf(err, "etmem: etmemd closed the connection before its reply was complete\n");
+		break;
+	case -ETIMEDOUT:
+		fprintf(err, "etmem: timed out after %d s waiting for a reply from etmemd\n", recv_ms / 1000);
+		break;
+	case -EPROTO:
+	case -EPROTONOSUPPORT:
+	case -EMSGSIZE:
+		fprintf(err, "etmem: malformed reply from etmemd: %s\n", strerror(-ret));
+		break;
+	default:
+		fprintf(err, "etmem: cannot read the reply from etmemd: %s\n", strerror(-ret));
+		break;
+	}
+	fflush(err);
+	return ETM_EXIT_FAIL;
+}
+
+/* Read frames until END; returns the exit status. */
+static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms)
+{
+	for (;;) {
+		struct etm_hdr hdr;
+		uint8_t *payload = NULL;
+		int32_t status;
+		char *msg = NULL;
+		int ret;
+
+		ret = etm_recv_frame(fd, &hdr, &payload, ETM_MAX_PAYLOAD);
+		if (ret)
+			return recv_error(err, ret, recv_ms);
+		if (hdr.type == ETM_FRAME_DATA) {
+			ret = write_full(out_fd, payload, hdr.len);
+			free(payload);
+			if (ret) {
+				fprintf(err, "etmem: cannot write the output: %s\n", strerror(-ret));
+				return ETM_EXIT_FAIL;
+			}
+			continue;
+		}
+		if (hdr.type != ETM_FRAME_END) {
+			free(payload);
+			return recv_error(err, -EPROTO, recv_ms);
+		}
+		ret = etm_end_decode(payload, hdr.len, &status, &msg);
+		free(payload);
+		if (ret)
+			return recv_error(err, ret, recv_ms);
+		if (status == ETM_OK) {
+			free(msg);
+			return ETM_EXIT_OK;
+		}
+		print_error_line(err, msg[0] ? msg : etm_status_str(status));
+		free(msg);
+		return ETM_EXIT_FAIL;
+	}
+}
+
+int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
+{
+	struct etm_request req = { 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int fd, ret;
+
+	ret = cmd->entry->build(cmd, &req);
+	if (!ret)
+		ret = etm_request_encode(&req, &buf, &len);
+	/* req borrows from cmd: nothing to clear. */
+	if (ret) {
+		fprintf(err, "etmem: cannot build the request: %s\n", strerror(-ret));
+		return ETM_EXIT_FAIL;
+	}
+	fd = connect_abstract(cmd->socket, cmd->send_timeout_ms, cmd->recv_timeout_ms);
+	if (fd < 0) {
+		fprintf(err, "etmem: cannot connect to etmemd socket '%s': %s%s\n", cmd->socket, strerror(-fd),
+			fd == -ECONNREFUSED || fd == -ENOENT ? " (is etmemd running?)" : "");
+		free(buf);
+		return ETM_EXIT_FAIL;
+	}
+	ret = etm_send_frame(fd, ETM_FRAME_REQUEST, buf, len);
+	free(buf);
+	if (ret) {
+		fprintf(err, "etmem: cannot send the request to etmemd: %s\n", strerror(-ret));
+		close(fd);
+		return ETM_EXIT_FAIL;
+	}
+	ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms);
+	close(fd);
+	return ret;
+}
+
+int etm_client_run(const struct etm_client_cmd *cmd)
+{
+	return etm_client_run_io(cmd, STDOUT_FILENO, stderr);
+}
+
+int etm_client_main(int argc, char **argv, int out_fd, FILE *out, FILE *err)
+{
+	struct etm_client_cmd cmd;
+	char msg[512];
+	int ret;
+
+	if (argc < 2) {
+		etm_client_help(err, NULL);
+		fflush(err);
+		return ETM_EXIT_USAGE;
+	}
+	ret = etm_client_parse(argc, argv, &cmd, msg, sizeof(msg));
+	if (ret < 0) {
+		fprintf(err, "etmem: %s\n", msg);
+		fflush(err);
+		return ETM_EXIT_USAGE;
+	}
+	if (ret == 1) {
+		etm_client_help(out, cmd.entry);
+		return fflush(out) == 0 ? ETM_EXIT_OK : ETM_EXIT_FAIL;
+	}
+	return etm_client_run_io(&cmd, out_fd, err);
+}
