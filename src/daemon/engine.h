@@ -12,6 +12,8 @@
 
 #include "etmem/etmemd_thirdparty_export.h"
 
+struct etm_engine;
+
 struct etm_engine_type {
 	const char *name; /* the [engine] name= value: slide, cslide, psi, thirdparty */
 	enum eng_type type;

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * etmemd: the resident daemon. It owns the registry, serves the control
+ * socket, and on SIGTERM/SIGINT stops every task (each engine restores the
+ * system state it changed) and exits 0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "common/log.h"
+#include "registry.h"
+#include "server.h"
+
+#define ETMEMD_PID_FILE "/run/etmemd.pid"
+
+/*
+ * -m: fork, and let the parent exit 0 only once the child listens, so that a
+ * Type=forking unit is "started" exactly when clients can connect. The child
+ * reports readiness (or its error text) through @pipe_fd.
+ */
+static int daemonize(int *report_fd)
+{
+	int p[2];
+	pid_t pid;
+	char msg[512];
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		if (n <= 0) {
+			fprintf(stderr, "etmemd: daemon exited during start-up\n");
+			exit(1);
+		}
+		msg[n] = '\0';
+		if (strcmp(msg, "OK") != 0) {
+			fprintf(stderr, "etmemd: %s\n", msg);
+			exit(1);
+		}
+		int fd = open(ETMEMD_PID_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd >= 0) {
+			dprintf(fd, "%d\n", (int)pid);
+			close(fd);
+		} else {
+			fprintf(stderr, "etmemd: warning: cannot write %s: %s\n", ETMEMD_PID_FILE, strerror(errno));
+		}
+		exit(0);
+	}
+	close(p[0]);
+	setsid();
+	*report_fd = p[1];
+	return 0;
+}
+
+static void report(int fd, const char *msg)
+{
+	if (fd >= 0 && write(fd, msg, strlen(msg)) < 0)
+		etm_err("cannot report start-up status: %s", strerror(errno));
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct etmemd_opts opts;
+	struct etm_registry *reg;
+	struct etm_server *srv = NULL;
+	GString *err = g_string_new(NULL);
+	int report_fd = -1, sig_fd, ret;
+	sigset_t mask;
+
+	if (etmemd_parse_args(argc, argv, &opts, err) != 0) {
+		fprintf(stderr, "etmemd: %s\nTry 'etmemd --help'.\n", err->str);
+		g_string_free(err, TRUE);
+		return 1;
+	}
+	if (opts.help) {
+		etmemd_print_help(stdout);
+		g_string_free(err, TRUE);
+		return 0;
+	}
+	if (opts.systemd_mode && daemonize(&report_fd) != 0) {
+		fprintf(stderr, "etmemd: cannot fork: %s\n", strerror(errno));
+		return 1;
+	}
+	etm_log_init("etmemd", opts.log_level, !opts.systemd_mode);
+
+	/* Signals are taken synchronously by the accept loop, never by handlers. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	reg = etm_registry_new();
+	if (!reg || sig_fd < 0) {
+		g_string_assign(err, "out of resources at start-up");
+		ret = -ENOMEM;
+	} else {
+		ret = etm_server_new(opts.socket, reg, &srv, err);
+	}
+	if (ret) {
+		etm_err("%s", err->str);
+		/* In the foreground the log already went to stderr. */
+		if (report_fd >= 0)
+			report(report_fd, err->str);
+		etm_registry_free(reg);
+		g_string_free(err, TRUE);
+		return 1;
+	}
+	if (report_fd >= 0) {
+		report(report_fd, "OK");
+		close(report_fd);
+		if (chdir("/") != 0)
+			etm_warn("chdir /: %s", strerror(errno));
+		detach_stdio();
+	}
+	etm_info("etmemd %s started on socket @%s, log level %d", ETMEM_VERSION, opts.socket, opts.log_level);
+
+	ret = etm_server_run(srv, sig_fd);
+	etm_info("stopping: stopping every task and restoring system state");
+	etm_registry_stop_all(reg);
+	/* A client still stuck past every timeout may hold registry objects. */
+	if (ret == 0)
+		etm_registry_free(reg);
+	etm_server_free(srv);
+	close(sig_fd);
+	g_string_free(err, TRUE);
+	etm_info("etmemd exited");
+	return 0;
+}
