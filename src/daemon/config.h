@@ -21,8 +21,13 @@
 struct etm_conf {
 	char *path;
 	GKeyFile *kf;
-	/* The first error met, one line. */
+	/*
+	 * The first error met, one line. It is the GString passed to
+	 * etm_conf_load()/etm_conf_load_data() (borrowed: errors land directly
+	 * in the caller's string); when NULL was passed, the conf owns one.
+	 */
 	GString *err;
+	bool own_err;
 };
 
 /*
