@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MulanPSL-2.0
+# Installs what building, testing and the demo need on Debian 12, only when
+# something is missing (so a prepared machine does no apt work at all).
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+      libglib2.0-dev libnuma-dev libcmocka-dev libpfm4-dev
+      python3 util-linux procps kmod)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MulanPSL-2.0
+# Installs what is missing, builds, and runs every test: formatting, unit,
+# host (real kernel) and vm (QEMU rig) tests, then the same unit and host
+# tests under ASan+UBSan, then each fuzzer briefly. Needs root.
+#   ETMEM_TEST_SKIP_VM=1   leave out the rig tests (developer shortcut; CI never sets it)
+#   ETMEM_FUZZ_SECONDS=N   seconds per fuzzer (default 20)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+total_pass=0
+total_fail=0
+status=0
+
+scripts/install-deps.sh || exit 1
+
+step() { printf '\n===== %s =====\n' "$*"; }
+# run_ctest BUILD_DIR ARGS...: runs ctest and adds its counts to the totals.
+run_ctest() {
+	local dir=$1 out
+	shift
+	out=$(mktemp)
+	ctest --test-dir "$dir" --output-on-failure --no-tests=error "$@" 2>&1 | tee "$out"
+	local rc=${PIPESTATUS[0]}
+	local line
+	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$out" | tail -1)
+	if [[ -n $line ]]; then
+		local failed total
+		failed=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+		total=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+		total_pass=$((total_pass + total - failed))
+		total_fail=$((total_fail + failed))
+	elif ((rc != 0)); then
+		total_fail=$((total_fail + 1))
+	fi
+	rm -f "$out"
+	((rc == 0)) || status=1
+}
+
+step "format"
+if scripts/check-format.sh; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); status=1; fi
+
+step "build (-Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETMEM_STATIC=ON >/dev/null &&
+	cmake --build build -j"$jobs" || { echo "build failed"; exit 1; }
+
+step "unit tests"
+run_ctest build -L unit -j"$jobs"
+step "host tests (real kernel)"
+run_ctest build -L host
+if [[ ${ETMEM_TEST_SKIP_VM:-0} != 1 ]]; then
+	step "vm tests (QEMU rig)"
+	run_ctest build -L vm
+fi
+
+step "build with ASan+UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DETMEM_SANITIZE=ON >/dev/null &&
+	cmake --build build-asan -j"$jobs" || { echo "sanitizer build failed"; exit 1; }
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+step "unit tests under ASan+UBSan"
+run_ctest build-asan -L unit -j"$jobs"
+step "integration tests under ASan+UBSan"
+run_ctest build-asan -L integration
+
+step "fuzzers"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DETMEM_FUZZ=ON -DETMEM_SANITIZE=ON >/dev/null &&
+	cmake --build build-fuzz -j"$jobs" --target all || { echo "fuzz build failed"; exit 1; }
+for f in build-fuzz/bin/fuzz_*; do
+	name=$(basename "$f")
+	corpus="$root/tests/fuzz/corpus/${name#fuzz_}"
+	work=$(mktemp -d)
+	[[ -d $corpus ]] && cp -r "$corpus/." "$work/"
+	if "$f" -max_total_time="${ETMEM_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "$work" >"$work.log" 2>&1; then
+		echo "ok: $name ($(grep -Eo 'Done [0-9]+ runs' "$work.log" | tail -1))"
+		total_pass=$((total_pass + 1))
+	else
+		echo "FAIL: $name"
+		tail -40 "$work.log"
+		total_fail=$((total_fail + 1))
+		status=1
+	fi
+	rm -rf "$work" "$work.log"
+done
+
+echo
+echo "$total_pass passed, $total_fail failed"
+exit $status

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * A third-party engine used by the integration tests: it exercises every
+ * entry of struct engine_ops the way a real plugin would, without touching
+ * any process memory.
+ *   engine key  test_mode=ok|fail_fill   (fail_fill: fill_eng_params fails)
+ *   task key    test_start=ok|slow|fail  (slow: start_task sleeps 3 s)
+ *   private command "bytes": writes all 256 byte values, 0xff and 0xfe included
+ *   private command "echo": writes the task name, or "no task"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "etmem/etmemd_thirdparty_export.h"
+
+struct test_task {
+	char *start_mode;
+	int running;
+};
+
+static int fill_eng(GKeyFile *config, struct engine *eng)
+{
+	char *mode = g_key_file_get_string(config, "engine", "test_mode", NULL);
+	int ret = mode && strcmp(mode, "fail_fill") == 0 ? -1 : 0;
+
+	eng->params = mode;
+	return ret;
+}
+
+static void clear_eng(struct engine *eng)
+{
+	g_free(eng->params);
+	eng->params = NULL;
+}
+
+static int fill_task(GKeyFile *config, struct task *tk)
+{
+	struct test_task *tt = calloc(1, sizeof(*tt));
+
+	if (!tt)
+		return -1;
+	tt->start_mode = g_key_file_get_string(config, "task", "test_start", NULL);
+	tk->params = tt;
+	return 0;
+}
+
+static void clear_task(struct task *tk)
+{
+	struct test_task *tt = tk->params;
+
+	if (tt) {
+		g_free(tt->start_mode);
+		free(tt);
+	}
+	tk->params = NULL;
+}
+
+static int start_task(struct engine *eng, struct task *tk)
+{
+	struct test_task *tt = tk->params;
+
+	(void)eng;
+	if (tt->start_mode && strcmp(tt->start_mode, "fail") == 0)
+		return -1;
+	if (tt->start_mode && strcmp(tt->start_mode, "slow") == 0)
+		sleep(3);
+	tt->running = 1;
+	return 0;
+}
+
+static void stop_task(struct engine *eng, struct task *tk)
+{
+	struct test_task *tt = tk->params;
+
+	(void)eng;
+	tt->running = 0;
+}
+
+static int mgt(struct engine *eng, struct task *tk, char *cmd, int fd)
+{
+	(void)eng;
+	if (strcmp(cmd, "bytes") == 0) {
+		unsigned char all[256];
+
+		for (int i = 0; i < 256; i++)
+			all[i] = (unsigned char)i;
+		return write(fd, all, sizeof(all)) == (ssize_t)sizeof(all) ? 0 : -1;
+	}
+	if (strcmp(cmd, "echo") == 0) {
+		dprintf(fd, "%s\n", tk ? tk->name : "no task");
+		return 0;
+	}
+	return -1;
+}
+
+struct engine_ops test_engine_ops = {
+	.fill_eng_params = fill_eng,
+	.clear_eng_params = clear_eng,
+	.fill_task_params = fill_task,
+	.clear_task_params = clear_task,
+	.start_task = start_task,
+	.stop_task = stop_task,
+	.eng_mgt_func = mgt,
+};

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MulanPSL-2.0
+# Bad configuration files and plugins are refused with a reason naming what is
+# wrong, and the daemon's state stays exactly as it was.
+. "$(dirname "$0")/lib.sh"
+
+install -m 0700 "$ETMEM_TEST_ENGINE" "$TMP/test_engine.so"
+start_daemon
+
+base=$(write_conf base.yaml <<EOF
+[project]
+name=keep
+loop=2
+interval=1
+sleep=1
+EOF
+)
+check "baseline project added" "$ETMEM" obj add -f "$base" -s "$SOCK"
+before=$(show)
+
+# refuse NAME PATTERN FILE: add must fail, print PATTERN, and change nothing.
+refuse() {
+	local what=$1 pattern=$2 file=$3 err
+	if err=$("$ETMEM" obj add -f "$file" -s "$SOCK" 2>&1); then
+		fail "$what: accepted"
+		return
+	fi
+	if ! grep -q -- "$pattern" <<<"$err"; then
+		fail "$what: message '$err' lacks '$pattern'"
+		return
+	fi
+	if [[ "$(show)" != "$before" ]]; then
+		fail "$what: daemon state changed"
+		return
+	fi
+	pass "$what: $err"
+}
+
+good=$(write_conf good.yaml <<EOF
+[project]
+name=p2
+loop=1
+interval=1
+sleep=1
+EOF
+)
+chmod 0644 "$good"
+refuse "mode 0644" "0644" "$good"
+chmod 0700 "$good"
+refuse "mode 0700" "0700" "$good"
+chmod 0600 "$good"
+chown 65534:65534 "$good"
+refuse "not owned by root" "owner\|owned" "$good"
+chown 0:0 "$good"
+ln -s "$good" "$TMP/link.yaml"
+refuse "symlink" "link" "$TMP/link.yaml"
+mkdir -m 0700 "$TMP/dir.yaml"
+refuse "directory" "regular" "$TMP/dir.yaml"
+big=$(write_conf big.yaml </dev/null)
+truncate -s $((10 * 1024 * 1024 + 1)) "$big"
+refuse "larger than 10 MiB" "10 MiB\|too large\|size" "$big"
+if "$ETMEM" obj add -f "$TMP/missing.yaml" -s "$SOCK" 2>"$TMP/err"; then
+	fail "missing file accepted"
+else
+	pass "missing file refused: $(cat "$TMP/err")"
+fi
+
+bad=$(write_conf loop.yaml <<EOF
+[project]
+name=p3
+loop=121
+interval=1
+sleep=1
+EOF
+)
+refuse "loop out of range" "loop=121.*1..120" "$bad"
+bad=$(write_conf noloop.yaml <<EOF
+[project]
+name=p3
+interval=1
+sleep=1
+EOF
+)
+refuse "missing loop" "loop" "$bad"
+bad=$(write_conf nosection.yaml <<EOF
+[nothing]
+a=b
+EOF
+)
+refuse "no known section" "no \[project\]" "$bad"
+bad=$(write_conf garbage.yaml <<EOF
+this is not a key file
+EOF
+)
+refuse "not a key file" "garbage.yaml" "$bad"
+
+# All or nothing: a valid [project] with a bad [engine] adds neither.
+bad=$(write_conf half.yaml <<EOF
+[project]
+name=half
+loop=1
+interval=1
+sleep=1
+[engine]
+name=nosuchengine
+project=half
+EOF
+)
+refuse "bad engine in the same file" "nosuchengine" "$bad"
+
+bad=$(write_conf task_noproj.yaml <<EOF
+[task]
+project=nosuch
+engine=slide
+name=t
+type=pid
+value=1
+T=1
+EOF
+)
+refuse "task for a missing project" "nosuch" "$bad"
+
+# Plugin file checks: mode, and a missing ops symbol.
+install -m 0644 "$ETMEM_TEST_ENGINE" "$TMP/loose.so"
+bad=$(write_conf plugin_mode.yaml <<EOF
+[engine]
+name=thirdparty
+project=keep
+eng_name=loose
+libname=$TMP/loose.so
+ops_name=test_engine_ops
+EOF
+)
+refuse "plugin with mode 0644" "0644" "$bad"
+bad=$(write_conf plugin_sym.yaml <<EOF
+[engine]
+name=thirdparty
+project=keep
+eng_name=nosym
+libname=$TMP/test_engine.so
+ops_name=no_such_ops
+EOF
+)
+refuse "plugin without the ops symbol" "no_such_ops" "$bad"
+bad=$(write_conf plugin_fill.yaml <<EOF
+[engine]
+name=thirdparty
+project=keep
+eng_name=failfill
+libname=$TMP/test_engine.so
+ops_name=test_engine_ops
+test_mode=fail_fill
+EOF
+)
+refuse "plugin rejecting its keys" "failfill" "$bad"
+
+# A start that fails leaves nothing running (all or nothing).
+eng=$(write_conf eng.yaml <<EOF
+[engine]
+name=thirdparty
+project=keep
+eng_name=tester
+libname=$TMP/test_engine.so
+ops_name=test_engine_ops
+EOF
+)
+check "add engine" "$ETMEM" obj add -f "$eng" -s "$SOCK"
+for t in ok fail; do
+	f=$(write_conf "task_$t.yaml" <<EOF
+[task]
+project=keep
+engine=tester
+name=t_$t
+type=pid
+value=1
+test_start=$t
+EOF
+)
+	check "add task t_$t" "$ETMEM" obj add -f "$f" -s "$SOCK"
+done
+if "$ETMEM" project start -n keep -s "$SOCK" 2>"$TMP/err"; then
+	fail "start with a failing task succeeded"
+else
+	pass "failing start refused: $(cat "$TMP/err")"
+fi
+check "no task left running after a failed start" bash -c "! '$ETMEM' project show -n keep -s '$SOCK' | grep -q ' true '"
+
+# An engine without a runtime yet: a clear refusal at start.
+proj=$(write_conf cs.yaml <<EOF
+[project]
+name=cs
+loop=1
+interval=1
+sleep=1
+[engine]
+name=cslide
+project=cs
+node_pair=0,0
+hot_threshold=1
+node_mig_quota=1024
+node_hot_reserve=1024
+EOF
+)
+if "$ETMEM" obj add -f "$proj" -s "$SOCK" 2>"$TMP/err"; then
+	fail "cslide node_pair 0,0 accepted"
+else
+	pass "cslide node_pair pairing a node with itself refused: $(cat "$TMP/err")"
+fi
+
+# An engine without a runtime yet: a clear refusal at start, nothing running.
+psi=$(write_conf psi.yaml <<EOF
+[project]
+name=psiproj
+scan_type=psi
+interval=1
+[engine]
+name=psi
+project=psiproj
+[task]
+project=psiproj
+engine=psi
+name=cg
+cg_dir=etmem-nonexistent
+EOF
+)
+check "psi project added" "$ETMEM" obj add -f "$psi" -s "$SOCK"
+if "$ETMEM" project start -n psiproj -s "$SOCK" 2>"$TMP/err"; then
+	fail "start of an engine without a runtime succeeded"
+else
+	check "engine without runtime refused clearly" grep -q "no runtime" "$TMP/err"
+fi
+
+check "daemon alive after every refusal" daemon_alive
+check "SIGTERM exits 0" stop_daemon
+finish
