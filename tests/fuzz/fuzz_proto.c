@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * Fuzz the wire decoders: a frame header, then its payload as a request or
+ * END. Everything decoded must re-encode to the same bytes (the encoding is
+ * canonical), which also catches decoders that accept more than they should.
+ *
+ * Input layout: the first 12 bytes are a header; the rest is the payload,
+ * decoded whatever the header says (so payload decoding is reached even when
+ * the header is rejected).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/proto.h"
+
+static void check_request(const uint8_t *buf, size_t len)
+{
+	struct etm_request req;
+	uint8_t *again;
+	size_t alen;
+
+	if (etm_request_decode(buf, len, &req))
+		return;
+	if (req.cmd >= ETM_CMD_MAX)
+		abort();
+	if (etm_request_encode(&req, &again, &alen) == 0) {
+		if (alen != len || memcmp(again, buf, len))
+			abort();
+		free(again);
+	}
+	etm_request_clear(&req);
+}
+
+static void check_end(const uint8_t *buf, size_t len)
+{
+	uint8_t *again;
+	int32_t status;
+	size_t alen;
+	char *msg;
+
+	if (etm_end_decode(buf, len, &status, &msg))
+		return;
+	/* The message is a C string holding the whole payload tail. */
+	if (strlen(msg) != len - 4)
+		abort();
+	(void)etm_status_str(status);
+	if (etm_end_encode(status, msg, &again, &alen) == 0) {
+		if (alen != len || memcmp(again, buf, len))
+			abort();
+		free(again);
+	}
+	free(msg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct etm_hdr hdr;
+	const uint8_t *payload;
+	size_t plen;
+	uint8_t *copy;
+
+	if (size < ETM_HDR_LEN)
+		return 0;
+	if (etm_hdr_decode(data, &hdr) == 0) {
+		uint8_t raw[ETM_HDR_LEN];
+
+		etm_hdr_encode(raw, hdr.type, hdr.len);
+		if (memcmp(raw, data, ETM_HDR_LEN))
+			abort();
+	}
+	payload = data + ETM_HDR_LEN;
+	plen = size - ETM_HDR_LEN;
+	/* An exact-size heap copy, so any over-read trips ASan. */
+	copy = malloc(plen ? plen : 1);
+	if (!copy)
+		return 0;
+	if (plen)
+		memcpy(copy, payload, plen);
+	check_request(copy, plen);
+	check_end(copy, plen);
+	free(copy);
+	return 0;
+}
