@@ -15,8 +15,8 @@ struct etmemd_option {
 
 /* Texts as the spec prints them (its "sockect" typo included). */
 static const struct etmemd_option options[] = {
-	{ 'l', "log-level", "<log-level>", " Log level" },
-	{ 's', "socket", "<sockect name>", " Socket name to listen to" },
+	{ 'l', "log-level", "<log-level>", "  Log level" },
+	{ 's', "socket", "<sockect name>", "  Socket name to listen to" },
 	{ 'h', "help", NULL, "  Show this message" },
 	{ 'm', "mode-systemctl", NULL, " mode used to start(systemctl)" },
 };

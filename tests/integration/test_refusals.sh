@@ -52,8 +52,18 @@ chmod 0600 "$good"
 chown 65534:65534 "$good"
 refuse "not owned by root" "owner\|owned" "$good"
 chown 0:0 "$good"
-ln -s "$good" "$TMP/link.yaml"
-refuse "symlink" "link" "$TMP/link.yaml"
+# A symlink is resolved by the client; the file it points at is what is checked.
+loose=$(write_conf loose.yaml <<EOF
+[project]
+name=p4
+loop=1
+interval=1
+sleep=1
+EOF
+)
+chmod 0644 "$loose"
+ln -s "$loose" "$TMP/link.yaml"
+refuse "symlink to a mode 0644 file" "loose.yaml: mode 0644" "$TMP/link.yaml"
 mkdir -m 0700 "$TMP/dir.yaml"
 refuse "directory" "regular" "$TMP/dir.yaml"
 big=$(write_conf big.yaml </dev/null)
