@@ -8,6 +8,7 @@
  *   etmem-rigtool pageout   PID ADDR LEN                    process_madvise(MADV_PAGEOUT)
  *   etmem-rigtool idle-mark PID ADDR LEN                    set page_idle bits
  *   etmem-rigtool idle-read PID ADDR LEN HOT_PAGES LAYOUT   idle/accessed per part
+ *   etmem-rigtool poke      PID ADDR                        flip one byte (test corruption)
  *
  * ADDR/LEN accept 0x-hex. LAYOUT is contiguous|interleaved as in etmem-workload.
  * Output: one line per part, "hot key=value ..." and "cold key=value ...",
@@ -190,6 +191,25 @@ static int cmd_idle(pid_t pid, uintptr_t addr, uint64_t n, int mark, uint64_t ho
 	return 0;
 }
 
+/* process_vm_writev, unlike /proc/PID/mem, also writes into shared mappings. */
+static int cmd_poke(pid_t pid, uintptr_t addr)
+{
+	unsigned char b;
+	struct iovec l = { &b, 1 }, r = { (void *)addr, 1 };
+
+	if (process_vm_readv(pid, &l, 1, &r, 1, 0) != 1) {
+		fprintf(stderr, "rigtool: process_vm_readv: %m\n");
+		return 1;
+	}
+	b ^= 0xff;
+	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != 1) {
+		fprintf(stderr, "rigtool: process_vm_writev: %m\n");
+		return 1;
+	}
+	printf("poke addr=%#llx\n", (unsigned long long)addr);
+	return 0;
+}
+
 static enum wl_layout layout_arg(const char *s)
 {
 	return !strcmp(s, "interleaved") ? WL_LAYOUT_INTERLEAVED : WL_LAYOUT_CONTIGUOUS;
@@ -202,6 +222,8 @@ int main(int argc, char **argv)
 	uint64_t n;
 
 	psz = sysconf(_SC_PAGESIZE);
+	if (argc == 4 && !strcmp(argv[1], "poke"))
+		return cmd_poke((pid_t)atoi(argv[2]), (uintptr_t)strtoull(argv[3], NULL, 0));
 	if (argc < 5) {
 		fprintf(stderr, "usage: see the comment at the top of tests/vm/rigtool.c\n");
 		return 2;

@@ -1,0 +1,71 @@
+#!/bin/bash
+# The workload's resident/swapped/node report matches what the kernel says
+# (smaps Rss/Swap of its VMA, numa_maps node counts) after paging out its cold
+# part with process_madvise(MADV_PAGEOUT).
+# Swap: when none is active, a temporary one is set up and ALWAYS removed
+# (trap): zram0 when it is unused, else a swapfile. Existing swap is used as is.
+# Usage: report.sh ETMEM_WORKLOAD ETMEM_RIGTOOL
+set -u
+. "$(dirname "$0")/lib.sh"
+WL=$1 RT=$2
+SWAP_DEV=""
+teardown() {
+	cleanup_wl
+	case $SWAP_DEV in
+	"") ;;
+	/dev/zram0) swapoff /dev/zram0 && echo 1 >/sys/block/zram0/reset ;;
+	*) swapoff "$SWAP_DEV"; rm -f "$SWAP_DEV" ;;
+	esac
+}
+trap teardown EXIT
+trap 'exit 1' INT TERM
+
+# Serialise swap setup with other etmem tests that do the same.
+exec 8>/tmp/etmem-test-swap.lock
+flock -w 300 8 || fail "swap lock busy"
+if [ "$(awk 'NR > 1' /proc/swaps | wc -l)" = 0 ]; then
+	if [ -e /sys/block/zram0/disksize ] && [ "$(cat /sys/block/zram0/disksize)" = 0 ]; then
+		echo lz4 >/sys/block/zram0/comp_algorithm 2>/dev/null
+		echo 256M >/sys/block/zram0/disksize && SWAP_DEV=/dev/zram0
+		mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || fail "zram swap setup failed"
+	else
+		SWAP_DEV=/var/tmp/etmem-test-swapfile.$$
+		fallocate -l 256M "$SWAP_DEV" && chmod 600 "$SWAP_DEV" && mkswap "$SWAP_DEV" >/dev/null &&
+			swapon "$SWAP_DEV" || fail "swapfile setup failed"
+	fi
+	echo "  temporary swap: $SWAP_DEV"
+else
+	echo "  using the swap already active: $(awk 'NR > 1 {print $1}' /proc/swaps | tr '\n' ' ')"
+fi
+
+for layout in contiguous interleaved; do
+	wl_start "$WL" --size 64 --hot-frac 0.1 --layout $layout --pattern seq --rate 20000
+	hot=$(jget "$WORK/ready" hot_pages) pages=$(jget "$WORK/ready" pages)
+	# Page out every cold page: one iovec per cold run (rigtool does one range),
+	# so for interleaved page out the whole buffer and let the hot pages fault back.
+	if [ $layout = contiguous ]; then
+		$RT pageout $WL_PID $((WL_ADDR + hot * 4096)) $((WL_LEN - hot * 4096)) >/dev/null
+	else
+		$RT pageout $WL_PID $WL_ADDR $WL_LEN >/dev/null
+		sleep 0.5 # the workload touches all hot pages every ~0.1 s
+	fi || fail "pageout failed"
+	wl_report
+	hex=$(printf '%x' $WL_ADDR)
+	smaps=$(awk -v s="$hex-" 'index($0, s) == 1 {f = 1; next} f && /^[0-9a-f]+-/ {exit} f' /proc/$WL_PID/smaps)
+	rss=$(echo "$smaps" | awk '/^Rss:/ {print $2 / 4}') swap=$(echo "$smaps" | awk '/^Swap:/ {print $2 / 4}')
+	n0=$(grep "^$hex " /proc/$WL_PID/numa_maps | sed -n 's/.* N0=\([0-9]*\).*/\1/p')
+	r_res=$(($(jpart "$WORK/report" hot resident) + $(jpart "$WORK/report" cold resident)))
+	r_swp=$(($(jpart "$WORK/report" hot swapped) + $(jpart "$WORK/report" cold swapped)))
+	r_node0=$(sed -n 's/.*"hot":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WORK/report")
+	r_node0=$((r_node0 + $(sed -n 's/.*"cold":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WORK/report")))
+	echo "  $layout: kernel Rss=$rss Swap=$swap N0=${n0:-0} pages; report resident=$r_res swapped=$r_swp node0=$r_node0" \
+		"(hot swapped $(jpart "$WORK/report" hot swapped), cold swapped $(jpart "$WORK/report" cold swapped))"
+	wl_stop
+	[ $WL_RC = 0 ] || fail "verification after swap-in failed: $(cat "$WORK/summary")"
+	[ "$rss" = $r_res ] || fail "$layout: resident: smaps $rss, report $r_res"
+	[ "$swap" = $r_swp ] || fail "$layout: swapped: smaps $swap, report $r_swp"
+	[ "${n0:-0}" = $r_node0 ] || fail "$layout: node 0: numa_maps $n0, report $r_node0"
+	[ $r_swp -ge $((pages - hot - 64)) ] || fail "$layout: only $r_swp pages swapped"
+	[ "$(jpart "$WORK/report" hot swapped)" = 0 ] || fail "$layout: hot pages still swapped while in use"
+done
+pass "report matches smaps and numa_maps; content intact after swap-in"
