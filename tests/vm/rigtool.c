@@ -100,8 +100,8 @@ static int cmd_move(pid_t pid, uintptr_t addr, uint64_t n, int node)
 			failed++;
 	}
 	printf("move node=%d pages=%llu on_node=%llu not_present=%llu failed=%llu ret=%ld\n", node,
-	       (unsigned long long)n, (unsigned long long)moved, (unsigned long long)absent,
-	       (unsigned long long)failed, r);
+	       (unsigned long long)n, (unsigned long long)moved, (unsigned long long)absent, (unsigned long long)failed,
+	       r);
 	return failed ? 1 : 0;
 }
 

@@ -14,8 +14,7 @@ enum wl_layout { WL_LAYOUT_CONTIGUOUS, WL_LAYOUT_INTERLEAVED };
  *              gives pages 9, 19, 29, ... This exact formula (not "every k-th")
  *              keeps the hot count equal to `hot` for any fraction.
  */
-static inline int wl_page_is_hot(uint64_t idx, uint64_t npages, uint64_t hot,
-				 enum wl_layout layout)
+static inline int wl_page_is_hot(uint64_t idx, uint64_t npages, uint64_t hot, enum wl_layout layout)
 {
 	if (layout == WL_LAYOUT_CONTIGUOUS)
 		return idx < hot;

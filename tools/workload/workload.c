@@ -3,7 +3,9 @@
  * verification, for tests, benchmarks and demos of tiering engines.
  * See usage() for the interface.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "hotset.h"
 #include "pagestate.h"
 #include "pattern.h"
@@ -99,48 +101,47 @@ static double now(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: etmem-workload [options]\n"
-		"Allocates memory, keeps a hot part busy, leaves the rest idle; on exit verifies\n"
-		"every page's content and fails if one is corrupted or lost.\n"
-		"\n"
-		"  --size SIZE         buffer size; plain number = MiB, or with K/M/G suffix (default 64)\n"
-		"  --hot-frac F        fraction of pages in the hot set, 0..1 (default 0.1)\n"
-		"  --layout L          contiguous: hot = first pages; interleaved: hot pages spread\n"
-		"                      evenly (page i hot iff floor((i+1)H/N) > floor(iH/N)) (default contiguous)\n"
-		"  --pattern P         uniform | zipf | seq access over the hot set (default uniform)\n"
-		"  --zipf-s S          zipf exponent (default 0.99); rank 1 = first hot page\n"
-		"  --op OP             read | write (write rewrites the whole page with a new generation)\n"
-		"  --backing B         anon | file | shared | thp | hugetlb (default anon). anon uses\n"
-		"                      MADV_NOHUGEPAGE so every 4 KiB page is its own folio; thp uses\n"
-		"                      MADV_HUGEPAGE; hugetlb needs vm.nr_hugepages; file is a MAP_SHARED\n"
-		"                      unlinked file in --file-dir; shared is MAP_SHARED|MAP_ANONYMOUS\n"
-		"  --file-dir DIR      directory for --backing file (default $TMPDIR or /tmp)\n"
-		"  --node N            bind the buffer to NUMA node N (mbind MPOL_BIND) before touching\n"
-		"  --cpu N             pin to CPU N (first-touch pages land on its node)\n"
-		"  --cgroup DIR        join cgroup DIR (writes own pid to DIR/cgroup.procs) BEFORE\n"
-		"                      allocating, so the memory is charged there (also on cgroup v1)\n"
-		"  --name NAME         name the buffer with prctl(PR_SET_VMA_ANON_NAME) ([anon:NAME] in\n"
-		"                      maps); a kernel without it only gives a warning (name_set=false)\n"
-		"  --duration S        stop after S seconds (default 0 = until SIGTERM/SIGINT)\n"
-		"  --rate N            at most N page accesses per second (default 0 = unlimited)\n"
-		"  --seed N            content/access seed (default 1)\n"
-		"  --ready-file F      once the buffer is filled, write a report (event \"ready\") to F\n"
-		"  --report-file F     SIGUSR1 writes a report (event \"report\") to F (default stdout);\n"
-		"                      files are written to F.tmp and renamed, so F appears complete\n"
-		"  --corrupt-page N    TEST ONLY: flip one byte of page N just before verification\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"Signals: SIGUSR1 = write a report; SIGTERM/SIGINT = stop, verify, print summary.\n"
-		"Report: one JSON line with keys event, seq, pid, addr, end, len, page_size, pages,\n"
-		"backing, name, name_set, layout, hot_frac, hot_pages, pattern, op, seed, node_bind,\n"
-		"hot and cold (each {pages, resident, swapped, not_present, nodes:[count per node id]}),\n"
-		"accesses, elapsed_s, accesses_per_s, mib_per_s. Resident/swapped come from\n"
-		"/proc/self/pagemap, nodes from a move_pages() query (resident pages only).\n"
-		"The summary (event \"summary\", stdout and --report-file) adds verified_pages, bad_pages,\n"
-		"bad_hot, bad_cold, first_bad_page (-1 if none) and result (\"ok\" or \"corrupt\");\n"
-		"its page states are taken before verification (which faults every page in).\n"
-		"Exit status: 0 ok, 1 corrupt or lost page, 2 usage error, 3 setup failure.\n");
+	fprintf(f, "Usage: etmem-workload [options]\n"
+		   "Allocates memory, keeps a hot part busy, leaves the rest idle; on exit verifies\n"
+		   "every page's content and fails if one is corrupted or lost.\n"
+		   "\n"
+		   "  --size SIZE         buffer size; plain number = MiB, or with K/M/G suffix (default 64)\n"
+		   "  --hot-frac F        fraction of pages in the hot set, 0..1 (default 0.1)\n"
+		   "  --layout L          contiguous: hot = first pages; interleaved: hot pages spread\n"
+		   "                      evenly (page i hot iff floor((i+1)H/N) > floor(iH/N)) (default contiguous)\n"
+		   "  --pattern P         uniform | zipf | seq access over the hot set (default uniform)\n"
+		   "  --zipf-s S          zipf exponent (default 0.99); rank 1 = first hot page\n"
+		   "  --op OP             read | write (write rewrites the whole page with a new generation)\n"
+		   "  --backing B         anon | file | shared | thp | hugetlb (default anon). anon uses\n"
+		   "                      MADV_NOHUGEPAGE so every 4 KiB page is its own folio; thp uses\n"
+		   "                      MADV_HUGEPAGE; hugetlb needs vm.nr_hugepages; file is a MAP_SHARED\n"
+		   "                      unlinked file in --file-dir; shared is MAP_SHARED|MAP_ANONYMOUS\n"
+		   "  --file-dir DIR      directory for --backing file (default $TMPDIR or /tmp)\n"
+		   "  --node N            bind the buffer to NUMA node N (mbind MPOL_BIND) before touching\n"
+		   "  --cpu N             pin to CPU N (first-touch pages land on its node)\n"
+		   "  --cgroup DIR        join cgroup DIR (writes own pid to DIR/cgroup.procs) BEFORE\n"
+		   "                      allocating, so the memory is charged there (also on cgroup v1)\n"
+		   "  --name NAME         name the buffer with prctl(PR_SET_VMA_ANON_NAME) ([anon:NAME] in\n"
+		   "                      maps); a kernel without it only gives a warning (name_set=false)\n"
+		   "  --duration S        stop after S seconds (default 0 = until SIGTERM/SIGINT)\n"
+		   "  --rate N            at most N page accesses per second (default 0 = unlimited)\n"
+		   "  --seed N            content/access seed (default 1)\n"
+		   "  --ready-file F      once the buffer is filled, write a report (event \"ready\") to F\n"
+		   "  --report-file F     SIGUSR1 writes a report (event \"report\") to F (default stdout);\n"
+		   "                      files are written to F.tmp and renamed, so F appears complete\n"
+		   "  --corrupt-page N    TEST ONLY: flip one byte of page N just before verification\n"
+		   "  -h, --help          this text\n"
+		   "\n"
+		   "Signals: SIGUSR1 = write a report; SIGTERM/SIGINT = stop, verify, print summary.\n"
+		   "Report: one JSON line with keys event, seq, pid, addr, end, len, page_size, pages,\n"
+		   "backing, name, name_set, layout, hot_frac, hot_pages, pattern, op, seed, node_bind,\n"
+		   "hot and cold (each {pages, resident, swapped, not_present, nodes:[count per node id]}),\n"
+		   "accesses, elapsed_s, accesses_per_s, mib_per_s. Resident/swapped come from\n"
+		   "/proc/self/pagemap, nodes from a move_pages() query (resident pages only).\n"
+		   "The summary (event \"summary\", stdout and --report-file) adds verified_pages, bad_pages,\n"
+		   "bad_hot, bad_cold, first_bad_page (-1 if none) and result (\"ok\" or \"corrupt\");\n"
+		   "its page states are taken before verification (which faults every page in).\n"
+		   "Exit status: 0 ok, 1 corrupt or lost page, 2 usage error, 3 setup failure.\n");
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -152,11 +153,25 @@ static int parse_size(const char *s, uint64_t *out)
 	if (end == s || v <= 0)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': mul = 1ULL << 10; end++; break;
-	case 'm': case 'M': mul = 1ULL << 20; end++; break;
-	case 'g': case 'G': mul = 1ULL << 30; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
+	case 'k':
+	case 'K':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (*end == 'i' || *end == 'B')
 		end += strspn(end, "iB");
@@ -179,18 +194,26 @@ static int pick(const char *arg, const char *const *names, int n)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "size", 1, 0, 's' },	      { "hot-frac", 1, 0, 'f' },   { "layout", 1, 0, 'l' },
-		{ "pattern", 1, 0, 'p' },     { "zipf-s", 1, 0, 'z' },	   { "op", 1, 0, 'o' },
-		{ "backing", 1, 0, 'b' },     { "file-dir", 1, 0, 'D' },   { "node", 1, 0, 'n' },
-		{ "cpu", 1, 0, 'c' },	      { "cgroup", 1, 0, 'g' },	   { "name", 1, 0, 'N' },
-		{ "duration", 1, 0, 'd' },    { "rate", 1, 0, 'r' },	   { "seed", 1, 0, 'S' },
-		{ "ready-file", 1, 0, 'R' },  { "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
+		{ "size", 1, 0, 's' },	      { "hot-frac", 1, 0, 'f' },
+		{ "layout", 1, 0, 'l' },      { "pattern", 1, 0, 'p' },
+		{ "zipf-s", 1, 0, 'z' },      { "op", 1, 0, 'o' },
+		{ "backing", 1, 0, 'b' },     { "file-dir", 1, 0, 'D' },
+		{ "node", 1, 0, 'n' },	      { "cpu", 1, 0, 'c' },
+		{ "cgroup", 1, 0, 'g' },      { "name", 1, 0, 'N' },
+		{ "duration", 1, 0, 'd' },    { "rate", 1, 0, 'r' },
+		{ "seed", 1, 0, 'S' },	      { "ready-file", 1, 0, 'R' },
+		{ "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
 		{ "help", 0, 0, 'h' },	      { 0, 0, 0, 0 },
 	};
 	int c, v;
 
-	*o = (struct opts){ .size = 64ULL << 20, .hot_frac = 0.1, .node = -1, .cpu = -1,
-			    .zipf_s = 0.99, .seed = 1, .corrupt_page = -1 };
+	*o = (struct opts){ .size = 64ULL << 20,
+			    .hot_frac = 0.1,
+			    .node = -1,
+			    .cpu = -1,
+			    .zipf_s = 0.99,
+			    .seed = 1,
+			    .corrupt_page = -1 };
 	o->file_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -213,7 +236,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->pattern = v;
 			break;
-		case 'z': o->zipf_s = atof(optarg); break;
+		case 'z':
+			o->zipf_s = atof(optarg);
+			break;
 		case 'o':
 			if (strcmp(optarg, "read") && strcmp(optarg, "write"))
 				goto bad;
@@ -224,19 +249,44 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->backing = v;
 			break;
-		case 'D': o->file_dir = optarg; break;
-		case 'n': o->node = atoi(optarg); break;
-		case 'c': o->cpu = atoi(optarg); break;
-		case 'g': o->cgroup = optarg; break;
-		case 'N': o->name = optarg; break;
-		case 'd': o->duration = atof(optarg); break;
-		case 'r': o->rate = atof(optarg); break;
-		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
-		case 'R': o->ready_file = optarg; break;
-		case 'F': o->report_file = optarg; break;
-		case 'C': o->corrupt_page = strtoll(optarg, NULL, 0); break;
-		case 'h': usage(stdout); exit(0);
-		default: goto bad_nomsg;
+		case 'D':
+			o->file_dir = optarg;
+			break;
+		case 'n':
+			o->node = atoi(optarg);
+			break;
+		case 'c':
+			o->cpu = atoi(optarg);
+			break;
+		case 'g':
+			o->cgroup = optarg;
+			break;
+		case 'N':
+			o->name = optarg;
+			break;
+		case 'd':
+			o->duration = atof(optarg);
+			break;
+		case 'r':
+			o->rate = atof(optarg);
+			break;
+		case 'S':
+			o->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'R':
+			o->ready_file = optarg;
+			break;
+		case 'F':
+			o->report_file = optarg;
+			break;
+		case 'C':
+			o->corrupt_page = strtoll(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			goto bad_nomsg;
 		}
 	}
 	if (optind != argc)
@@ -294,9 +344,14 @@ static int map_buffer(struct wl *w)
 		w->len = (w->len + huge - 1) / huge * huge;
 	switch (o->backing) {
 	case B_ANON:
-	case B_THP: break;
-	case B_SHARED: flags = MAP_SHARED | MAP_ANONYMOUS; break;
-	case B_HUGETLB: flags |= MAP_HUGETLB; break;
+	case B_THP:
+		break;
+	case B_SHARED:
+		flags = MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case B_HUGETLB:
+		flags |= MAP_HUGETLB;
+		break;
 	case B_FILE: {
 		char path[4096];
 
@@ -464,9 +519,9 @@ static void json_part(FILE *f, const char *key, const struct part *p, int nnodes
 {
 	int n;
 
-	fprintf(f, "\"%s\":{\"pages\":%llu,\"resident\":%llu,\"swapped\":%llu,\"not_present\":%llu,\"nodes\":[",
-		key, (unsigned long long)p->pages, (unsigned long long)p->resident,
-		(unsigned long long)p->swapped, (unsigned long long)p->not_present);
+	fprintf(f, "\"%s\":{\"pages\":%llu,\"resident\":%llu,\"swapped\":%llu,\"not_present\":%llu,\"nodes\":[", key,
+		(unsigned long long)p->pages, (unsigned long long)p->resident, (unsigned long long)p->swapped,
+		(unsigned long long)p->not_present);
 	for (n = 0; n < nnodes; n++)
 		fprintf(f, "%s%llu", n ? "," : "", (unsigned long long)p->node[n]);
 	fprintf(f, "]}");
@@ -533,8 +588,9 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 	} else {
 		f = stdout;
 	}
-	fprintf(f, "{\"event\":\"%s\",\"seq\":%u,\"pid\":%d,\"addr\":\"%#llx\",\"end\":\"%#llx\",\"len\":%llu,"
-		   "\"page_size\":%ld,\"pages\":%llu,\"backing\":\"%s\",",
+	fprintf(f,
+		"{\"event\":\"%s\",\"seq\":%u,\"pid\":%d,\"addr\":\"%#llx\",\"end\":\"%#llx\",\"len\":%llu,"
+		"\"page_size\":%ld,\"pages\":%llu,\"backing\":\"%s\",",
 		event, w->seq++, (int)getpid(), (unsigned long long)(uintptr_t)w->buf,
 		(unsigned long long)(uintptr_t)(w->buf + w->len), (unsigned long long)w->len, w->psz,
 		(unsigned long long)w->npages, backing_names[o->backing]);
@@ -542,11 +598,11 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 		fprintf(f, "\"name\":\"%s\",", o->name); /* names are plain identifiers */
 	else
 		fprintf(f, "\"name\":null,");
-	fprintf(f, "\"name_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,\"pattern\":\"%s\","
-		   "\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,",
-		w->name_set ? "true" : "false", layout_names[o->layout], o->hot_frac,
-		(unsigned long long)w->nhot, pattern_names[o->pattern], o->write ? "write" : "read",
-		(unsigned long long)o->seed, o->node);
+	fprintf(f,
+		"\"name_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,\"pattern\":\"%s\","
+		"\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,",
+		w->name_set ? "true" : "false", layout_names[o->layout], o->hot_frac, (unsigned long long)w->nhot,
+		pattern_names[o->pattern], o->write ? "write" : "read", (unsigned long long)o->seed, o->node);
 	json_part(f, "hot", &parts[0], nnodes);
 	fputc(',', f);
 	json_part(f, "cold", &parts[1], nnodes);
@@ -554,11 +610,11 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 		(unsigned long long)w->accesses, el, el > 0 ? w->accesses / el : 0.0,
 		el > 0 ? w->accesses * (double)w->psz / el / (1 << 20) : 0.0);
 	if (v)
-		fprintf(f, ",\"verified_pages\":%llu,\"bad_pages\":%llu,\"bad_hot\":%llu,\"bad_cold\":%llu,"
-			   "\"first_bad_page\":%lld,\"result\":\"%s\"",
-			(unsigned long long)w->npages, (unsigned long long)v->bad,
-			(unsigned long long)v->bad_hot, (unsigned long long)v->bad_cold,
-			(long long)v->first_bad, v->bad ? "corrupt" : "ok");
+		fprintf(f,
+			",\"verified_pages\":%llu,\"bad_pages\":%llu,\"bad_hot\":%llu,\"bad_cold\":%llu,"
+			"\"first_bad_page\":%lld,\"result\":\"%s\"",
+			(unsigned long long)w->npages, (unsigned long long)v->bad, (unsigned long long)v->bad_hot,
+			(unsigned long long)v->bad_cold, (long long)v->first_bad, v->bad ? "corrupt" : "ok");
 	fprintf(f, "}\n");
 	if (path) {
 		err = fclose(f) ? -errno : 0;
