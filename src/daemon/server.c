@@ -276,13 +276,31 @@ void etm_server_handle(struct etm_registry *reg, int fd)
 	etm_request_clear(&req);
 }
 
+/*
+ * A unix socket closed with unread input resets the peer, which would then
+ * lose our END frame (a refused or malformed request is answered before it
+ * is read in full). So half-close, and drain a bounded amount first.
+ */
+static void close_gracefully(int fd)
+{
+	char buf[4096];
+	size_t drained = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	set_timeouts(fd, 1, 1);
+	while (drained < 4 * ETM_MAX_PAYLOAD && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		drained += (size_t)n;
+	close(fd);
+}
+
 static void *conn_thread(void *arg)
 {
 	struct conn *c = arg;
 	struct etm_server *srv = c->srv;
 
 	etm_server_handle(srv->reg, c->fd);
-	close(c->fd);
+	close_gracefully(c->fd);
 	free(c);
 	pthread_mutex_lock(&srv->lock);
 	if (--srv->nclients == 0)
