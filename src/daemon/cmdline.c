@@ -68,7 +68,7 @@ int etmemd_parse_args(int argc, char **argv, struct etmemd_opts *opts, GString *
 			have_level = true;
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0 || v > 3) {
+			if (errno || optarg[0] < '0' || optarg[0] > '9' || *end || v < 0 || v > 3) {
 				g_string_printf(err, "invalid log level '%s': must be 0..3", optarg);
 				return -EINVAL;
 			}
