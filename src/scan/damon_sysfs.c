@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+#include "scan/damon_sysfs.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scan/procfs.h"
+
+/*
+ * nr_kdamonds is one kernel-wide counter; this lock only orders the
+ * read-check-write sequences of the daemon's own threads (two tasks starting
+ * at once). Cross-process races are the kernel's: its EBUSY is reported.
+ */
+static pthread_mutex_t kdamond_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int read_word(const char *path, char *buf, size_t len)
+{
+	char *b;
+	size_t n;
+	int err = etm_read_file(path, &b, &n, 4096);
+
+	if (err)
+		return err;
+	n = strcspn(b, " \n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, b, n);
+	buf[n] = '\0';
+	free(b);
+	return 0;
+}
+
+static int read_u64_path(const char *path, uint64_t *out)
+{
+	char w[32], *end;
+
+	int err = read_word(path, w, sizeof(w));
+	if (err)
+		return err;
+	errno = 0;
+	*out = strtoull(w, &end, 0);
+	if (errno || end == w)
+		return -EINVAL;
+	return 0;
+}
+
+static int write_path(const char *path, const char *s)
+{
+	return etm_write_str(path, s);
+}
+
+int etm_damon_probe(const char *ops, char *why, size_t len)
+{
+	char path[160], avail[256];
+	uint64_t nr = 0;
+	char *b;
+	size_t n;
+
+	if (access(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", F_OK)) {
+		snprintf(why, len, "%s missing (kernel built without CONFIG_DAMON_SYSFS)", ETM_DAMON_ADMIN);
+		return -ENOTSUP;
+	}
+	/* avail_operations lives in a context directory: look at any existing one. */
+	read_u64_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", &nr);
+	for (uint64_t i = 0; i < nr && i < 64; i++) {
+		snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%llu/contexts/0/avail_operations",
+			 (unsigned long long)i);
+		if (etm_read_file(path, &b, &n, 4096))
+			continue;
+		snprintf(avail, sizeof(avail), " %s ", b);
+		free(b);
+		for (char *p = avail; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		snprintf(path, sizeof(path), " %s ", ops);
+		if (!strstr(avail, path)) {
+			snprintf(why, len,
+				 "DAMON operations set '%s' not offered (avail_operations: %.*s; kernel built "
+				 "without CONFIG_DAMON_%s)",
+				 ops, (int)strcspn(avail + 1, "\n"), avail + 1,
+				 !strcmp(ops, "vaddr") ? "VADDR" : "PADDR");
+			return -ENOTSUP;
+		}
+		return 0;
+	}
+	/* No context to ask: config.gz would need zlib; the start reports EINVAL if it is missing. */
+	return 0;
+}
+
+int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len)
+{
+	uint64_t nr = 0;
+	char path[160], buf[32];
+	int err;
+
+	pthread_mutex_lock(&kdamond_lock);
+	err = read_u64_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", &nr);
+	if (err) {
+		snprintf(why, len, "cannot read %s/kdamonds/nr_kdamonds: %s", ETM_DAMON_ADMIN, strerror(-err));
+		goto out;
+	}
+	if (nr >= 1024) {
+		err = -EBUSY;
+		snprintf(why, len, "DAMON has %llu kdamonds already", (unsigned long long)nr);
+		goto out;
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t ctxs = 0;
+
+		snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%llu/state", (unsigned long long)i);
+		if (!read_word(path, buf, sizeof(buf)) && !strcmp(buf, "on")) {
+			err = -EBUSY;
+			snprintf(why, len,
+				 "DAMON kdamond %llu is running (not this task's); the kernel only adds kdamonds "
+				 "while none runs (nr_kdamonds: EBUSY)",
+				 (unsigned long long)i);
+			goto out;
+		}
+		snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%llu/contexts/nr_contexts",
+			 (unsigned long long)i);
+		if (!read_u64_path(path, &ctxs) && ctxs) {
+			/* Writing nr_kdamonds would wipe this stopped but configured kdamond. */
+			err = -EBUSY;
+			snprintf(why, len,
+				 "DAMON kdamond %llu is configured by someone else; adding one would destroy its "
+				 "configuration",
+				 (unsigned long long)i);
+			goto out;
+		}
+	}
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)nr + 1);
+	err = write_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", buf);
+	if (err) {
+		snprintf(why, len, "writing %s/kdamonds/nr_kdamonds: %s", ETM_DAMON_ADMIN, strerror(-err));
+		goto out;
+	}
+	k->idx = (int)nr;
+	snprintf(k->dir, sizeof(k->dir), ETM_DAMON_ADMIN "/kdamonds/%d", k->idx);
+out:
+	pthread_mutex_unlock(&kdamond_lock);
+	return err;
+}
+
+void etm_kdamond_release(struct etm_kdamond *k)
+{
+	uint64_t nr = 0;
+	char path[160], buf[32];
+	int last;
+
+	if (k->idx < 0)
+		return;
+	pthread_mutex_lock(&kdamond_lock);
+	etm_kdamond_write(k, "state", "off");
+	etm_kdamond_write(k, "contexts/nr_contexts", "0");
+	/* Shrink over trailing slots that are off and empty (ours, released). */
+	if (!read_u64_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", &nr) && (uint64_t)k->idx == nr - 1) {
+		bool any_on = false;
+
+		for (uint64_t i = 0; i < nr; i++) {
+			snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%llu/state", (unsigned long long)i);
+			if (!read_word(path, buf, sizeof(buf)) && !strcmp(buf, "on"))
+				any_on = true;
+		}
+		last = k->idx;
+		while (!any_on && last > 0) {
+			uint64_t ctxs = 1;
+
+			snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%d/contexts/nr_contexts", last - 1);
+			if (read_u64_path(path, &ctxs) || ctxs)
+				break;
+			last--;
+		}
+		if (!any_on) {
+			snprintf(buf, sizeof(buf), "%d", last);
+			write_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", buf);
+		}
+	}
+	pthread_mutex_unlock(&kdamond_lock);
+	k->idx = -1;
+}
+
+int etm_kdamond_write(const struct etm_kdamond *k, const char *rel, const char *fmt, ...)
+{
+	char path[256], val[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", k->dir, rel) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return write_path(path, val);
+}
+
+int etm_kdamond_read_u64(const struct etm_kdamond *k, const char *rel, uint64_t *out)
+{
+	char path[512];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", k->dir, rel) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return read_u64_path(path, out);
+}
+
+int etm_kdamond_read_str(const struct etm_kdamond *k, const char *rel, char *buf, size_t len)
+{
+	char path[512];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", k->dir, rel) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return read_word(path, buf, len);
+}

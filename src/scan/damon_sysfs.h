@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * The DAMON sysfs admin interface (/sys/kernel/mm/damon/admin), shared by
+ * the damon_vaddr and damon_paddr trackers.
+ *
+ * Ownership: kdamonds are numbered slots and the kernel rebuilds *all* of
+ * them whenever nr_kdamonds is written, which it refuses (EBUSY) while any
+ * kdamond runs. etmemd therefore only appends a slot when every existing
+ * one is off and empty (never destroying someone else's configuration),
+ * turns its own off on release, and shrinks nr_kdamonds only when its slots
+ * are the last ones.
+ */
+#ifndef ETM_SCAN_DAMON_SYSFS_H
+#define ETM_SCAN_DAMON_SYSFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ETM_DAMON_ADMIN "/sys/kernel/mm/damon/admin"
+
+/* Is DAMON sysfs present and does it offer @ops ("vaddr", "paddr")? 0 or -ENOTSUP with @why. */
+int etm_damon_probe(const char *ops, char *why, size_t len);
+
+struct etm_kdamond {
+	int idx;
+	char dir[96]; /* ETM_DAMON_ADMIN/kdamonds/IDX */
+};
+
+/* Append a kdamond slot for us. -EBUSY (with @why naming the holder) when the kernel won't allow it. */
+int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len);
+/* Turn it off, empty it, and shrink nr_kdamonds if it is the last slot. */
+void etm_kdamond_release(struct etm_kdamond *k);
+
+/* Write printf-formatted text to @k->dir/@rel. 0 or -errno. */
+int etm_kdamond_write(const struct etm_kdamond *k, const char *rel, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int etm_kdamond_read_u64(const struct etm_kdamond *k, const char *rel, uint64_t *out);
+/* Read the first word of @rel into @buf. */
+int etm_kdamond_read_str(const struct etm_kdamond *k, const char *rel, char *buf, size_t len);
+
+#endif
