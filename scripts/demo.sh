@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MulanPSL-2.0
+# The main job, end to end: installs what is missing, builds, and shows
+# etmemd swapping out the cold memory of a real process while its hot memory
+# stays resident and its content stays intact.
+#
+#   scripts/demo.sh [--size MIB] [--hot-frac F] [--wait SECONDS] [--vm]
+#
+# It sets up a temporary zram swap if no swap is active, puts the workload in
+# a memory cgroup of its own (a sibling, never the caller's), starts etmemd on
+# a private socket, adds and starts a slide project, and prints a before/after
+# table. Everything it set up is undone on exit, also on failure or Ctrl-C.
+# --vm runs the same demo inside the QEMU rig (page_idle available there).
+set -euo pipefail
+
+size=1024
+hot=0.1
+wait_s=120
+in_vm=0
+while (($#)); do
+	case $1 in
+	--size) size=$2; shift 2 ;;
+	--hot-frac) hot=$2; shift 2 ;;
+	--wait) wait_s=$2; shift 2 ;;
+	--vm) in_vm=1; shift ;;
+	-h | --help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "demo: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[[ $(id -u) -eq 0 ]] || { echo "demo: run as root (etmemd acts on other processes' memory)" >&2; exit 1; }
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh"
+build=${ETMEM_DEMO_BUILD:-$root/build}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETMEM_STATIC=$((in_vm ? 1 : 0)) >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+bin=$build/bin
+
+if ((in_vm)); then
+	exec "$root/tests/vm/demo-in-vm.sh" "$build"
+fi
+
+tmp=$(mktemp -d /tmp/etmem-demo.XXXXXX)
+sock=etmem-demo-$$
+undo=()
+cleanup() {
+	set +e
+	for ((i = ${#undo[@]} - 1; i >= 0; i--)); do eval "${undo[$i]}" >/dev/null 2>&1; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- swap -------------------------------------------------------------------
+if [[ -z $(swapon --show --noheadings) ]]; then
+	if [[ -e /sys/block/zram0 && $(cat /sys/block/zram0/disksize) == 0 ]]; then
+		echo lz4 >/sys/block/zram0/comp_algorithm 2>/dev/null || true
+		echo $((size * 2))M >/sys/block/zram0/disksize
+		mkswap /dev/zram0 >/dev/null
+		swapon -p 100 /dev/zram0
+		undo+=("swapoff /dev/zram0; echo 1 > /sys/block/zram0/reset")
+		echo "demo: temporary swap on zram0 ($((size * 2)) MiB)"
+	else
+		fallocate -l $((size * 2))M "$tmp/swapfile"
+		chmod 600 "$tmp/swapfile"
+		mkswap "$tmp/swapfile" >/dev/null
+		swapon "$tmp/swapfile"
+		undo+=("swapoff '$tmp/swapfile'")
+		echo "demo: temporary swap file $tmp/swapfile"
+	fi
+fi
+
+# --- a memory cgroup of the workload's own ----------------------------------
+if [[ -d /sys/fs/cgroup/memory ]]; then
+	cg=/sys/fs/cgroup/memory/etmem-demo-$$ # cgroup v1 memory controller
+else
+	cg=/sys/fs/cgroup/etmem-demo-$$ # cgroup v2
+	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control || echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+fi
+mkdir "$cg"
+undo+=("rmdir '$cg'")
+
+# --- daemon and workload ----------------------------------------------------
+"$bin/etmemd" -l 1 -s "$sock" 2>"$tmp/etmemd.log" &
+dpid=$!
+undo+=("kill -TERM $dpid; wait $dpid")
+"$bin/etmem-workload" --size "$size" --hot-frac "$hot" --cgroup "$cg" --name etmem_demo \
+	--ready-file "$tmp/ready" --report-file "$tmp/report" >"$tmp/summary" 2>"$tmp/workload.err" &
+wpid=$!
+undo+=("kill -TERM $wpid; wait $wpid")
+for _ in $(seq 1 600); do [[ -s $tmp/ready ]] && break; sleep 0.1; done
+[[ -s $tmp/ready ]] || { echo "demo: workload did not start" >&2; cat "$tmp/workload.err" >&2; exit 1; }
+until "$bin/etmem" project show -s "$sock" >/dev/null 2>&1; do sleep 0.1; done
+
+report() { # a fresh report from the workload, as JSON on stdout
+	rm -f "$tmp/report"
+	kill -USR1 "$wpid"
+	for _ in $(seq 1 100); do [[ -s $tmp/report ]] && break; sleep 0.05; done
+	cat "$tmp/report"
+}
+# snapshot NAME: page states now, and the hot-set throughput over 3 seconds
+snapshot() {
+	report >"$tmp/$1.a"
+	sleep 3
+	report >"$tmp/$1.b"
+}
+
+snapshot before
+cat >"$tmp/demo.yaml" <<EOF
+[project]
+name=demo
+loop=1
+interval=1
+sleep=1
+[engine]
+name=slide
+project=demo
+[task]
+project=demo
+engine=slide
+name=workload
+type=pid
+value=$wpid
+T=1
+EOF
+chmod 0600 "$tmp/demo.yaml"
+"$bin/etmem" obj add -f "$tmp/demo.yaml" -s "$sock"
+"$bin/etmem" project start -n demo -s "$sock"
+undo+=("'$bin/etmem' obj del -f '$tmp/demo.yaml' -s '$sock'")
+echo "demo: slide project started on pid $wpid; waiting for its cold memory to go out (at most ${wait_s}s)"
+
+deadline=$((SECONDS + wait_s))
+while ((SECONDS < deadline)); do
+	sleep 2
+	frac=$(report | python3 -c 'import json,sys; r=json.load(sys.stdin); c=r["cold"]; print(c["swapped"]/max(1,c["pages"]))')
+	printf '\r  cold pages swapped out: %5.1f%%' "$(python3 -c "print($frac*100)")"
+	python3 -c "import sys; sys.exit(0 if $frac >= 0.95 else 1)" && break
+done
+echo
+snapshot after
+echo
+"$bin/etmem" project show -n demo -s "$sock"
+
+python3 - "$tmp" <<'EOF'
+import json, sys
+t = sys.argv[1]
+def load(n):
+    return json.load(open(f"{t}/{n}"))
+def rate(a, b):
+    return (b["accesses"] - a["accesses"]) / max(1e-9, b["elapsed_s"] - a["elapsed_s"])
+rows = []
+for name in ("before", "after"):
+    a, b = load(f"{name}.a"), load(f"{name}.b")
+    mib = b["page_size"] / 2**20
+    rows.append((name,
+                 (b["hot"]["resident"] + b["cold"]["resident"]) * mib,
+                 (b["hot"]["swapped"] + b["cold"]["swapped"]) * mib,
+                 b["hot"]["resident"] * mib, b["cold"]["swapped"] * mib,
+                 rate(a, b) / 1e6))
+print(f"{'':8} {'resident MiB':>13} {'swapped MiB':>12} {'hot resident':>13} {'cold swapped':>13} {'hot Macc/s':>11}")
+for r in rows:
+    print(f"{r[0]:8} {r[1]:13.1f} {r[2]:12.1f} {r[3]:13.1f} {r[4]:13.1f} {r[5]:11.2f}")
+b = rows[1]
+print(f"\nmemory given back: {rows[0][1] - b[1]:.0f} MiB of {rows[0][1]:.0f} MiB; "
+      f"hot-set throughput after/before: {rows[1][5] / max(1e-9, rows[0][5]):.2f}")
+EOF
+
+"$bin/etmem" project stop -n demo -s "$sock"
+kill -TERM "$wpid"
+wait "$wpid" && verdict=ok || verdict=failed
+python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(f"content check: {r[\"verified_pages\"]} pages verified, {r[\"bad_pages\"]} bad: {r[\"result\"]}")' "$tmp/summary"
+[[ $verdict == ok ]]
