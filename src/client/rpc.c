@@ -5,6 +5,7 @@
  * into the exit status.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +109,11 @@ static int recv_error(FILE *err, int ret, int recv_ms)
 	return ETM_EXIT_FAIL;
 }
 
-/* Read frames until END; returns the exit status. */
-static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms)
+/*
+ * Read frames until END; returns the exit status. With @quiet, a reply that
+ * cannot be read returns -1 without a word (the caller has a better one).
+ */
+static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms, bool quiet)
 {
 	for (;;) {
 		struct etm_hdr hdr;
@@ -120,7 +124,7 @@ static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms)
 
 		ret = etm_recv_frame(fd, &hdr, &payload, ETM_MAX_PAYLOAD);
 		if (ret)
-			return recv_error(err, ret, recv_ms);
+			return quiet ? -1 : recv_error(err, ret, recv_ms);
 		if (hdr.type == ETM_FRAME_DATA) {
 			ret = write_full(out_fd, payload, hdr.len);
 			free(payload);
@@ -132,12 +136,12 @@ static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms)
 		}
 		if (hdr.type != ETM_FRAME_END) {
 			free(payload);
-			return recv_error(err, -EPROTO, recv_ms);
+			return quiet ? -1 : recv_error(err, -EPROTO, recv_ms);
 		}
 		ret = etm_end_decode(payload, hdr.len, &status, &msg);
 		free(payload);
 		if (ret)
-			return recv_error(err, ret, recv_ms);
+			return quiet ? -1 : recv_error(err, ret, recv_ms);
 		if (status == ETM_OK) {
 			free(msg);
 			return ETM_EXIT_OK;
@@ -173,11 +177,25 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
 	ret = etm_send_frame(fd, ETM_FRAME_REQUEST, buf, len);
 	free(buf);
 	if (ret) {
-		fprintf(err, "etmem: cannot send the request to etmemd: %s\n", strerror(-ret));
+		int sret = ret;
+
+		/*
+		 * etmemd may refuse a client before reading its request (a
+		 * non-root peer) and close: its END frame, already queued, says
+		 * why, which beats "Broken pipe".
+		 */
+		ret = -1;
+		if (sret == -EPIPE || sret == -ECONNRESET)
+			ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms, true);
+		if (ret < 0) {
+			fprintf(err, "etmem: cannot send the request to etmemd: %s\n",
+				sret == -ETIMEDOUT ? "timed out" : strerror(-sret));
+			ret = ETM_EXIT_FAIL;
+		}
 		close(fd);
-		return ETM_EXIT_FAIL;
+		return ret;
 	}
-	ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms);
+	ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms, false);
 	close(fd);
 	return ret;
 }

@@ -517,6 +517,7 @@ enum fake_mode {
 	FAKE_DROP_MID_REPLY,
 	FAKE_SILENT,
 	FAKE_GARBAGE,
+	FAKE_REFUSE,
 };
 
 struct fake {
@@ -564,6 +565,12 @@ static void *fake_thread(void *arg)
 
 	if (fd < 0)
 		return NULL;
+	if (f->mode == FAKE_REFUSE) {
+		/* As etmemd does to a non-root peer: answer without reading, and close. */
+		send_end(fd, ETM_ERR_INVAL, "permission denied: etmemd serves root only");
+		close(fd);
+		return NULL;
+	}
 	f->decode_ret = etm_recv_frame(fd, &h, &payload, ETM_MAX_PAYLOAD);
 	if (!f->decode_ret)
 		f->decode_ret = etm_request_decode(payload, h.len, &f->got);
@@ -599,6 +606,8 @@ static void *fake_thread(void *arg)
 	}
 	case FAKE_GARBAGE:
 		(void)!write(fd, "error: project is not exist\xfe", 28);
+		break;
+	case FAKE_REFUSE:
 		break;
 	}
 	close(fd);
@@ -690,6 +699,11 @@ static void test_run_errors(void **state)
 	assert_non_null(strstr(r.io.errbuf, "etmem: timed out"));
 	assert_non_null(strchr(r.io.errbuf, '\n'));
 	assert_int_equal(strchr(r.io.errbuf, '\n') - r.io.errbuf + 1, (long)r.io.errlen);
+	fake_done(&r);
+
+	/* Refused before the request was read: the END frame still gets through. */
+	assert_int_equal(fake_run(&r, FAKE_REFUSE, 0, "show", NULL), ETM_EXIT_FAIL);
+	assert_string_equal(r.io.errbuf, "etmem: permission denied: etmemd serves root only\n");
 	fake_done(&r);
 
 	/* An old etmemd's 0xfe-terminated text is not a frame. */
