@@ -547,7 +547,7 @@ int etm_conf_parse_project(struct etm_conf *conf, struct etm_project **out)
 	struct page_scan page = { 0 };
 	struct psi_scan psi = { 0 };
 	struct region_scan region = { 0 };
-	enum scan_type type;
+	enum scan_type type = PAGE_SCAN;
 	char *name = NULL, *scan = NULL;
 	long sysmem = -1, interval = 0;
 	int high = -1, low = -1;
