@@ -596,6 +596,47 @@ static void test_missing_sections(void **state)
 	g_string_free(err, TRUE);
 }
 
+#ifndef ETMEM_SOURCE_DIR
+#define ETMEM_SOURCE_DIR "/work/main"
+#endif
+
+/* The shipped examples parse (cslide needs its nodes 0..3 to exist). */
+static void test_examples(void **state)
+{
+	static const char *const files[] = { "slide_conf.yaml", "psi_conf.yaml", "thirdparty_conf.yaml",
+					     "cslide_conf.yaml" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = g_strdup_printf("%s/conf/%s", ETMEM_SOURCE_DIR, files[i]);
+		char *text = NULL;
+		size_t len = 0;
+		struct parsed p;
+
+		assert_true(g_file_get_contents(path, &text, &len, NULL));
+		parse_text(text, NULL, &p);
+		if (strcmp(files[i], "cslide_conf.yaml") == 0 && p.rc) {
+			/* A machine without nodes 2 and 3: only that may be wrong. */
+			if (!strstr(p.err->str, "[engine] node_pair=2,0;3,1: NUMA node ") ||
+			    !strstr(p.err->str, "is not present on this machine"))
+				fail_msg("%s: %s", files[i], p.err->str);
+		} else if (p.rc) {
+			fail_msg("%s: %s", files[i], p.err->str);
+		} else {
+			assert_non_null(p.proj);
+			assert_non_null(p.eng);
+			assert_non_null(p.tk);
+		}
+		if (strcmp(files[i], "slide_conf.yaml") == 0) {
+			assert_true(p.proj->pub.wmark_set);
+			assert_int_equal(((struct slide_params *)p.tk->pub.params)->swap_threshold, 10ULL << 30);
+		}
+		parsed_clear(&p);
+		g_free(text);
+		g_free(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_engine_thirdparty),
 		cmocka_unit_test(test_engine_rejects_silently),
 		cmocka_unit_test(test_missing_sections),
+		cmocka_unit_test(test_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
