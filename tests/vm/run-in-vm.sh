@@ -194,12 +194,19 @@ if [ "$verbose" = 1 ]; then
 	tailpid=$!
 fi
 set +e
+# In the background so that a TERM/INT to this script (ctest's own timeout,
+# ^C) can be passed on: timeout(1) runs QEMU in its own process group, which
+# signals to ours do not reach.
 timeout -k 5 "$tmo" qemu-system-x86_64 "${qargs[@]}" \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$out" \
 	-kernel "$kernel" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 $append" </dev/null
+	-append "console=ttyS0 quiet panic=-1 $append" </dev/null &
+qpid=$!
+trap 'kill -TERM $qpid 2>/dev/null; wait $qpid; [ -n "$tailpid" ] && kill $tailpid; exit 143' TERM INT
+wait $qpid
 qrc=$?
+trap - TERM INT
 set -e
 [ -n "$tailpid" ] && { sleep 0.2; kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null || true; }
 
