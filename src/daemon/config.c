@@ -246,13 +246,18 @@ bool etm_conf_has_group(struct etm_conf *conf, const char *group)
 
 /*
  * The raw value of @key (escapes not processed: numbers have none), or NULL
- * when the key or its group is absent.
+ * when the key or its group is absent. GKeyFile strips blanks before a value
+ * but keeps them after it; like g_key_file_get_integer() we ignore those
+ * invisible trailing blanks rather than reject "loop=1 ".
  */
 static char *raw_value(struct etm_conf *conf, const char *group, const char *key)
 {
+	char *v;
+
 	if (!conf || !conf->kf)
 		return NULL;
-	return g_key_file_get_value(conf->kf, group, key, NULL);
+	v = g_key_file_get_value(conf->kf, group, key, NULL);
+	return v ? g_strchomp(v) : NULL;
 }
 
 static int missing(struct etm_conf *conf, const char *group, const char *key)
@@ -391,7 +396,7 @@ int etm_conf_get_str(struct etm_conf *conf, const char *group, const char *key, 
 			g_error_free(gerr);
 		return -EINVAL;
 	}
-	len = strlen(v);
+	len = strlen(g_strchomp(v));
 	if (len == 0) {
 		g_free(v);
 		return etm_conf_error(conf, group, key, "", "empty, must be 1..%zu characters", maxlen);

@@ -31,6 +31,9 @@ static void test_get_int_strict(void **state)
 		{ "+5", 0, 5, NULL },
 		{ "-5", 0, -5, NULL },
 		{ "10", 0, 10, NULL },
+		/* Blanks around the value are not part of it (GKeyFile keeps trailing ones). */
+		{ " 7 \t", 0, 7, NULL },
+		{ "3 # comment", -EINVAL, 0, "[g] k=3 # comment: not an integer" },
 		{ "11", -EINVAL, 0, "[g] k=11: out of range, must be -10..10" },
 		{ "-11", -EINVAL, 0, "[g] k=-11: out of range, must be -10..10" },
 		{ "10g", -EINVAL, 0, "[g] k=10g: not an integer, must be -10..10" },
@@ -131,8 +134,8 @@ static void test_get_double_strict(void **state)
 static void test_get_str_yesno(void **state)
 {
 	GString *err = g_string_new(NULL);
-	struct etm_conf *conf =
-	    load("[g]\nempty=\nok=abcd\nlong=abcde\nctl=a\\tb\nyes=yes\nno=no\nbad=YES\nutf=\xc3\xa9t\xc3\xa9\n", err);
+	struct etm_conf *conf = load(
+	    "[g]\nempty=  \nok=abcd  \nlong=abcde\nctl=a\\tb\nyes=yes\nno=no\nbad=YES\nutf=\xc3\xa9t\xc3\xa9\n", err);
 	char *s = NULL;
 	bool b = false;
 

@@ -92,7 +92,7 @@ static int parse_swap_threshold(struct etm_conf *conf, uint64_t *out)
 		g_clear_error(&gerr);
 		return -ENOENT;
 	}
-	len = strlen(v);
+	len = strlen(g_strchomp(v));
 	/* Digits only (no sign, no leading zero tricks past 8 digits), then g or G. */
 	if (len < 2 || len > 8 || (v[len - 1] != 'g' && v[len - 1] != 'G') || v[0] == '0')
 		goto bad;
