@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,12 +332,40 @@ int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len)
 }
 
 /* Read exactly @len bytes; a short read is never a whole frame. */
-static int read_full(int fd, uint8_t *buf, size_t len)
+/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000LL + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * With @deadline, the whole read must finish by then: a peer trickling one
+ * byte per socket timeout cannot hold the connection open indefinitely.
+ */
+static int read_full(int fd, uint8_t *buf, size_t len, const struct timespec *deadline)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
+		ssize_t n;
+
+		if (deadline) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			int pr = poll(&pfd, 1, ms_left(deadline));
+
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr < 0)
+				return -errno;
+			if (pr == 0)
+				return -ETIMEDOUT;
+		}
+		n = read(fd, buf + got, len - got);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -354,13 +384,18 @@ static int read_full(int fd, uint8_t *buf, size_t len)
 
 int etm_recv_frame(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max)
 {
+	return etm_recv_frame_by(fd, hdr, payload, max, NULL);
+}
+
+int etm_recv_frame_by(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max, const struct timespec *deadline)
+{
 	uint8_t raw[ETM_HDR_LEN];
 	struct etm_hdr h;
 	uint8_t *buf;
 	int ret;
 
 	*payload = NULL;
-	ret = read_full(fd, raw, sizeof(raw));
+	ret = read_full(fd, raw, sizeof(raw), deadline);
 	if (ret)
 		return ret;
 	ret = etm_hdr_decode(raw, &h);
@@ -373,7 +408,7 @@ int etm_recv_frame(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max)
 	buf = malloc((size_t)h.len + 1);
 	if (!buf)
 		return -ENOMEM;
-	ret = read_full(fd, buf, h.len);
+	ret = read_full(fd, buf, h.len, deadline);
 	if (ret) {
 		free(buf);
 		return ret;

@@ -17,6 +17,7 @@
 #define ETM_PROTO_H
 
 #include <stddef.h>
+#include <time.h>
 #include <stdint.h>
 
 #define ETM_PROTO_MAGIC 0x45544d4dU
@@ -26,6 +27,8 @@
 /* Bounds of request strings (bytes, without NUL). */
 #define ETM_MAX_NAME_LEN 255
 #define ETM_MAX_PATH_LEN 4095
+/* The largest valid request payload: cmd, five length prefixes, the strings. */
+#define ETM_MAX_REQUEST (1 + 5 * 2 + 4 * ETM_MAX_NAME_LEN + ETM_MAX_PATH_LEN)
 /* The abstract socket name: 1..106 bytes (sun_path minus the leading NUL). */
 #define ETM_SOCKET_NAME_MAX 106
 
@@ -112,5 +115,7 @@ int etm_end_decode(const uint8_t *buf, size_t len, int32_t *status, char **msg);
  */
 int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len);
 int etm_recv_frame(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max);
+/* The same, but the whole frame must have arrived by @deadline (CLOCK_MONOTONIC). */
+int etm_recv_frame_by(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max, const struct timespec *deadline);
 
 #endif

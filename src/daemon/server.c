@@ -155,8 +155,9 @@ static int run_eng_cmd(struct etm_registry *reg, int fd, const struct etm_reques
 	return ret;
 }
 
-static const char *const cmd_names[] = { "obj add", "obj del", "project start", "project stop", "project show",
-					 "engine" };
+static const char *const cmd_names[] = {
+	"obj add", "obj del", "project start", "project stop", "project show", "engine"
+};
 
 /* Checks that the fields a command needs are there: the rest is ignored. */
 static int check_request(const struct etm_request *req, GString *err)
@@ -233,6 +234,7 @@ void etm_server_handle(struct etm_registry *reg, int fd)
 	struct etm_request req = { 0 };
 	struct etm_hdr hdr;
 	struct ucred cred = { 0 };
+	struct timespec deadline;
 	uint8_t *payload = NULL;
 	GString *err;
 	int ret;
@@ -244,7 +246,9 @@ void etm_server_handle(struct etm_registry *reg, int fd)
 		send_end(fd, ETM_ERR_INVAL, "permission denied: etmemd serves root only");
 		return;
 	}
-	ret = etm_recv_frame(fd, &hdr, &payload, ETM_MAX_PAYLOAD);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ETM_SERVER_RECV_TIMEOUT_S;
+	ret = etm_recv_frame_by(fd, &hdr, &payload, ETM_MAX_REQUEST, &deadline);
 	if (ret == -EPROTONOSUPPORT) {
 		send_end(fd, ETM_ERR_PROTO, "unsupported protocol version: client and etmemd do not match");
 		return;

@@ -124,6 +124,33 @@ def silent(name):
     return ok
 
 
+def trickle(name):
+    """A request trickled one byte per 1.5 s must be cut off by the 5 s deadline."""
+    raw = request(4)
+    s = connect(name)
+    t0 = time.monotonic()
+    cut = False
+    for b in raw:
+        try:
+            s.sendall(bytes([b]))
+        except (BrokenPipeError, ConnectionResetError):
+            cut = True
+            break
+        s.settimeout(1.5)
+        try:
+            chunk = s.recv(4096)
+            if chunk == b"" or chunk[:4] == struct.pack(">I", MAGIC):
+                cut = True
+                break
+        except socket.timeout:
+            pass
+        if time.monotonic() - t0 > 15:
+            break
+    s.close()
+    print(("ok" if cut else "FAIL") + f": trickling client cut off after {time.monotonic() - t0:.1f}s")
+    return cut
+
+
 def show_raw(name):
     s = connect(name)
     s.sendall(request(4))
@@ -135,5 +162,5 @@ def show_raw(name):
 
 if __name__ == "__main__":
     sock, scenario = sys.argv[1], sys.argv[2]
-    fn = {"garbage": garbage, "silent": silent, "show": show_raw}[scenario]
+    fn = {"garbage": garbage, "silent": silent, "trickle": trickle, "show": show_raw}[scenario]
     sys.exit(0 if fn(sock) else 1)

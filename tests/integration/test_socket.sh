@@ -26,6 +26,7 @@ fi
 
 check "garbage, truncated and oversized frames get errors" python3 "$(dirname "$0")/rawclient.py" "$SOCK" garbage
 check "daemon alive after garbage" daemon_alive
+check "a trickling client is cut off at the request deadline" python3 "$(dirname "$0")/rawclient.py" "$SOCK" trickle
 check "silent clients do not stall others" python3 "$(dirname "$0")/rawclient.py" "$SOCK" silent
 
 # 64 concurrent clients, all answered.
