@@ -14,6 +14,12 @@ done
 if ((${#missing[@]})); then
 	echo "install-deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	log=$(mktemp)
+	if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		echo "install-deps: apt-get failed" >&2
+		exit 1
+	fi
+	rm -f "$log"
 fi
