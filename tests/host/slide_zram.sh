@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: MulanPSL-2.0
+# Host test: etmemd's slide engine swaps out the cold memory of a real
+# process onto zram. The workload (1 GiB, 10% hot) runs in its own memory
+# cgroup; after the project runs, >= 95% of its idle pages must be swapped
+# out and <= 2% of its hot pages, and every page's content must be intact.
+# A target that exits mid-cycle and one that never existed must leave the
+# daemon answering.
+# Usage: slide_zram.sh BIN_DIR
+set -u
+BIN=${1:?usage: slide_zram.sh BIN_DIR}
+. "$(dirname "$0")/lib.sh"
+
+host_need_root
+for b in etmemd etmem etmem-workload; do
+	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
+done
+
+D=$(mktemp -d /tmp/etmem-host.XXXXXX)
+SOCK=etmem-host-$$
+DPID=""
+WPID=""
+cleanup() {
+	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
+	host_cleanup
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+host_swap_setup /var/tmp
+CG=etmem-test-$$
+host_memcg_new "$CG"
+
+"$BIN/etmem-workload" --size 1G --hot-frac 0.1 --cgroup "$HOST_MEMCG_ROOT/$CG" \
+	--ready-file "$D/ready" --report-file "$D/report" >"$D/workload.out" 2>&1 &
+WPID=$!
+for _ in $(seq 1 600); do
+	[ -s "$D/ready" ] && break
+	kill -0 "$WPID" 2>/dev/null || fail "workload died: $(cat "$D/workload.out")"
+	sleep 0.1
+done
+[ -s "$D/ready" ] || fail "workload not ready after 60 s"
+
+"$BIN/etmemd" -l 0 -s "$SOCK" >"$D/etmemd.log" 2>&1 &
+DPID=$!
+for _ in $(seq 1 50); do
+	"$BIN/etmem" project show -s "$SOCK" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+conf() { # $1 file, $2 task name, $3 type, $4 value
+	cat >"$1" <<CONF
+[project]
+name=hostproj
+loop=1
+interval=1
+sleep=2
+[engine]
+name=slide
+project=hostproj
+[task]
+project=hostproj
+engine=slide
+name=$2
+type=$3
+value=$4
+T=1
+max_threads=2
+CONF
+	chmod 600 "$1"
+}
+conf "$D/wl.conf" wl pid "$WPID"
+"$BIN/etmem" obj add -f "$D/wl.conf" -s "$SOCK" || fail "obj add: $(tail -5 "$D/etmemd.log")"
+if ! "$BIN/etmem" project start -n hostproj -s "$SOCK" >"$D/start.out" 2>&1; then
+	cat "$D/start.out"
+	if grep -q "DAMON kdamond .* is running\|configured by someone else" "$D/etmemd.log"; then
+		grep "cannot start" "$D/etmemd.log"
+		skip "this kernel's only usable access tracker (DAMON paddr) has no free kdamond: $(grep -o 'DAMON kdamond.*' "$D/etmemd.log" | head -1)"
+	fi
+	if grep -q "no access tracker" "$D/etmemd.log"; then
+		skip "no access tracker on this kernel: $(grep -o 'no access tracker.*' "$D/etmemd.log" | head -1)"
+	fi
+	fail "project start: $(tail -5 "$D/etmemd.log")"
+fi
+
+# Bounded wait for the cold part to go out.
+ok=""
+for i in $(seq 1 90); do
+	sleep 1
+	rm -f "$D/report"
+	kill -USR1 "$WPID"
+	for _ in $(seq 1 50); do [ -s "$D/report" ] && break; sleep 0.1; done
+	[ -s "$D/report" ] || continue
+	cold=$(json_get "$D/report" "r['cold']['swapped']/r['cold']['pages']")
+	hot=$(json_get "$D/report" "r['hot']['swapped']/r['hot']['pages']")
+	echo "t=${i}s cold swapped $cold hot swapped $hot"
+	if python3 -c "import sys; sys.exit(0 if float('$cold') >= 0.95 else 1)"; then
+		ok=1
+		break
+	fi
+done
+"$BIN/etmem" project show -s "$SOCK" | tee "$D/show.out"
+[ -n "$ok" ] || fail "cold pages swapped: $cold < 0.95 after 90 s"
+python3 -c "import sys; sys.exit(0 if float('$hot') <= 0.02 else 1)" || fail "hot pages swapped: $hot > 0.02"
+grep -q "bytes swapped out:" "$D/show.out" || fail "project show lacks the task figures"
+
+# A target that exits mid-cycle and one that never existed.
+"$BIN/etmem" project stop -n hostproj -s "$SOCK" || fail "project stop"
+CG2=etmem-test2-$$
+host_memcg_new "$CG2"
+sh -c "echo \$\$ > $HOST_MEMCG_ROOT/$CG2/cgroup.procs; exec sleep 3" &
+SPID=$!
+HOST_PIDS+=("$SPID")
+conf "$D/short.conf" short pid "$SPID"
+conf "$D/none.conf" none name etmem-nosuch
+"$BIN/etmem" obj add -f "$D/short.conf" -s "$SOCK" || fail "obj add short"
+"$BIN/etmem" obj add -f "$D/none.conf" -s "$SOCK" || fail "obj add none"
+"$BIN/etmem" project start -n hostproj -s "$SOCK" || fail "project start with short-lived targets"
+sleep 8
+kill -0 "$DPID" 2>/dev/null || fail "etmemd died"
+"$BIN/etmem" project show -s "$SOCK" >"$D/show2.out" || fail "project show after targets vanished"
+cat "$D/show2.out"
+"$BIN/etmem" project stop -n hostproj -s "$SOCK" || fail "project stop"
+"$BIN/etmem" obj del -f "$D/none.conf" -s "$SOCK" || fail "obj del"
+
+# Content: the workload verifies every page on SIGTERM.
+kill -TERM "$WPID"
+wait "$WPID"
+rc=$?
+WPID=""
+tail -1 "$D/workload.out"
+[ "$rc" = 0 ] || fail "workload content verification failed (exit $rc)"
+echo PASS
