@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,21 @@ static void task_stop(struct etm_task *tk)
 	etm_info("task %s of engine %s stopped", tk->pub.name, eng->name);
 }
 
+void etm_task_report_error(struct task *tk, const char *fmt, ...)
+{
+	struct etm_task *t = etm_task_of(tk);
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	etm_err("task %s: %s", tk->name, msg);
+	if (t->start_err && t->start_err->len == 0)
+		g_string_printf(t->start_err, "task %s: %s", tk->name, msg);
+	g_free(msg);
+}
+
 static int task_start(struct etm_task *tk, GString *err)
 {
 	struct engine *eng = tk->pub.eng;
@@ -255,11 +271,16 @@ static int task_start(struct etm_task *tk, GString *err)
 				tk->pub.name);
 		return ETM_ERR_NOT_SUPPORTED;
 	}
+	g_string_truncate(err, 0);
+	tk->start_err = err;
 	ret = eng->ops->start_task(eng, &tk->pub);
+	tk->start_err = NULL;
 	if (ret != 0) {
 		if (err->len == 0)
 			g_string_printf(err, "engine %s failed to start task %s (error %d)", eng->name, tk->pub.name,
 					ret);
+		else
+			g_string_prepend(err, "cannot start task: ");
 		return ETM_ERR_INTERNAL;
 	}
 	tk->started = true;
@@ -314,11 +335,11 @@ void etm_registry_free(struct etm_registry *reg)
 
 /* Objects parsed from one file, not yet in the registry. */
 struct parsed_objs {
-	struct etm_project *proj; /* new project, or NULL */
-	struct etm_engine *eng; /* new engine, or NULL */
+	struct etm_project *proj;     /* new project, or NULL */
+	struct etm_engine *eng;	      /* new engine, or NULL */
 	struct etm_project *eng_proj; /* the project the new engine goes to */
-	struct etm_task *tk; /* new task, or NULL */
-	struct etm_engine *tk_eng; /* the engine the new task goes to */
+	struct etm_task *tk;	      /* new task, or NULL */
+	struct etm_engine *tk_eng;    /* the engine the new task goes to */
 };
 
 static void parsed_objs_free(struct parsed_objs *objs)
@@ -747,8 +768,8 @@ static void show_project(struct etm_project *proj, GString *out)
 		return;
 	}
 	/* The original's columns and widths, header line included. */
-	g_string_append_printf(out, "%-8s %-8s %-16s %-16s %-16s %-8s\n", "number", "type", "value", "name",
-			       "engine", "started");
+	g_string_append_printf(out, "%-8s %-8s %-16s %-16s %-16s %-8s\n", "number", "type", "value", "name", "engine",
+			       "started");
 	for (struct engine *e = proj->pub.engs; e; e = e->next) {
 		struct etm_engine *eng = etm_engine_of(e);
 		int idx = 1;

@@ -48,6 +48,8 @@ struct etm_engine {
 struct etm_task {
 	struct task pub;
 	bool started;
+	/* Set only while the engine's start_task runs: see etm_task_report_error(). */
+	GString *start_err;
 	/* Set only while the engine parses a configuration file. */
 	struct etm_conf *conf;
 };
@@ -99,6 +101,13 @@ int etm_registry_show(struct etm_registry *reg, const char *proj, GString *out, 
 /* Runs an engine private command; its output goes to @out_fd. */
 int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj, const char *eng, const char *task, const char *cmd,
 			 int out_fd, GString *err);
+/*
+ * For built-in engines: explain why start_task fails, so that the client
+ * sees the reason and not just an error number. Outside start_task it only
+ * logs.
+ */
+void etm_task_report_error(struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Stops every started project (SIGTERM path). */
 void etm_registry_stop_all(struct etm_registry *reg);
 
