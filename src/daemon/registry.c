@@ -672,30 +672,51 @@ out:
 
 /* ---- start / stop ----------------------------------------------------- */
 
-int etm_registry_start(struct etm_registry *reg, const char *name, GString *err)
+/*
+ * Finds project @name and moves it into @transition (STARTING or STOPPING),
+ * provided it is idle and not already in the state the transition leads to.
+ * Returns the project, or NULL with *ret and @err set.
+ */
+static struct etm_project *claim_project(struct etm_registry *reg, const char *name, enum etm_proj_state transition,
+					 GString *err, int *ret)
 {
+	bool starting = transition == ETM_PROJ_STARTING;
 	struct etm_project *proj;
-	int ret = ETM_OK;
 
 	pthread_mutex_lock(&reg->lock);
 	proj = find_project(reg, name);
 	if (!proj) {
 		g_string_printf(err, "project %s is not exist", name);
-		pthread_mutex_unlock(&reg->lock);
-		return ETM_ERR_PROJ_NOEXIST;
+		*ret = ETM_ERR_PROJ_NOEXIST;
+	} else if ((*ret = project_idle_or_busy(proj, err)) != ETM_OK) {
+		proj = NULL;
+	} else if (proj->state == (starting ? ETM_PROJ_STARTED : ETM_PROJ_STOPPED)) {
+		g_string_printf(err, "project %s has been %s", name, starting ? "started" : "stopped");
+		*ret = starting ? ETM_ERR_PROJ_STARTED : ETM_ERR_PROJ_STOPPED;
+		proj = NULL;
+	} else {
+		proj->state = transition;
 	}
-	ret = project_idle_or_busy(proj, err);
-	if (ret == ETM_OK && proj->state == ETM_PROJ_STARTED) {
-		g_string_printf(err, "project %s has been started", name);
-		ret = ETM_ERR_PROJ_STARTED;
-	}
-	if (ret != ETM_OK) {
-		pthread_mutex_unlock(&reg->lock);
-		return ret;
-	}
-	proj->state = ETM_PROJ_STARTING;
 	pthread_mutex_unlock(&reg->lock);
+	return proj;
+}
 
+static void settle_project(struct etm_registry *reg, struct etm_project *proj, bool started)
+{
+	pthread_mutex_lock(&reg->lock);
+	proj->state = started ? ETM_PROJ_STARTED : ETM_PROJ_STOPPED;
+	proj->pub.start = started;
+	pthread_mutex_unlock(&reg->lock);
+	etm_info("project %s %s", proj->pub.name, started ? "started" : "stopped");
+}
+
+int etm_registry_start(struct etm_registry *reg, const char *name, GString *err)
+{
+	int ret = ETM_OK;
+	struct etm_project *proj = claim_project(reg, name, ETM_PROJ_STARTING, err, &ret);
+
+	if (!proj)
+		return ret;
 	/* STARTING freezes the project's lists: walk them without the lock. */
 	for (struct engine *eng = proj->pub.engs; eng && ret == ETM_OK; eng = eng->next)
 		for (struct task *tk = eng->tasks; tk && ret == ETM_OK; tk = tk->next)
@@ -705,47 +726,19 @@ int etm_registry_start(struct etm_registry *reg, const char *name, GString *err)
 		project_stop_tasks(proj);
 		etm_warn("project %s not started: %s", name, err->str);
 	}
-
-	pthread_mutex_lock(&reg->lock);
-	proj->state = ret == ETM_OK ? ETM_PROJ_STARTED : ETM_PROJ_STOPPED;
-	proj->pub.start = ret == ETM_OK;
-	pthread_mutex_unlock(&reg->lock);
-	if (ret == ETM_OK)
-		etm_info("project %s started", name);
+	settle_project(reg, proj, ret == ETM_OK);
 	return ret;
 }
 
 int etm_registry_stop(struct etm_registry *reg, const char *name, GString *err)
 {
-	struct etm_project *proj;
-	int ret;
+	int ret = ETM_OK;
+	struct etm_project *proj = claim_project(reg, name, ETM_PROJ_STOPPING, err, &ret);
 
-	pthread_mutex_lock(&reg->lock);
-	proj = find_project(reg, name);
-	if (!proj) {
-		g_string_printf(err, "project %s is not exist", name);
-		pthread_mutex_unlock(&reg->lock);
-		return ETM_ERR_PROJ_NOEXIST;
-	}
-	ret = project_idle_or_busy(proj, err);
-	if (ret == ETM_OK && proj->state == ETM_PROJ_STOPPED) {
-		g_string_printf(err, "project %s has been stopped", name);
-		ret = ETM_ERR_PROJ_STOPPED;
-	}
-	if (ret != ETM_OK) {
-		pthread_mutex_unlock(&reg->lock);
+	if (!proj)
 		return ret;
-	}
-	proj->state = ETM_PROJ_STOPPING;
-	pthread_mutex_unlock(&reg->lock);
-
 	project_stop_tasks(proj);
-
-	pthread_mutex_lock(&reg->lock);
-	proj->state = ETM_PROJ_STOPPED;
-	proj->pub.start = false;
-	pthread_mutex_unlock(&reg->lock);
-	etm_info("project %s stopped", name);
+	settle_project(reg, proj, false);
 	return ETM_OK;
 }
 
