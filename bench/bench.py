@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MulanPSL-2.0
+"""Measurement part of bench/run.sh (which sets up swap, the memory cgroup
+and the lock, and removes them). Prints one JSON line per metric on stdout;
+progress on stderr. Kills every process it starts, also on failure.
+
+Phases, all on one workload process (hot part = first pages, contiguous):
+  A  without etmem, WINDOW s: hot-set accesses/s
+  B  with etmem (slide, loop=1 interval=1 sleep=2 T=1) until the cold part
+     is swapped (memcg swap >= 99 % of the cold bytes, at most 120 s), then
+     WINDOW s more: hot-set accesses/s over the whole span, precision at the
+     end; while it runs, memcg swap and kdamond/etmemd CPU are sampled every
+     0.2 s (the daemon's swap-out throughput)
+  C  without etmem again, WINDOW s (without = mean of A and C, cancelling drift)
+  D  the same cold pages faulted back in (/proc/PID/mem) and paged out by raw
+     process_madvise, by the daemon's action path (etm_action_pageout fed by
+     the page state), and raw again
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PAGE = 4096
+DAMON = "/sys/kernel/mm/damon/admin/kdamonds"
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def emit(obj):
+    print(json.dumps(obj, separators=(",", ":")), flush=True)
+
+
+def read(path, default=None):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def cpu_seconds(pid):
+    """On-CPU time of a task: schedstat (ns) when present, else stat ticks."""
+    s = read(f"/proc/{pid}/schedstat")
+    if s:
+        return int(s.split()[0]) / 1e9
+    st = read(f"/proc/{pid}/stat")
+    if not st:
+        return None
+    f = st[st.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_seconds(pid):
+    """utime+stime of a whole process (all threads)."""
+    st = read(f"/proc/{pid}/stat")
+    if not st:
+        return None
+    f = st[st.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def kdamonds():
+    """[(idx, state, pid, memcg_paths)] of DAMON's sysfs kdamonds."""
+    out = []
+    n = int(read(f"{DAMON}/nr_kdamonds", "0") or 0)
+    for i in range(n):
+        k = f"{DAMON}/{i}"
+        paths = []
+        ns = int(read(f"{k}/contexts/0/schemes/nr_schemes", "0") or 0)
+        for s in range(ns):
+            nf = int(read(f"{k}/contexts/0/schemes/{s}/ops_filters/nr_filters", "0") or 0)
+            for fl in range(nf):
+                p = read(f"{k}/contexts/0/schemes/{s}/ops_filters/{fl}/memcg_path", "")
+                if p:
+                    paths.append(p)
+        out.append((i, read(f"{k}/state", "?"), read(f"{k}/pid", "-1"), paths))
+    return out
+
+
+def memcg_swap(memcg_dir):
+    for line in (read(f"{memcg_dir}/memory.stat", "") or "").splitlines():
+        k, _, v = line.partition(" ")
+        if k == "swap":
+            return int(v)
+    return None
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.procs = []
+        self.sock = f"etmem-bench-{os.getpid()}"
+        self.wl = None
+
+    # ---- processes ----------------------------------------------------
+    def start(self, argv, out):
+        p = subprocess.Popen(argv, stdout=open(out, "w"), stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def etmem(self, *args):
+        r = subprocess.run([f"{self.a.bin}/etmem", *args, "-s", self.sock], capture_output=True, text=True)
+        return r.returncode, r.stdout + r.stderr
+
+    # ---- workload -----------------------------------------------------
+    def report(self):
+        rep = f"{self.a.tmp}/report"
+        try:
+            os.unlink(rep)
+        except FileNotFoundError:
+            pass
+        self.wl.send_signal(signal.SIGUSR1)
+        for _ in range(300):
+            if os.path.exists(rep) and os.path.getsize(rep):
+                with open(rep) as f:
+                    return json.loads(f.readline())
+            if self.wl.poll() is not None:
+                raise RuntimeError("workload exited")
+            time.sleep(0.02)
+        raise RuntimeError("workload report timed out")
+
+    def hot_rate(self, r0, r1):
+        return (r1["accesses"] - r0["accesses"]) / (r1["elapsed_s"] - r0["elapsed_s"])
+
+    def window(self, name):
+        r0 = self.report()
+        time.sleep(self.a.window)
+        r1 = self.report()
+        rate = self.hot_rate(r0, r1)
+        log(f"{name}: {rate:.0f} hot accesses/s")
+        return rate
+
+    # ---- daemon phase -------------------------------------------------
+    def wait_damon(self):
+        """None when no foreign kdamond runs (or it stopped in time), else the reason."""
+        deadline = time.monotonic() + self.a.damon_wait
+        while True:
+            busy = [k for k in kdamonds() if k[1] == "on"]
+            if not busy:
+                return None
+            if time.monotonic() >= deadline:
+                i, _, pid, paths = busy[0]
+                since = ""
+                try:
+                    since = f", running for {time.time() - os.stat(f'/proc/{pid}').st_mtime:.0f} s"
+                except OSError:
+                    pass
+                return (f"DAMON kdamond {i} (pid {pid}{since}, memcg filters {paths or 'none'}) is not ours and "
+                        f"still running after {self.a.damon_wait} s; the kernel adds kdamonds only while none "
+                        f"runs, and DAMON paddr is this kernel's only access tracker")
+            log("a foreign DAMON kdamond is running; waiting")
+            time.sleep(2)
+
+    def our_kdamond_pid(self):
+        for i, state, pid, paths in kdamonds():
+            if state == "on" and self.a.memcg_path in paths:
+                return int(pid)
+        return None
+
+    def daemon_phase(self, cold_bytes):
+        why = self.wait_damon()
+        if why:
+            return {"skipped": why}
+        etmemd = self.start([f"{self.a.bin}/etmemd", "-l", "1", "-s", self.sock], f"{self.a.tmp}/etmemd.log")
+        for _ in range(50):
+            if self.etmem("project", "show")[0] == 0:
+                break
+            time.sleep(0.1)
+        conf = f"{self.a.tmp}/bench.conf"
+        with open(conf, "w") as f:
+            f.write(f"""[project]
+name=benchproj
+loop=1
+interval=1
+sleep=2
+[engine]
+name=slide
+project=benchproj
+[task]
+project=benchproj
+engine=slide
+name=wl
+type=pid
+value={self.wl.pid}
+T=1
+max_threads=1
+""")
+        os.chmod(conf, 0o600)
+        rc, out = self.etmem("obj", "add", "-f", conf)
+        if rc:
+            return {"error": f"obj add: {out.strip()}"}
+        swap0 = memcg_swap(self.a.memcg_dir) or 0
+        r0 = self.report()
+        t0 = time.monotonic()
+        d_cpu0 = proc_cpu_seconds(etmemd.pid)
+        rc, out = self.etmem("project", "start", "-n", "benchproj")
+        if rc:
+            with open(f"{self.a.tmp}/etmemd.log") as f:
+                tail = f.read()[-400:]
+            return {"error": f"project start: {out.strip()} / {tail.strip()}"}
+        samples = []  # (t, swap bytes, kdamond cpu s)
+        kd = None
+        converged = None
+        t_end = None
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            if kd is None:
+                kd = self.our_kdamond_pid()
+            sw = (memcg_swap(self.a.memcg_dir) or 0) - swap0
+            kc = cpu_seconds(kd) if kd else None
+            samples.append((now, sw, kc))
+            if converged is None and sw >= 0.99 * cold_bytes:
+                converged = now - t0
+                t_end = now + self.a.window
+                log(f"cold part swapped after {converged:.1f} s")
+            if converged is None and now - t0 > 120:
+                log("cold part not swapped within 120 s")
+                t_end = now
+            if t_end is not None and now >= t_end:
+                break
+        r1 = self.report()
+        d_cpu1 = proc_cpu_seconds(etmemd.pid)
+        rc, show = self.etmem("project", "show")
+        self.etmem("project", "stop", "-n", "benchproj")
+        span = time.monotonic() - t0
+        # Daemon swap-out throughput: over the 0.2 s sampling intervals in
+        # which the memcg's swap grew, bytes swapped per kdamond CPU second
+        # (DAMOS pageout runs in kdamond; zram compresses synchronously) and
+        # per wall second of those intervals (a lower bound: a pass rarely
+        # fills its whole interval).
+        sb = scpu = swall = 0.0
+        for (ta, sa, ca), (tb, sbb, cb) in zip(samples, samples[1:]):
+            if sbb > sa and ca is not None and cb is not None:
+                sb += sbb - sa
+                scpu += cb - ca
+                swall += tb - ta
+        kcpu = None
+        if samples and samples[0][2] is not None and samples[-1][2] is not None:
+            kcpu = samples[-1][2] - samples[0][2]
+        return {
+            "r0": r0, "r1": r1, "span_s": span, "converged_s": converged, "show": show,
+            "swapped_bytes": sb, "swap_cpu_s": scpu, "swap_wall_s": swall,
+            "kdamond_cpu_s": kcpu, "etmemd_cpu_s": (d_cpu1 - d_cpu0) if d_cpu0 is not None and d_cpu1 is not None else None,
+            "etmemd_rss_kb": self.rss_kb(etmemd.pid),
+        }
+
+    def rss_kb(self, pid):
+        for line in (read(f"/proc/{pid}/status", "") or "").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return None
+
+    # ---- same pages, raw vs action ----------------------------------
+    def helper(self, mode, start, length):
+        r = subprocess.run([f"{self.a.bin}/etmem-bench-pageout", mode, str(self.wl.pid), hex(start), str(length)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError(f"etmem-bench-pageout {mode}: {r.stderr.strip()}")
+        return json.loads(r.stdout.splitlines()[-1])
+
+    def run(self):
+        a = self.a
+        self.wl = self.start([f"{a.bin}/etmem-workload", "--size", a.size, "--hot-frac", str(a.hot_frac),
+                              "--cgroup", a.memcg_dir, "--ready-file", f"{a.tmp}/ready",
+                              "--report-file", f"{a.tmp}/report"], f"{a.tmp}/workload.out")
+        for _ in range(1200):
+            if os.path.exists(f"{a.tmp}/ready") and os.path.getsize(f"{a.tmp}/ready"):
+                break
+            if self.wl.poll() is not None:
+                raise RuntimeError("workload died: " + open(f"{a.tmp}/workload.out").read())
+            time.sleep(0.1)
+        ready = json.loads(open(f"{a.tmp}/ready").readline())
+        hot_bytes = ready["hot_pages"] * PAGE
+        addr = ready["addr"]
+        cold_start = (int(addr, 0) if isinstance(addr, str) else addr) + hot_bytes
+        cold_len = ready["len"] - hot_bytes
+        log(f"workload pid {self.wl.pid}: {ready['len'] >> 20} MiB, {ready['hot_pages']} hot pages")
+
+        without_a = self.window("without etmem (before)")
+        d = self.daemon_phase(cold_len)
+        without_c = self.window("without etmem (after)")
+        without = (without_a + without_c) / 2
+
+        if "r1" in d:
+            r = d["r1"]
+            emit({"bench": "slide_precision", "target_bytes": ready["len"], "hot_frac": a.hot_frac,
+                  "idle_pages": r["cold"]["pages"], "idle_swapped": r["cold"]["swapped"],
+                  "idle_swapped_frac": r["cold"]["swapped"] / r["cold"]["pages"],
+                  "hot_pages": r["hot"]["pages"], "hot_swapped": r["hot"]["swapped"],
+                  "hot_swapped_frac": r["hot"]["swapped"] / max(r["hot"]["pages"], 1),
+                  "converged_s": d["converged_s"], "target": {"idle_swapped_frac": ">=0.95", "hot_swapped_frac": "<=0.02"}})
+            with_rate = self.hot_rate(d["r0"], d["r1"])
+            emit({"bench": "hot_throughput_ratio", "with": with_rate, "without": without,
+                  "without_before": without_a, "without_after": without_c, "with_span_s": d["span_s"],
+                  "ratio": with_rate / without, "target": 0.98, "pass": with_rate / without >= 0.98})
+            emit({"bench": "daemon_cpu", "span_s": d["span_s"], "etmemd_cpu_s": d["etmemd_cpu_s"],
+                  "kdamond_cpu_s": d["kdamond_cpu_s"],
+                  "etmemd_cpu_frac": d["etmemd_cpu_s"] / d["span_s"] if d["etmemd_cpu_s"] is not None else None,
+                  "kdamond_cpu_frac": d["kdamond_cpu_s"] / d["span_s"] if d["kdamond_cpu_s"] is not None else None,
+                  "etmemd_hwm_kb": d["etmemd_rss_kb"]})
+        else:
+            why = d.get("skipped") or d.get("error")
+            key = "skipped" if "skipped" in d else "error"
+            for b in ("slide_precision", "hot_throughput_ratio", "daemon_cpu"):
+                emit({"bench": b, key: why})
+            emit({"bench": "hot_throughput_without_etmem", "before": without_a, "after": without_c})
+
+        # Same pages, same run: the cold range, faulted back in before each pageout.
+        res = {}
+        for mode in ("raw", "action", "raw2"):
+            fi = self.helper("faultin", cold_start, cold_len)
+            rep = self.report()
+            if rep["cold"]["swapped"]:
+                log(f"after fault-in {rep['cold']['swapped']} cold pages still swapped")
+            res[mode] = self.helper("raw" if mode == "raw2" else mode, cold_start, cold_len)
+            res[mode]["faultin_bytes_per_s"] = fi["bytes_per_s"]
+            log(f"{mode}: {res[mode]['bytes_per_s'] / 1e9:.3f} GB/s wall, "
+                f"{res[mode]['bytes_per_cpu_s'] / 1e9:.3f} GB/s per CPU s")
+        raw_cpu = (res["raw"]["bytes_per_cpu_s"] + res["raw2"]["bytes_per_cpu_s"]) / 2
+        raw_wall = (res["raw"]["bytes_per_s"] + res["raw2"]["bytes_per_s"]) / 2
+        out = {"bench": "swapout_throughput_ratio", "range_bytes": cold_len,
+               "raw_bytes_per_s": raw_wall, "raw_bytes_per_cpu_s": raw_cpu,
+               "action_bytes_per_s": res["action"]["bytes_per_s"],
+               "action_bytes_per_cpu_s": res["action"]["bytes_per_cpu_s"],
+               "action_ratio": res["action"]["bytes_per_s"] / raw_wall,
+               "faultin_bytes_per_s": res["raw"]["faultin_bytes_per_s"], "target": 0.9}
+        if "r1" in d and d["swap_cpu_s"] > 0:
+            out.update({"daemon": "DAMOS pageout in kdamond (memcg swap growth per kdamond CPU second)",
+                        "daemon_bytes": d["swapped_bytes"],
+                        "daemon_bytes_per_cpu_s": d["swapped_bytes"] / d["swap_cpu_s"],
+                        "daemon_bytes_per_s_wall_lower_bound": d["swapped_bytes"] / d["swap_wall_s"],
+                        "ratio": d["swapped_bytes"] / d["swap_cpu_s"] / raw_cpu})
+        else:
+            out.update({"daemon": "etm_action_pageout (the daemon's per-process swap-out path), wall clock",
+                        "daemon_skipped": d.get("skipped") or d.get("error") or "no swap growth sampled",
+                        "ratio": out["action_ratio"]})
+        out["pass"] = out["ratio"] >= 0.9
+        emit(out)
+
+        # Content: the workload verifies every page on SIGTERM.
+        self.wl.terminate()
+        rc = self.wl.wait(timeout=120)
+        summary = open(f"{a.tmp}/workload.out").read().strip().splitlines()[-1:]
+        emit({"bench": "content_check", "workload_exit": rc, "summary": json.loads(summary[0]) if summary else None})
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", required=True)
+    p.add_argument("--memcg-dir", required=True)
+    p.add_argument("--memcg-path", required=True)
+    p.add_argument("--size", default="1G")
+    p.add_argument("--hot-frac", type=float, default=0.1)
+    p.add_argument("--window", type=float, default=15)
+    p.add_argument("--damon-wait", type=float, default=60)
+    p.add_argument("--tmp", required=True)
+    a = p.parse_args()
+    b = Bench(a)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    try:
+        b.run()
+    except Exception as e:  # report, never leave processes behind
+        emit({"bench": "run", "error": str(e)})
+        return 1
+    finally:
+        b.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
