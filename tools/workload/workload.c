@@ -55,6 +55,7 @@ struct opts {
 	int node;
 	int cpu;
 	const char *name;
+	uint64_t name_from; /* first page --name applies to */
 	const char *cgroup;
 	const char *file_dir;
 	double duration;
@@ -123,6 +124,8 @@ static void usage(FILE *f)
 		   "                      allocating, so the memory is charged there (also on cgroup v1)\n"
 		   "  --name NAME         name the buffer with prctl(PR_SET_VMA_ANON_NAME) ([anon:NAME] in\n"
 		   "                      maps); a kernel without it only gives a warning (name_set=false)\n"
+		   "  --name-from PAGE    name only pages PAGE..end of the buffer (default 0), which splits\n"
+		   "                      it into an unnamed and a named VMA (tests of swap_flag)\n"
 		   "  --duration S        stop after S seconds (default 0 = until SIGTERM/SIGINT)\n"
 		   "  --rate N            at most N page accesses per second (default 0 = unlimited)\n"
 		   "  --seed N            content/access seed (default 1)\n"
@@ -142,6 +145,18 @@ static void usage(FILE *f)
 		   "bad_hot, bad_cold, first_bad_page (-1 if none) and result (\"ok\" or \"corrupt\");\n"
 		   "its page states are taken before verification (which faults every page in).\n"
 		   "Exit status: 0 ok, 1 corrupt or lost page, 2 usage error, 3 setup failure.\n");
+}
+
+/* A page index: decimal digits only, no sign, no overflow. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -194,16 +209,13 @@ static int pick(const char *arg, const char *const *names, int n)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "size", 1, 0, 's' },	      { "hot-frac", 1, 0, 'f' },
-		{ "layout", 1, 0, 'l' },      { "pattern", 1, 0, 'p' },
-		{ "zipf-s", 1, 0, 'z' },      { "op", 1, 0, 'o' },
-		{ "backing", 1, 0, 'b' },     { "file-dir", 1, 0, 'D' },
-		{ "node", 1, 0, 'n' },	      { "cpu", 1, 0, 'c' },
-		{ "cgroup", 1, 0, 'g' },      { "name", 1, 0, 'N' },
-		{ "duration", 1, 0, 'd' },    { "rate", 1, 0, 'r' },
-		{ "seed", 1, 0, 'S' },	      { "ready-file", 1, 0, 'R' },
-		{ "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
-		{ "help", 0, 0, 'h' },	      { 0, 0, 0, 0 },
+		{ "size", 1, 0, 's' },	     { "hot-frac", 1, 0, 'f' },	   { "layout", 1, 0, 'l' },
+		{ "pattern", 1, 0, 'p' },    { "zipf-s", 1, 0, 'z' },	   { "op", 1, 0, 'o' },
+		{ "backing", 1, 0, 'b' },    { "file-dir", 1, 0, 'D' },	   { "node", 1, 0, 'n' },
+		{ "cpu", 1, 0, 'c' },	     { "cgroup", 1, 0, 'g' },	   { "name", 1, 0, 'N' },
+		{ "duration", 1, 0, 'd' },   { "rate", 1, 0, 'r' },	   { "seed", 1, 0, 'S' },
+		{ "ready-file", 1, 0, 'R' }, { "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
+		{ "name-from", 1, 0, 'O' },  { "help", 0, 0, 'h' },	   { 0, 0, 0, 0 },
 	};
 	int c, v;
 
@@ -263,6 +275,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'N':
 			o->name = optarg;
+			break;
+		case 'O':
+			if (parse_u64(optarg, &o->name_from))
+				goto bad;
 			break;
 		case 'd':
 			o->duration = atof(optarg);
@@ -424,8 +440,15 @@ static int setup(struct wl *w)
 		fprintf(stderr, "etmem-workload: bind to node %d: %s\n", o->node, strerror(-err));
 		return err;
 	}
+	if (o->name_from >= w->npages) {
+		fprintf(stderr, "etmem-workload: --name-from %llu: the buffer has only %llu pages\n",
+			(unsigned long long)o->name_from, (unsigned long long)w->npages);
+		return -EINVAL;
+	}
 	if (o->name) {
-		w->name_set = !prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, w->buf, w->len, o->name);
+		uint64_t off = o->name_from * (uint64_t)w->psz;
+
+		w->name_set = !prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, w->buf + off, w->len - off, o->name);
 		if (!w->name_set)
 			fprintf(stderr, "etmem-workload: warning: PR_SET_VMA_ANON_NAME: %m\n");
 	}
