@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "scan/procfs.h"
 
 /* The auto order: most precise and cheapest first. */
@@ -13,6 +14,8 @@ static const struct etm_access_ops *const trackers[] = {
 	&etm_access_page_idle,
 	&etm_access_damon_vaddr,
 	&etm_access_damon_paddr,
+	/* Last: coarser (whole-memcg, T = 1) but needs only a memory controller. */
+	&etm_access_memcg_lru,
 };
 
 const struct etm_access_ops *etm_access_find(const char *name)
@@ -35,7 +38,7 @@ int etm_access_choose(const char *want, const struct etm_access_ops **out, char 
 		if (!a) {
 			snprintf(why, len,
 				 "unknown access tracker '%s' (auto, idle_pages, page_idle, damon_vaddr, "
-				 "damon_paddr)",
+				 "damon_paddr, memcg_lru)",
 				 want);
 			return -EINVAL;
 		}
@@ -54,6 +57,7 @@ int etm_access_choose(const char *want, const struct etm_access_ops **out, char 
 			*out = trackers[i];
 			return 0;
 		}
+		etm_info("access tracker %s skipped: %s", trackers[i]->name, one);
 		if (used < len)
 			used += (size_t)snprintf(why + used, len - used, "%s%s: %s",
 						 i ? "; " : "no access tracker: ", trackers[i]->name, one);

@@ -7,9 +7,12 @@
  *  - ETM_ACCESS_PROCESS backends (idle_pages, page_idle, damon_vaddr) observe
  *    one process: open() sets a baseline, each scan() adds one pass of
  *    per-page weights to a pagestate, close() releases everything.
- *  - ETM_ACCESS_MEMCG backends (damon_paddr) cannot see per-process virtual
- *    pages; the kernel itself grades and pages out the cold pages of the
- *    targets' memory cgroups. The core drives them with group_*().
+ *  - ETM_ACCESS_MEMCG backends (damon_paddr, memcg_lru) cannot see
+ *    per-process virtual pages; the kernel itself grades and pages out the
+ *    cold pages of the targets' memory cgroups. The core drives them with
+ *    group_*(). damon_paddr keeps a kernel-side scheme running between
+ *    updates; memcg_lru (group_windowed) does all its work inside
+ *    group_update(), at the end of each observation window.
  */
 #ifndef ETM_SCAN_ACCESS_H
 #define ETM_SCAN_ACCESS_H
@@ -55,11 +58,21 @@ struct etm_memcg_stats {
 	uint64_t bytes_tried;	/* bytes of regions the scheme looked at */
 	uint64_t bytes_cold;	/* bytes that passed the memcg and young filters */
 	uint64_t bytes_applied; /* bytes paged out */
+	/* memcg_lru: the LRU's active anon bytes at the last update (the hot part). */
+	uint64_t bytes_hot;
+	bool hot_known;
+	double last_reclaim_s; /* memcg_lru: duration of the last reclaim */
 };
 
 struct etm_access_ops {
 	const char *name;
 	enum etm_access_scope scope;
+	/*
+	 * ETM_ACCESS_MEMCG: group_update() ends an observation window (the
+	 * kernel checks the accessed bits only when it is called), so the core
+	 * waits loop * sleep seconds before each call.
+	 */
+	bool group_windowed;
 	/*
 	 * Does the running kernel offer this tracker? 0, or a negative errno
 	 * with @why (size @len) saying what is missing.
@@ -84,14 +97,16 @@ extern const struct etm_access_ops etm_access_idle_pages;
 extern const struct etm_access_ops etm_access_page_idle;
 extern const struct etm_access_ops etm_access_damon_vaddr;
 extern const struct etm_access_ops etm_access_damon_paddr;
+extern const struct etm_access_ops etm_access_memcg_lru;
 
 /* Names accepted by the access_tracker key. */
 #define ETM_ACCESS_AUTO "auto"
 
 /*
  * Pick a tracker: @want is "auto" (or NULL) for the first available of
- * idle_pages, page_idle, damon_vaddr, damon_paddr, or one of their names.
- * On failure @why says what the kernel lacks (for auto: for each one).
+ * idle_pages, page_idle, damon_vaddr, damon_paddr, memcg_lru, or one of
+ * their names. On failure @why says what the kernel lacks (for auto: for
+ * each one); with auto, every skipped tracker is logged at info level.
  * -ENOTSUP when unavailable, -EINVAL for an unknown name.
  */
 int etm_access_choose(const char *want, const struct etm_access_ops **out, char *why, size_t len);

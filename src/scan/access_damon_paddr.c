@@ -48,7 +48,10 @@ struct paddr_ctx {
 
 static int paddr_probe(char *why, size_t len)
 {
-	return etm_damon_probe("paddr", why, len);
+	int err = etm_damon_probe("paddr", why, len);
+
+	/* A kdamond we cannot add is as unusable as a missing one. */
+	return err ? err : etm_kdamond_check_free(why, len);
 }
 
 static int ram_ranges(struct etm_addr_range *r, size_t max, size_t *n)

@@ -27,7 +27,10 @@ struct vaddr_ctx {
 
 static int vaddr_probe(char *why, size_t len)
 {
-	return etm_damon_probe("vaddr", why, len);
+	int err = etm_damon_probe("vaddr", why, len);
+
+	/* A kdamond we cannot add is as unusable as a missing one. */
+	return err ? err : etm_kdamond_check_free(why, len);
 }
 
 static void vaddr_close(void *ctx)

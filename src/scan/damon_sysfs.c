@@ -94,47 +94,64 @@ int etm_damon_probe(const char *ops, char *why, size_t len)
 	return 0;
 }
 
-int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len)
+/* Can a kdamond be appended now? Reads only. Caller holds kdamond_lock (or does not care: a probe). */
+static int kdamond_check_free(uint64_t *nr_out, char *why, size_t len)
 {
 	uint64_t nr = 0;
 	char path[160], buf[32];
 	int err;
 
-	pthread_mutex_lock(&kdamond_lock);
 	err = read_u64_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", &nr);
 	if (err) {
 		snprintf(why, len, "cannot read %s/kdamonds/nr_kdamonds: %s", ETM_DAMON_ADMIN, strerror(-err));
-		goto out;
+		return err;
 	}
 	if (nr >= 1024) {
-		err = -EBUSY;
 		snprintf(why, len, "DAMON has %llu kdamonds already", (unsigned long long)nr);
-		goto out;
+		return -EBUSY;
 	}
 	for (uint64_t i = 0; i < nr; i++) {
 		uint64_t ctxs = 0;
 
 		snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%llu/state", (unsigned long long)i);
 		if (!read_word(path, buf, sizeof(buf)) && !strcmp(buf, "on")) {
-			err = -EBUSY;
 			snprintf(why, len,
 				 "DAMON kdamond %llu is running (not this task's); the kernel only adds kdamonds "
 				 "while none runs (nr_kdamonds: EBUSY)",
 				 (unsigned long long)i);
-			goto out;
+			return -EBUSY;
 		}
 		snprintf(path, sizeof(path), ETM_DAMON_ADMIN "/kdamonds/%llu/contexts/nr_contexts",
 			 (unsigned long long)i);
 		if (!read_u64_path(path, &ctxs) && ctxs) {
 			/* Writing nr_kdamonds would wipe this stopped but configured kdamond. */
-			err = -EBUSY;
 			snprintf(why, len,
 				 "DAMON kdamond %llu is configured by someone else; adding one would destroy its "
 				 "configuration",
 				 (unsigned long long)i);
-			goto out;
+			return -EBUSY;
 		}
 	}
+	*nr_out = nr;
+	return 0;
+}
+
+int etm_kdamond_check_free(char *why, size_t len)
+{
+	uint64_t nr;
+
+	return kdamond_check_free(&nr, why, len);
+}
+
+int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len)
+{
+	uint64_t nr = 0;
+	char buf[32];
+	int err;
+
+	pthread_mutex_lock(&kdamond_lock);
+	if ((err = kdamond_check_free(&nr, why, len)))
+		goto out;
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)nr + 1);
 	err = write_path(ETM_DAMON_ADMIN "/kdamonds/nr_kdamonds", buf);
 	if (err) {

@@ -28,6 +28,11 @@ struct etm_kdamond {
 
 /* Append a kdamond slot for us. -EBUSY (with @why naming the holder) when the kernel won't allow it. */
 int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len);
+/*
+ * Would etm_kdamond_alloc() succeed now? Reads only (for probes: "auto"
+ * must skip DAMON while someone else's kdamond runs). 0 or -EBUSY with @why.
+ */
+int etm_kdamond_check_free(char *why, size_t len);
 /* Turn it off, empty it, and shrink nr_kdamonds if it is the last slot. */
 void etm_kdamond_release(struct etm_kdamond *k);
 

@@ -202,7 +202,8 @@ static void test_slide_swap_threshold(void **state)
 
 static void test_slide_tracker_dram(void **state)
 {
-	static const char *const names[] = { "auto", "idle_pages", "page_idle", "damon_vaddr", "damon_paddr" };
+	static const char *const names[] = { "auto",	    "idle_pages",  "page_idle",
+					     "damon_vaddr", "damon_paddr", "memcg_lru" };
 	struct parsed p;
 
 	(void)state;
@@ -216,7 +217,8 @@ static void test_slide_tracker_dram(void **state)
 		parsed_clear(&p);
 	}
 	EDIT_ERR(BASE_SLIDE, NULL, "task/access_tracker=damon",
-		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr or damon_paddr");
+		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or "
+		 "memcg_lru");
 
 	parse_edit(BASE_SLIDE, NULL, "task/dram_percent=1", &p);
 	assert_int_equal(slide_of(&p)->dram_percent, 1);

@@ -18,9 +18,11 @@
  * The pid set is re-resolved every cycle: processes that exit mid-cycle are
  * dropped silently.
  *
- * A memcg-scope tracker (damon_paddr) has no per-process pages: each cycle
- * the gates are evaluated per process and the kernel-side schemes of their
- * memory cgroups are switched between "page out" and "only count".
+ * A memcg-scope tracker has no per-process pages: each cycle the gates are
+ * evaluated per process, then damon_paddr's kernel-side schemes of their
+ * memory cgroups are switched between "page out" and "only count", and
+ * memcg_lru (group_windowed) waits the loop * sleep observation window and
+ * has the kernel's LRU reclaim the cold part of each memory cgroup.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +37,7 @@
 
 #include "common/log.h"
 #include "daemon/engine.h"
+#include "daemon/registry.h"
 #include "daemon/target.h"
 #include "scan/access.h"
 #include "scan/action.h"
@@ -70,6 +73,8 @@ struct slide_rt {
 	const struct etm_action_ops *act;
 	void *group; /* memcg-scope tracker context */
 	char self_memcg[256];
+	/* auto: why the trackers before the chosen one were skipped */
+	char skipped[768];
 
 	/* Figures (guarded by lock). */
 	pid_t fig_pids[FIGURE_PIDS_MAX];
@@ -347,11 +352,16 @@ static int usable_memcg(struct slide_rt *rt, pid_t pid, struct etm_memcg_target 
 		return err;
 	}
 	if (!strcmp(t->path, "/")) {
-		snprintf(why, len,
-			 "pid %d is in the root memory cgroup: with %s the target must run in its own memory "
-			 "cgroup (this kernel has no per-process access tracking: no /proc/PID/idle_pages, no "
-			 "page_idle bitmap, no DAMON vaddr)",
-			 (int)pid, rt->acc->name);
+		if (rt->skipped[0])
+			snprintf(why, len,
+				 "pid %d is in the root memory cgroup: with %s the target must run in its own memory "
+				 "cgroup (no per-process access tracking usable on this kernel: %.300s)",
+				 (int)pid, rt->acc->name, rt->skipped);
+		else
+			snprintf(why, len,
+				 "pid %d is in the root memory cgroup: %s (access_tracker) acts on whole memory "
+				 "cgroups, the target must run in its own",
+				 (int)pid, rt->acc->name);
 		return -EINVAL;
 	}
 	if (rt->self_memcg[0] && !strcmp(t->path, rt->self_memcg)) {
@@ -373,6 +383,11 @@ static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 
 	if (!t)
 		return;
+	/* memcg_lru: the kernel checks the accessed bits when it reclaims, at the end of the window. */
+	if (rt->acc->group_windowed && rt_wait(rt, (double)rt->loop * rt->sleep_s)) {
+		free(t);
+		return;
+	}
 	if ((err = etm_proc_meminfo(&mi))) {
 		rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
 		free(t);
@@ -494,7 +509,7 @@ static void rt_stop_threads(struct slide_rt *rt)
 }
 
 /* Check that a memcg-scope tracker can act on the target as it is now. */
-static int memcg_precheck(struct slide_rt *rt)
+static int memcg_precheck(struct slide_rt *rt, struct task *tk)
 {
 	struct etm_memcg_target t;
 	pid_t *pids = NULL;
@@ -509,7 +524,7 @@ static int memcg_precheck(struct slide_rt *rt)
 			ok++;
 	g_free(pids);
 	if (n && !ok) {
-		etm_err("slide task %s: cannot start: %s", rt->name, why);
+		etm_task_report_error(tk, "%s", why);
 		return -EINVAL;
 	}
 	return 0;
@@ -528,7 +543,7 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 	int err;
 
 	if (!sp || !scan || proj->type != PAGE_SCAN) {
-		etm_err("slide task %s: not configured (needs a scan_type=page project and T)", tk->name);
+		etm_task_report_error(tk, "slide not configured (needs a scan_type=page project and T)");
 		return -EINVAL;
 	}
 	if (tk->timer_inst)
@@ -557,19 +572,21 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 	rt->wm_low = proj->swapcache_low_wmark;
 	rt->swap_flag = tk->swap_flag != 0;
 	if (!rt->type || !rt->value || !rt->name) {
+		etm_task_report_error(tk, "out of memory");
 		err = -ENOMEM;
 		goto fail;
 	}
 	if ((err = etm_access_choose(want, &rt->acc, why, sizeof(why)))) {
-		etm_err("slide task %s: cannot start: %s", tk->name, why);
+		etm_task_report_error(tk, "%s", why);
 		goto fail;
 	}
+	if (rt->acc->scope == ETM_ACCESS_MEMCG && (!want || !strcmp(want, ETM_ACCESS_AUTO)))
+		snprintf(rt->skipped, sizeof(rt->skipped), "%.700s", why);
 	if (rt->acc->scope == ETM_ACCESS_PROCESS) {
 		rt->act = etm_action_choose();
 		if (!rt->act) {
-			etm_err("slide task %s: cannot start: no way to swap out another process's pages (no "
-				"/proc/PID/swap_pages, process_madvise(MADV_PAGEOUT) unavailable)",
-				tk->name);
+			etm_task_report_error(tk, "no way to swap out another process's pages (no "
+						  "/proc/PID/swap_pages, process_madvise(MADV_PAGEOUT) unavailable)");
 			err = -ENOTSUP;
 			goto fail;
 		}
@@ -598,10 +615,10 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 				 tk->name, rt->acc->name);
 		if (etm_proc_memcg(getpid(), rt->self_memcg, sizeof(rt->self_memcg), &self_v1))
 			rt->self_memcg[0] = '\0';
-		if ((err = memcg_precheck(rt)))
+		if ((err = memcg_precheck(rt, tk)))
 			goto fail;
 		if ((err = rt->acc->group_open(&o, &rt->group, why, sizeof(why)))) {
-			etm_err("slide task %s: cannot start access tracker %s: %s", tk->name, rt->acc->name, why);
+			etm_task_report_error(tk, "cannot start access tracker %s: %s", rt->acc->name, why);
 			rt->group = NULL;
 			goto fail;
 		}
@@ -610,17 +627,22 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 
 		rt->workers = calloc((size_t)nw, sizeof(*rt->workers));
 		if (!rt->workers) {
+			etm_task_report_error(tk, "out of memory");
 			err = -ENOMEM;
 			goto fail;
 		}
 		for (int i = 0; i < nw; i++) {
-			if ((err = -pthread_create(&rt->workers[i], NULL, worker_main, rt)))
+			if ((err = -pthread_create(&rt->workers[i], NULL, worker_main, rt))) {
+				etm_task_report_error(tk, "cannot create a worker thread: %s", strerror(-err));
 				goto fail_threads;
+			}
 			rt->nworkers++;
 		}
 	}
-	if ((err = -pthread_create(&rt->timer, NULL, timer_main, rt)))
+	if ((err = -pthread_create(&rt->timer, NULL, timer_main, rt))) {
+		etm_task_report_error(tk, "cannot create the timer thread: %s", strerror(-err));
 		goto fail_threads;
+	}
 	rt->timer_started = true;
 	tk->timer_inst = rt;
 	etm_info("slide task %s: started with access tracker %s%s%s", tk->name, rt->acc->name,
@@ -653,8 +675,11 @@ static void slide_task_figures(struct engine *eng, struct task *tk, GString *out
 	if (!rt)
 		return;
 	pthread_mutex_lock(&rt->lock);
-	g_string_append_printf(out, "    backend: %s%s%s\n", rt->acc->name, rt->act ? " + " : "",
-			       rt->act ? rt->act->name : "");
+	g_string_append_printf(out, "    backend: %s%s%s\n", rt->acc->name,
+			       rt->act || rt->acc->group_windowed ? " + " : "",
+			       rt->act			 ? rt->act->name
+			       : rt->acc->group_windowed ? "memcg_reclaim"
+							 : "");
 	g_string_append_printf(out, "    pids: %zu", rt->fig_npids);
 	for (size_t i = 0; i < rt->fig_npids && i < FIGURE_PIDS_MAX; i++)
 		g_string_append_printf(out, "%s%d", i ? "," : " (", (int)rt->fig_pids[i]);
@@ -663,9 +688,16 @@ static void slide_task_figures(struct engine *eng, struct task *tk, GString *out
 	if (rt->acc->scope == ETM_ACCESS_MEMCG) {
 		g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n",
 				       (uint64_t)(rt->mstats.bytes_tried / ETM_PAGE_SIZE));
-		g_string_append(out, "    hot: n/a\n");
+		if (rt->mstats.hot_known)
+			g_string_append_printf(out, "    hot: %" PRIu64 " (the LRU's active anon)\n",
+					       (uint64_t)(rt->mstats.bytes_hot / ETM_PAGE_SIZE));
+		else
+			g_string_append(out, "    hot: n/a\n");
 		g_string_append_printf(out, "    cold: %" PRIu64 "\n",
 				       (uint64_t)(rt->mstats.bytes_cold / ETM_PAGE_SIZE));
+		g_string_append_printf(out, "    cold bytes identified: %" PRIu64 "\n", rt->mstats.bytes_cold);
+		if (rt->acc->group_windowed)
+			g_string_append_printf(out, "    last reclaim: %.3f s\n", rt->mstats.last_reclaim_s);
 	} else {
 		g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n", rt->scanned);
 		g_string_append_printf(out, "    hot: %" PRIu64 "\n", rt->hot);

@@ -18,6 +18,7 @@ static const char *const tracker_names[] = {
 	[SLIDE_TRACKER_PAGE_IDLE] = "page_idle",
 	[SLIDE_TRACKER_DAMON_VADDR] = "damon_vaddr",
 	[SLIDE_TRACKER_DAMON_PADDR] = "damon_paddr",
+	[SLIDE_TRACKER_MEMCG_LRU] = "memcg_lru",
 };
 
 const char *slide_tracker_name(enum slide_tracker t)
@@ -128,7 +129,7 @@ static int parse_tracker(struct etm_conf *conf, enum slide_tracker *out)
 		}
 	}
 	rc = etm_conf_error(conf, TASK_GROUP, "access_tracker", v,
-			    "must be auto, idle_pages, page_idle, damon_vaddr or damon_paddr");
+			    "must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or memcg_lru");
 	g_free(v);
 	return rc;
 }

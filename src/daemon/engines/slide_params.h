@@ -25,6 +25,7 @@ enum slide_tracker {
 	SLIDE_TRACKER_PAGE_IDLE,  /* /sys/kernel/mm/page_idle/bitmap */
 	SLIDE_TRACKER_DAMON_VADDR,
 	SLIDE_TRACKER_DAMON_PADDR,
+	SLIDE_TRACKER_MEMCG_LRU, /* the memcg's kernel LRU grades, memcg reclaim swaps */
 };
 
 /* PMU sampling (libpfm4); all keys set or none. */

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * memcg_lru: the kernel's LRU grades, etmem decides when and how much.
+ *
+ * For kernels whose only per-page tracker is unusable (no idle_pages, no
+ * page_idle bitmap, no DAMON vaddr, DAMON paddr occupied or missing) but
+ * that have a memory controller. The target runs in its own memory cgroup,
+ * the same precondition as damon_paddr.
+ *
+ * Grading is delegated, which is why this tracker has memcg scope and
+ * drives its own action (action_memcg_reclaim.c) instead of filling a
+ * pagestate: reclaim checks each inactive page's accessed bits through rmap
+ * and activates the referenced ones (second chance), so the pages it swaps
+ * out are exactly those not accessed since the previous check. etmem's part:
+ *  - when: after slide's observation window (loop * sleep seconds, the core
+ *    waits it because group_windowed is set), past slide's gates;
+ *  - how much: the memcg's inactive anon (memory.stat) -- what the LRU
+ *    holds as not recently used -- stepwise, re-reading memory.stat between
+ *    steps so that hot pages the kernel activates on its first scan shrink
+ *    the amount instead of being taken in their place.
+ *
+ * T and loop: the referenced-bit check is one bit per page over the time
+ * since the page was last scanned, i.e. about T = 1 over the window since
+ * the previous reclaim. A larger T cannot be honoured (slide warns).
+ */
+#include "scan/access.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "scan/memcg_reclaim.h"
+#include "scan/procfs.h"
+
+#define MAX_MEMCGS 16
+
+struct lru_ctx {
+	struct etm_access_opts o;
+	struct etm_memcg_stats total;
+	/* memcgs already warned about memory.swappiness = 0 */
+	char warned[MAX_MEMCGS][256];
+	size_t nwarned;
+};
+
+static int lru_probe(char *why, size_t len)
+{
+	char *b = NULL;
+	size_t n;
+
+	if (!access(ETM_MEMCG_V1_ROOT "/memory.stat", R_OK) && !access(ETM_MEMCG_V1_ROOT, W_OK))
+		return 0;
+	if (!etm_read_file(ETM_MEMCG_V2_ROOT "/cgroup.controllers", &b, &n, 4096)) {
+		bool mem = false;
+		char *save = NULL;
+
+		for (char *t = strtok_r(b, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+			mem = mem || !strcmp(t, "memory");
+		free(b);
+		if (mem)
+			return 0;
+	}
+	snprintf(why, len,
+		 "no memory cgroup controller (neither %s (cgroup v1) nor 'memory' in %s/cgroup.controllers "
+		 "(cgroup v2)): kernel built without CONFIG_MEMCG or the controller is not mounted",
+		 ETM_MEMCG_V1_ROOT, ETM_MEMCG_V2_ROOT);
+	return -ENOTSUP;
+}
+
+static int lru_group_open(const struct etm_access_opts *o, void **out, char *why, size_t len)
+{
+	struct lru_ctx *c = calloc(1, sizeof(*c));
+
+	(void)why;
+	(void)len;
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	*out = c;
+	return 0;
+}
+
+static void check_swappiness(struct lru_ctx *c, const struct etm_memcg_dir *d, const char *path)
+{
+	int sw;
+
+	for (size_t i = 0; i < c->nwarned; i++)
+		if (!strcmp(c->warned[i], path))
+			return;
+	if (etm_memcg_swappiness(d, &sw) || sw > 0 || c->nwarned == MAX_MEMCGS)
+		return;
+	snprintf(c->warned[c->nwarned++], sizeof(c->warned[0]), "%s", path);
+	etm_warn("memcg_lru: %s/memory.swappiness is 0: the kernel's reclaim will not swap anonymous memory "
+		 "of this cgroup, so nothing will be swapped out",
+		 d->dir);
+}
+
+static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_memcg_stats *st,
+			    char *why, size_t len)
+{
+	struct lru_ctx *c = ctx;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct etm_memcg_lru_stat s;
+		struct etm_memcg_reclaim_res r;
+		struct etm_memcg_dir d;
+		uint64_t amount;
+		bool dup = false;
+		int err;
+
+		/* One reclaim per memcg and cycle; a memcg swaps only if all its processes may. */
+		for (size_t j = 0; j < i; j++)
+			dup = dup || !strcmp(t[j].path, t[i].path);
+		if (dup)
+			continue;
+		bool swap = true;
+
+		for (size_t j = i; j < n; j++)
+			if (!strcmp(t[j].path, t[i].path))
+				swap = swap && t[j].swap;
+		if ((err = etm_memcg_dir_of(t[i].path, t[i].v1, &d))) {
+			snprintf(why, len, "memcg_lru: memory cgroup %s: %s", t[i].path, strerror(-err));
+			ret = err;
+			continue;
+		}
+		if ((err = etm_memcg_read_stat(&d, &s))) {
+			if (err != -ENOENT) { /* removed meanwhile: its processes are gone */
+				snprintf(why, len, "memcg_lru: reading %s/memory.stat: %s", d.dir, strerror(-err));
+				ret = err;
+			}
+			continue;
+		}
+		c->total.bytes_tried += s.inactive_anon + s.active_anon;
+		c->total.bytes_hot = s.active_anon;
+		if (!swap)
+			continue;
+		check_swappiness(c, &d, t[i].path);
+		amount = etm_memcg_cold_amount(&s, 0);
+		c->total.bytes_cold += amount;
+		if (!amount)
+			continue;
+		err = etm_memcg_reclaim(&d, amount, 0, &r);
+		c->total.bytes_applied += r.swapped;
+		c->total.last_reclaim_s = r.seconds;
+		etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, "
+			 "swapped %llu MiB in %.3f s",
+			 d.dir, (unsigned long long)(s.inactive_anon >> 20), (unsigned long long)(s.active_anon >> 20),
+			 (unsigned long long)(r.asked >> 20), r.steps, r.busy ? " (kernel stopped early)" : "",
+			 (unsigned long long)(r.swapped >> 20), r.seconds);
+		if (r.restore_failed) {
+			snprintf(why, len,
+				 "memcg_lru: could not restore %s/memory.limit_in_bytes after reclaim: %s (the limit "
+				 "is left lowered)",
+				 d.dir, strerror(-err));
+			ret = err;
+		} else if (err) {
+			snprintf(why, len, "memcg_lru: reclaiming in %s: %s", d.dir, strerror(-err));
+			ret = err;
+		}
+	}
+	c->total.hot_known = true;
+	*st = c->total;
+	return ret;
+}
+
+static void lru_group_close(void *ctx)
+{
+	free(ctx); /* nothing stays changed in the kernel between two updates */
+}
+
+const struct etm_access_ops etm_access_memcg_lru = {
+	.name = "memcg_lru",
+	.scope = ETM_ACCESS_MEMCG,
+	.group_windowed = true,
+	.probe = lru_probe,
+	.group_open = lru_group_open,
+	.group_update = lru_group_update,
+	.group_close = lru_group_close,
+};

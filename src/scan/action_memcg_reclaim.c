@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * The memcg_lru swap-out action: make the kernel reclaim a memory cgroup's
+ * anonymous memory, so that its LRU (not etmem) picks the pages. See
+ * memcg_reclaim.h for the contract.
+ *
+ * Why a cgroup-wide action and not one of action.h's per-process ones: the
+ * kernel's reference check runs inside reclaim (shrink_folio_list ->
+ * folio_check_references), and reclaim can only be aimed at a memory cgroup.
+ * So the tracker (access_memcg_lru.c) delegates the grading to the kernel and
+ * this action only sizes and triggers the reclaim.
+ */
+#include "scan/memcg_reclaim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scan/pagestate.h"
+#include "scan/procfs.h"
+
+/* memory.stat is a few dozen short lines; anything far longer is not it. */
+#define STAT_MAX (64 << 10)
+
+static bool key_is(const char *p, size_t kl, const char *key)
+{
+	return strlen(key) == kl && !memcmp(p, key, kl);
+}
+
+static int parse_u64(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *s = p;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat *out)
+{
+	const char *p = buf, *end = buf + len;
+	/* [0] own, [1] hierarchical total_* */
+	uint64_t ina[2] = { 0 }, act[2] = { 0 }, swp[2] = { 0 };
+	bool has_ina[2] = { false }, has_act[2] = { false }, has_swp[2] = { false };
+	int h;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *sp = memchr(p, ' ', (size_t)(le - p));
+		uint64_t v;
+
+		if (sp && !parse_u64(sp + 1, le, &v)) {
+			const char *k = p;
+			size_t kl = (size_t)(sp - p);
+
+			h = 0;
+			if (kl > 6 && !memcmp(k, "total_", 6)) {
+				h = 1;
+				k += 6;
+				kl -= 6;
+			}
+			if (key_is(k, kl, "inactive_anon")) {
+				ina[h] = v;
+				has_ina[h] = true;
+			} else if (key_is(k, kl, "active_anon")) {
+				act[h] = v;
+				has_act[h] = true;
+			} else if (key_is(k, kl, "swap")) {
+				swp[h] = v;
+				has_swp[h] = true;
+			}
+		}
+		p = le + 1;
+	}
+	h = has_ina[1] && has_act[1] ? 1 : 0;
+	if (!has_ina[h] || !has_act[h])
+		return -EINVAL;
+	out->inactive_anon = ina[h];
+	out->active_anon = act[h];
+	out->has_swap = has_swp[h];
+	out->swap = swp[h];
+	return 0;
+}
+
+uint64_t etm_memcg_cold_amount(const struct etm_memcg_lru_stat *s, uint64_t keep)
+{
+	uint64_t a = s->inactive_anon > keep ? s->inactive_anon - keep : 0;
+
+	a &= ~(ETM_PAGE_SIZE - 1);
+	return a < ETM_MEMCG_MIN_RECLAIM ? 0 : a;
+}
+
+uint64_t etm_memcg_next_limit(uint64_t usage, uint64_t goal, uint64_t step)
+{
+	uint64_t next;
+
+	goal = (goal + ETM_PAGE_SIZE - 1) & ~(ETM_PAGE_SIZE - 1);
+	if (usage <= goal || !step)
+		return 0;
+	next = usage - goal > step ? usage - step : goal;
+	next = (next + ETM_PAGE_SIZE - 1) & ~(ETM_PAGE_SIZE - 1);
+	return next < usage ? next : 0;
+}
+
+size_t etm_memcg_limit_plan(uint64_t usage, uint64_t amount, uint64_t step, uint64_t floor, uint64_t *limits,
+			    size_t max)
+{
+	uint64_t goal = amount < usage ? usage - amount : 0;
+	size_t n = 0;
+
+	if (goal < floor)
+		goal = floor;
+	while (n < max) {
+		uint64_t next = etm_memcg_next_limit(usage, goal, step);
+
+		if (!next)
+			break;
+		limits[n++] = next;
+		usage = next;
+	}
+	return n;
+}
+
+int etm_memcg_dir_of(const char *path, bool v1, struct etm_memcg_dir *d)
+{
+	int n;
+
+	if (path[0] != '/' || strstr(path, "/../") || strstr(path, "/./"))
+		return -EINVAL;
+	n = snprintf(d->dir, sizeof(d->dir), "%s%s", v1 ? ETM_MEMCG_V1_ROOT : ETM_MEMCG_V2_ROOT,
+		     strcmp(path, "/") ? path : "");
+	if (n < 0 || (size_t)n >= sizeof(d->dir))
+		return -ENAMETOOLONG;
+	d->v1 = v1;
+	if (access(d->dir, F_OK))
+		return -ENOENT;
+	return 0;
+}
+
+static int file_of(const struct etm_memcg_dir *d, const char *name, char *path, size_t len)
+{
+	int n = snprintf(path, len, "%s/%s", d->dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int read_u64_file(const struct etm_memcg_dir *d, const char *name, uint64_t *out)
+{
+	char path[384], *buf;
+	size_t len;
+	int err = file_of(d, name, path, sizeof(path));
+
+	if (err || (err = etm_read_file(path, &buf, &len, 256)))
+		return err;
+	err = parse_u64(buf, buf + len, out);
+	free(buf);
+	return err;
+}
+
+int etm_memcg_read_stat(const struct etm_memcg_dir *d, struct etm_memcg_lru_stat *s)
+{
+	char path[384], *buf;
+	size_t len;
+	int err = file_of(d, "memory.stat", path, sizeof(path));
+
+	if (err || (err = etm_read_file(path, &buf, &len, STAT_MAX)))
+		return err;
+	err = etm_memcg_stat_parse(buf, len, s);
+	free(buf);
+	return err;
+}
+
+int etm_memcg_swap_bytes(const struct etm_memcg_dir *d, uint64_t *out)
+{
+	struct etm_memcg_lru_stat s;
+	uint64_t memsw, usage;
+	int err;
+
+	if (!d->v1)
+		return read_u64_file(d, "memory.swap.current", out);
+	if (!read_u64_file(d, "memory.memsw.usage_in_bytes", &memsw) &&
+	    !read_u64_file(d, "memory.usage_in_bytes", &usage)) {
+		*out = memsw > usage ? memsw - usage : 0;
+		return 0;
+	}
+	/* No memsw accounting (swapaccount=0): memory.stat's swap, if any. */
+	if ((err = etm_memcg_read_stat(d, &s)))
+		return err;
+	if (!s.has_swap)
+		return -ENOTSUP;
+	*out = s.swap;
+	return 0;
+}
+
+int etm_memcg_swappiness(const struct etm_memcg_dir *d, int *out)
+{
+	uint64_t v;
+	int err;
+
+	if (!d->v1)
+		return -ENOTSUP;
+	if ((err = read_u64_file(d, "memory.swappiness", &v)))
+		return err;
+	*out = v > 200 ? 200 : (int)v;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* write(2) of a decimal number; -errno of the write (EBUSY: the kernel could not reclaim enough). */
+static int write_u64(const char *path, uint64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, b, (size_t)n) != n)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+/* Still something worth reclaiming? Re-read: every step changes the lists. */
+static bool worth_more(const struct etm_memcg_dir *d, uint64_t keep)
+{
+	struct etm_memcg_lru_stat s;
+
+	return !etm_memcg_read_stat(d, &s) && etm_memcg_cold_amount(&s, keep) > 0;
+}
+
+static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
+{
+	char path[384];
+	int err = file_of(d, "memory.reclaim", path, sizeof(path));
+
+	if (err)
+		return err;
+	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && worth_more(d, keep)) {
+		uint64_t s = amount < ETM_MEMCG_STEP ? amount : ETM_MEMCG_STEP;
+
+		err = write_u64(path, s);
+		res->steps++;
+		res->asked += s;
+		amount -= s;
+		if (err == -EAGAIN || err == -EBUSY) { /* reclaimed less than asked: the cold part is gone */
+			res->busy = true;
+			return 0;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
+{
+	char lpath[384];
+	uint64_t orig, usage, goal;
+	int err, rerr;
+
+	if ((err = file_of(d, "memory.limit_in_bytes", lpath, sizeof(lpath))) ||
+	    (err = read_u64_file(d, "memory.limit_in_bytes", &orig)) ||
+	    (err = read_u64_file(d, "memory.usage_in_bytes", &usage)))
+		return err;
+	/* Start from the usage (or a lower limit someone set): the cuts must bite at once. */
+	if (orig < usage)
+		usage = orig;
+	goal = amount < usage ? usage - amount : 0;
+	while (res->steps < ETM_MEMCG_MAX_STEPS && worth_more(d, keep)) {
+		uint64_t next = etm_memcg_next_limit(usage, goal, ETM_MEMCG_STEP);
+
+		if (!next)
+			break;
+		err = write_u64(lpath, next);
+		res->steps++;
+		if (err == -EBUSY) { /* the kernel found too little to reclaim: stop lowering */
+			res->busy = true;
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		res->asked += usage - next;
+		/* The usage may already be below the new limit (pages freed meanwhile). */
+		if (read_u64_file(d, "memory.usage_in_bytes", &usage) || usage > next)
+			usage = next;
+	}
+	/* ALWAYS put the original limit back, whatever happened above. */
+	rerr = write_u64(lpath, orig);
+	if (rerr) {
+		res->restore_failed = true;
+		return rerr;
+	}
+	return err;
+}
+
+int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
+{
+	uint64_t swap0 = 0, swap1 = 0;
+	bool has_swap;
+	double t0 = now_s();
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (!amount)
+		return 0;
+	has_swap = !etm_memcg_swap_bytes(d, &swap0);
+	err = d->v1 ? reclaim_v1(d, amount, keep, res) : reclaim_v2(d, amount, keep, res);
+	if (has_swap && !etm_memcg_swap_bytes(d, &swap1) && swap1 > swap0)
+		res->swapped = swap1 - swap0;
+	res->seconds = now_s() - t0;
+	return err;
+}

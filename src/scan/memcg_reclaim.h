@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * Reclaim of a memory cgroup's cold anonymous memory by the kernel's own
+ * LRU (the memcg_lru backend). The kernel grades: on the inactive list each
+ * page's accessed bits are checked through rmap (second chance), referenced
+ * anonymous pages are activated, the rest is swapped out. etmem decides when
+ * (after slide's observation window, past its gates) and how much.
+ *
+ * The pure parts (memory.stat parsing, the amount, the stepwise limit plan)
+ * are split out for unit tests; etm_memcg_reclaim() does the I/O.
+ */
+#ifndef ETM_SCAN_MEMCG_RECLAIM_H
+#define ETM_SCAN_MEMCG_RECLAIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Mount points of the memory controller: v1 hierarchy, or the unified one. */
+#define ETM_MEMCG_V1_ROOT "/sys/fs/cgroup/memory"
+#define ETM_MEMCG_V2_ROOT "/sys/fs/cgroup"
+
+/* v1 limit cuts: a large cut below the working set fails with EBUSY. */
+#define ETM_MEMCG_STEP (64ULL << 20)
+/* Below this much inactive anon, a cycle does not bother the kernel. */
+#define ETM_MEMCG_MIN_RECLAIM (1ULL << 20)
+/* At most this many limit cuts / memory.reclaim writes per memcg and cycle. */
+#define ETM_MEMCG_MAX_STEPS 4096
+
+/* What the LRU says about one memory cgroup (bytes). */
+struct etm_memcg_lru_stat {
+	uint64_t inactive_anon;
+	uint64_t active_anon;
+	uint64_t swap; /* v1 "swap" (with memsw accounting); v2 reads memory.swap.current */
+	bool has_swap;
+};
+
+/*
+ * Parse memory.stat text. v1 has both the cgroup's own counters and the
+ * hierarchical total_* ones: the totals win (a target's memcg may have
+ * children). 0, or -EINVAL when inactive_anon/active_anon are missing.
+ */
+int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat *out);
+
+/*
+ * How much to ask the kernel to reclaim now: the inactive anon bytes above
+ * @keep (the part the caller wants left for the LRU's second chance), page
+ * aligned; 0 when that is below ETM_MEMCG_MIN_RECLAIM.
+ */
+uint64_t etm_memcg_cold_amount(const struct etm_memcg_lru_stat *s, uint64_t keep);
+
+/*
+ * The next v1 limit when stepping from @usage towards @goal by at most
+ * @step: max(goal, usage - step), page aligned up; 0 when usage <= goal
+ * (nothing left to cut).
+ */
+uint64_t etm_memcg_next_limit(uint64_t usage, uint64_t goal, uint64_t step);
+
+/*
+ * The whole plan from @usage down to usage - @amount (not below @floor),
+ * into @limits (at most @max entries). Returns the number of cuts.
+ */
+size_t etm_memcg_limit_plan(uint64_t usage, uint64_t amount, uint64_t step, uint64_t floor, uint64_t *limits,
+			    size_t max);
+
+/* One memory cgroup directory. */
+struct etm_memcg_dir {
+	char dir[320]; /* e.g. /sys/fs/cgroup/memory/etmem-test-42 */
+	bool v1;
+};
+
+/* @path as /proc/PID/cgroup shows it. -ENAMETOOLONG, -ENOENT (not a memcg directory). */
+int etm_memcg_dir_of(const char *path, bool v1, struct etm_memcg_dir *d);
+
+int etm_memcg_read_stat(const struct etm_memcg_dir *d, struct etm_memcg_lru_stat *s);
+/* Swap the memcg uses now (bytes): v1 memsw - usage (or stat swap), v2 memory.swap.current. */
+int etm_memcg_swap_bytes(const struct etm_memcg_dir *d, uint64_t *out);
+/* v1 memory.swappiness (v2: -ENOTSUP; its reclaim swaps anon whenever swap exists). */
+int etm_memcg_swappiness(const struct etm_memcg_dir *d, int *out);
+
+struct etm_memcg_reclaim_res {
+	uint64_t asked;	     /* bytes the steps asked for */
+	uint64_t swapped;    /* growth of the memcg's swap usage */
+	unsigned steps;	     /* limit cuts / memory.reclaim writes done */
+	bool busy;	     /* the kernel refused a cut (EBUSY/EAGAIN): stopped there */
+	bool restore_failed; /* v1: the original limit could not be written back */
+	double seconds;
+};
+
+/*
+ * Reclaim up to @amount bytes of @d's memory, stepwise, re-reading
+ * memory.stat before each step and stopping as soon as the inactive anon
+ * falls to @keep (what is left there are the pages whose second chance is
+ * still running: hot pages the LRU had not scanned yet).
+ *
+ * v2: writes to memory.reclaim. v1 (no memory.reclaim): lowers
+ * memory.limit_in_bytes from the current usage in ETM_MEMCG_STEP cuts
+ * (each write reclaims synchronously), stops at the first EBUSY, and ALWAYS
+ * writes the original limit back before returning, also on errors. Only a
+ * crash of the caller between a cut and the restore leaves the limit lowered
+ * (the original value is only in this call's frame).
+ *
+ * 0 (even when the kernel stopped early: see res->busy), or -errno.
+ */
+int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res);
+
+#endif
