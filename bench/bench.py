@@ -56,6 +56,20 @@ def cpu_seconds(pid):
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def threads_cpu_seconds(pid):
+    """On-CPU time of all threads of a process, ns resolution (schedstat)."""
+    total = 0.0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for t in tids:
+        c = cpu_seconds(f"{pid}/task/{t}")
+        if c is not None:
+            total += c
+    return total
+
+
 def proc_cpu_seconds(pid):
     """utime+stime of a whole process (all threads)."""
     st = read(f"/proc/{pid}/stat")
@@ -148,25 +162,17 @@ class Bench:
         return rate
 
     # ---- daemon phase -------------------------------------------------
-    def wait_damon(self):
-        """None when no foreign kdamond runs (or it stopped in time), else the reason."""
-        deadline = time.monotonic() + self.a.damon_wait
-        while True:
-            busy = [k for k in kdamonds() if k[1] == "on"]
-            if not busy:
-                return None
-            if time.monotonic() >= deadline:
-                i, _, pid, paths = busy[0]
+    def foreign_kdamond(self):
+        """Description of a running kdamond that is not ours, or None."""
+        for i, state, pid, paths in kdamonds():
+            if state == "on" and self.a.memcg_path not in paths:
                 since = ""
                 try:
                     since = f", running for {time.time() - os.stat(f'/proc/{pid}').st_mtime:.0f} s"
                 except OSError:
                     pass
-                return (f"DAMON kdamond {i} (pid {pid}{since}, memcg filters {paths or 'none'}) is not ours and "
-                        f"still running after {self.a.damon_wait} s; the kernel adds kdamonds only while none "
-                        f"runs, and DAMON paddr is this kernel's only access tracker")
-            log("a foreign DAMON kdamond is running; waiting")
-            time.sleep(2)
+                return f"DAMON kdamond {i} (pid {pid}{since}, memcg filters {paths or 'none'}) is not etmem's"
+        return None
 
     def our_kdamond_pid(self):
         for i, state, pid, paths in kdamonds():
@@ -175,9 +181,6 @@ class Bench:
         return None
 
     def daemon_phase(self, cold_bytes):
-        why = self.wait_damon()
-        if why:
-            return {"skipped": why}
         etmemd = self.start([f"{self.a.bin}/etmemd", "-l", "1", "-s", self.sock], f"{self.a.tmp}/etmemd.log")
         for _ in range(50):
             if self.etmem("project", "show")[0] == 0:
@@ -206,30 +209,50 @@ max_threads=1
         rc, out = self.etmem("obj", "add", "-f", conf)
         if rc:
             return {"error": f"obj add: {out.strip()}"}
+        # DAMON adds kdamonds only while none runs: a foreign one (someone
+        # else's test) makes the start fail with EBUSY. Retry until
+        # --damon-wait, then give up with the reason.
+        deadline = time.monotonic() + self.a.damon_wait
+        while True:
+            rc, out = self.etmem("project", "start", "-n", "benchproj")
+            if rc == 0:
+                break
+            with open(f"{self.a.tmp}/etmemd.log") as f:
+                tail = f.read()[-600:]
+            busy = "kdamond" in tail or "EBUSY" in out or "busy" in out.lower()
+            if busy and time.monotonic() < deadline:
+                log("the project cannot start while a foreign DAMON kdamond runs; retrying")
+                self.etmem("project", "stop", "-n", "benchproj")
+                time.sleep(2)
+                continue
+            why = f"project start: {out.strip()} / etmemd: {tail.strip()}"
+            fk = self.foreign_kdamond()
+            if busy and fk:
+                return {"skipped": f"{fk} and still runs after {self.a.damon_wait:.0f} s; the kernel adds "
+                                   f"kdamonds only while none runs. {why}"}
+            return {"error": why}
         swap0 = memcg_swap(self.a.memcg_dir) or 0
         r0 = self.report()
         t0 = time.monotonic()
         d_cpu0 = proc_cpu_seconds(etmemd.pid)
-        rc, out = self.etmem("project", "start", "-n", "benchproj")
-        if rc:
-            with open(f"{self.a.tmp}/etmemd.log") as f:
-                tail = f.read()[-400:]
-            return {"error": f"project start: {out.strip()} / {tail.strip()}"}
         samples = []  # (t, swap bytes, kdamond cpu s)
         kd = None
         converged = None
         t_end = None
+        r_conv = None
         while True:
             time.sleep(0.2)
             now = time.monotonic()
             if kd is None:
                 kd = self.our_kdamond_pid()
             sw = (memcg_swap(self.a.memcg_dir) or 0) - swap0
-            kc = cpu_seconds(kd) if kd else None
-            samples.append((now, sw, kc))
+            kc = cpu_seconds(kd) if kd else 0.0
+            dc = threads_cpu_seconds(etmemd.pid)
+            samples.append((now, sw, None if kc is None or dc is None else kc + dc, kc))
             if converged is None and sw >= 0.99 * cold_bytes:
                 converged = now - t0
                 t_end = now + self.a.window
+                r_conv = self.report()
                 log(f"cold part swapped after {converged:.1f} s")
             if converged is None and now - t0 > 120:
                 log("cold part not swapped within 120 s")
@@ -242,23 +265,34 @@ max_threads=1
         self.etmem("project", "stop", "-n", "benchproj")
         span = time.monotonic() - t0
         # Daemon swap-out throughput: over the 0.2 s sampling intervals in
-        # which the memcg's swap grew, bytes swapped per kdamond CPU second
-        # (DAMOS pageout runs in kdamond; zram compresses synchronously) and
+        # which the memcg's swap grew, bytes swapped per CPU second of the
+        # daemon -- etmemd's threads plus its kdamond, if any (DAMOS pageout
+        # runs in kdamond, memcg reclaim in etmemd's write(); zram compresses
+        # synchronously in whichever does the pageout) and
         # per wall second of those intervals (a lower bound: a pass rarely
         # fills its whole interval).
         sb = scpu = swall = 0.0
-        for (ta, sa, ca), (tb, sbb, cb) in zip(samples, samples[1:]):
+        for (ta, sa, ca, _), (tb, sbb, cb, _) in zip(samples, samples[1:]):
             if sbb > sa and ca is not None and cb is not None:
                 sb += sbb - sa
                 scpu += cb - ca
                 swall += tb - ta
         kcpu = None
-        if samples and samples[0][2] is not None and samples[-1][2] is not None:
-            kcpu = samples[-1][2] - samples[0][2]
+        if samples and samples[0][3] is not None and samples[-1][3] is not None:
+            kcpu = samples[-1][3] - samples[0][3]
+        backend = last_error = None
+        for line in show.splitlines():
+            k, _, v = line.strip().partition(": ")
+            if k == "backend":
+                backend = v
+            elif k == "last error":
+                last_error = v
+        if converged is None:
+            return {"error": f"cold part not swapped within 120 s (backend {backend}, last error {last_error})"}
         return {
-            "r0": r0, "r1": r1, "span_s": span, "converged_s": converged, "show": show,
+            "backend": backend, "r0": r0, "r1": r1, "r_conv": r_conv, "span_s": span, "converged_s": converged, "show": show,
             "swapped_bytes": sb, "swap_cpu_s": scpu, "swap_wall_s": swall,
-            "kdamond_cpu_s": kcpu, "etmemd_cpu_s": (d_cpu1 - d_cpu0) if d_cpu0 is not None and d_cpu1 is not None else None,
+            "kdamond_cpu_s": kcpu if kd else None, "etmemd_cpu_s": (d_cpu1 - d_cpu0) if d_cpu0 is not None and d_cpu1 is not None else None,
             "etmemd_rss_kb": self.rss_kb(etmemd.pid),
         }
 
@@ -306,10 +340,12 @@ max_threads=1
                   "idle_swapped_frac": r["cold"]["swapped"] / r["cold"]["pages"],
                   "hot_pages": r["hot"]["pages"], "hot_swapped": r["hot"]["swapped"],
                   "hot_swapped_frac": r["hot"]["swapped"] / max(r["hot"]["pages"], 1),
-                  "converged_s": d["converged_s"], "target": {"idle_swapped_frac": ">=0.95", "hot_swapped_frac": "<=0.02"}})
+                  "converged_s": d["converged_s"], "backend": d["backend"], "target": {"idle_swapped_frac": ">=0.95", "hot_swapped_frac": "<=0.02"}})
             with_rate = self.hot_rate(d["r0"], d["r1"])
+            steady = self.hot_rate(d["r_conv"], d["r1"])
             emit({"bench": "hot_throughput_ratio", "with": with_rate, "without": without,
                   "without_before": without_a, "without_after": without_c, "with_span_s": d["span_s"],
+                  "with_steady": steady, "steady_ratio": steady / without,
                   "ratio": with_rate / without, "target": 0.98, "pass": with_rate / without >= 0.98})
             emit({"bench": "daemon_cpu", "span_s": d["span_s"], "etmemd_cpu_s": d["etmemd_cpu_s"],
                   "kdamond_cpu_s": d["kdamond_cpu_s"],
@@ -323,27 +359,33 @@ max_threads=1
                 emit({"bench": b, key: why})
             emit({"bench": "hot_throughput_without_etmem", "before": without_a, "after": without_c})
 
-        # Same pages, same run: the cold range, faulted back in before each pageout.
-        res = {}
-        for mode in ("raw", "action", "raw2"):
-            fi = self.helper("faultin", cold_start, cold_len)
-            rep = self.report()
-            if rep["cold"]["swapped"]:
-                log(f"after fault-in {rep['cold']['swapped']} cold pages still swapped")
-            res[mode] = self.helper("raw" if mode == "raw2" else mode, cold_start, cold_len)
-            res[mode]["faultin_bytes_per_s"] = fi["bytes_per_s"]
-            log(f"{mode}: {res[mode]['bytes_per_s'] / 1e9:.3f} GB/s wall, "
-                f"{res[mode]['bytes_per_cpu_s'] / 1e9:.3f} GB/s per CPU s")
-        raw_cpu = (res["raw"]["bytes_per_cpu_s"] + res["raw2"]["bytes_per_cpu_s"]) / 2
-        raw_wall = (res["raw"]["bytes_per_s"] + res["raw2"]["bytes_per_s"]) / 2
-        out = {"bench": "swapout_throughput_ratio", "range_bytes": cold_len,
+        # Same pages, same run: the cold range, faulted back in before each
+        # pageout; raw and action alternate REPEAT times and the best of each
+        # counts (the least disturbed run on a shared 2-core machine).
+        res = {"raw": [], "action": []}
+        fis = []
+        for i in range(a.repeat):
+            for mode in (("raw", "action") if i % 2 == 0 else ("action", "raw")):
+                fi = self.helper("faultin", cold_start, cold_len)
+                fis.append(fi["bytes_per_s"])
+                rep = self.report()
+                if rep["cold"]["swapped"]:
+                    log(f"after fault-in {rep['cold']['swapped']} cold pages still swapped")
+                r = self.helper(mode, cold_start, cold_len)
+                res[mode].append(r)
+                log(f"{mode}: {r['bytes']} bytes, {r['bytes_per_s'] / 1e9:.3f} GB/s wall, "
+                    f"{r['bytes_per_cpu_s'] / 1e9:.3f} GB/s per CPU s")
+        best = {m: (max(x["bytes_per_s"] for x in v), max(x["bytes_per_cpu_s"] for x in v)) for m, v in res.items()}
+        raw_wall, raw_cpu = best["raw"]
+        out = {"bench": "swapout_throughput_ratio", "range_bytes": cold_len, "repeat": a.repeat,
                "raw_bytes_per_s": raw_wall, "raw_bytes_per_cpu_s": raw_cpu,
-               "action_bytes_per_s": res["action"]["bytes_per_s"],
-               "action_bytes_per_cpu_s": res["action"]["bytes_per_cpu_s"],
-               "action_ratio": res["action"]["bytes_per_s"] / raw_wall,
-               "faultin_bytes_per_s": res["raw"]["faultin_bytes_per_s"], "target": 0.9}
+               "action_bytes_per_s": best["action"][0], "action_bytes_per_cpu_s": best["action"][1],
+               "action_ratio": best["action"][0] / raw_wall, "action_cpu_ratio": best["action"][1] / raw_cpu,
+               "raw_runs_bytes_per_s": [x["bytes_per_s"] for x in res["raw"]],
+               "action_runs_bytes_per_s": [x["bytes_per_s"] for x in res["action"]],
+               "faultin_bytes_per_s": max(fis), "target": 0.9}
         if "r1" in d and d["swap_cpu_s"] > 0:
-            out.update({"daemon": "DAMOS pageout in kdamond (memcg swap growth per kdamond CPU second)",
+            out.update({"daemon": f"etmemd ({d['backend']}): memcg swap growth per CPU second of etmemd + its kdamond",
                         "daemon_bytes": d["swapped_bytes"],
                         "daemon_bytes_per_cpu_s": d["swapped_bytes"] / d["swap_cpu_s"],
                         "daemon_bytes_per_s_wall_lower_bound": d["swapped_bytes"] / d["swap_wall_s"],
@@ -372,6 +414,7 @@ def main():
     p.add_argument("--window", type=float, default=15)
     p.add_argument("--damon-wait", type=float, default=60)
     p.add_argument("--tmp", required=True)
+    p.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
     b = Bench(a)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
