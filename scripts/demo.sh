@@ -168,5 +168,5 @@ EOF
 "$bin/etmem" project stop -n demo -s "$sock"
 kill -TERM "$wpid"
 wait "$wpid" && verdict=ok || verdict=failed
-python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(f"content check: {r[\"verified_pages\"]} pages verified, {r[\"bad_pages\"]} bad: {r[\"result\"]}")' "$tmp/summary"
+python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print("content check: %d pages verified, %d bad: %s" % (r["verified_pages"], r["bad_pages"], r["result"]))' "$tmp/summary"
 [[ $verdict == ok ]]

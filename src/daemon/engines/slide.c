@@ -609,6 +609,10 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 			etm_warn("slide task %s: %s grades at young-bit granularity: a page not accessed during "
 				 "loop*sleep seconds is cold, whatever T (%d) is",
 				 tk->name, rt->acc->name, rt->T);
+		if (rt->dram_percent > 0)
+			etm_warn("slide task %s: dram_percent is not supported by %s (the kernel picks the pages); "
+				 "ignored",
+				 tk->name, rt->acc->name);
 		if (rt->swap_flag)
 			etm_warn("slide task %s: swap_flag is not supported by %s (physical-address monitoring); "
 				 "ignored",
