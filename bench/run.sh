@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--damon-wait) DAMON_WAIT=$2; shift 2 ;;
 	--mem-sizes) MEM_SIZES=$2; shift 2 ;;
 	--repeat) REPEAT=$2; shift 2 ;;
-	-h | --help) sed -n '3,22p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,/^set -u/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
