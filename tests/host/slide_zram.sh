@@ -124,7 +124,7 @@ grep -q "bytes swapped out:" "$D/show.out" || fail "project show lacks the task 
 grep -q "backend:" "$D/show.out" || fail "project show lacks the backend"
 # Hot pages swapped out and faulted back in before a report could see them.
 echo "refaults of the workload's memcg: $(grep -w 'workingset_refault_anon' "$HOST_MEMCG_ROOT/$CG/memory.stat" 2>/dev/null)"
-grep "access tracker .* skipped\|started with access tracker" "$D/etmemd.log"
+grep "access tracker .* skipped\|started with access tracker\|memcg_lru:" "$D/etmemd.log"
 
 # A target that exits mid-cycle and one that never existed.
 "$BIN/etmem" project stop -n hostproj -s "$SOCK" || fail "project stop"
