@@ -52,6 +52,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- swap -------------------------------------------------------------------
+# Tests and benchmarks that set up swap take the same lock: one at a time.
+exec 9>/tmp/etmem-test-swap.lock
+flock 9
 if [[ -z $(swapon --show --noheadings) ]]; then
 	if [[ -e /sys/block/zram0 && $(cat /sys/block/zram0/disksize) == 0 ]]; then
 		echo lz4 >/sys/block/zram0/comp_algorithm 2>/dev/null || true
