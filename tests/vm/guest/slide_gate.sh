@@ -30,8 +30,8 @@ gated() {
 	[ $((CS + HS)) = 0 ] || { etmd_log_tail; fail "$*: $((CS + HS)) pages swapped out although gated"; }
 	$ETM project show -s $SOCK >/dev/null || fail "etmemd died"
 }
-# open NAME KEY=VALUE...: a project that must swap the cold pages out
-open() {
+# ungated NAME KEY=VALUE...: a project that must swap the cold pages out
+ungated() {
 	name=$1
 	shift
 	slide_conf /tmp/$name.conf $name task $WL_PID page_idle "$@"
@@ -51,7 +51,7 @@ swap_threshold)
 	tlb_noise 0
 	note "VmRSS $(sed -n 's/^VmRSS:[[:space:]]*//p' /proc/$WL_PID/status)"
 	gated thr_hi swap_threshold=2g
-	open thr_lo swap_threshold=1g
+	ungated thr_lo swap_threshold=1g
 	res="swap_threshold=2g (> RSS) swapped nothing; swap_threshold=1g (< RSS) swapped $CS/$CN cold pages"
 	;;
 sysmem_threshold)
@@ -59,7 +59,7 @@ sysmem_threshold)
 	tlb_noise 0
 	note "$(grep -E '^Mem(Total|Available):' /proc/meminfo | tr -s ' \n' ' ')"
 	gated sys0 sysmem_threshold=0
-	open sys100 sysmem_threshold=100
+	ungated sys100 sysmem_threshold=100
 	res="sysmem_threshold=0 swapped nothing; sysmem_threshold=100 swapped $CS/$CN cold pages"
 	;;
 swap_flag)
