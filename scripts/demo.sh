@@ -14,12 +14,13 @@
 set -euo pipefail
 
 size=1024
+size_given=0
 hot=0.1
 wait_s=120
 in_vm=0
 while (($#)); do
 	case $1 in
-	--size) size=$2; shift 2 ;;
+	--size) size=$2; size_given=1; shift 2 ;;
 	--hot-frac) hot=$2; shift 2 ;;
 	--wait) wait_s=$2; shift 2 ;;
 	--vm) in_vm=1; shift ;;
@@ -32,12 +33,17 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 build=${ETMEM_DEMO_BUILD:-$root/build}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETMEM_STATIC=$((in_vm ? 1 : 0)) >/dev/null
+static_opt=()
+((in_vm)) && static_opt=(-DETMEM_STATIC=ON) # the rig runs static binaries
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${static_opt[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 bin=$build/bin
 
 if ((in_vm)); then
-	exec "$root/tests/vm/demo-in-vm.sh" "$build"
+	# The guest is small: the rig demo's own default size applies unless given.
+	vm_args=(--hot-frac "$hot" --wait "$wait_s")
+	((size_given)) && vm_args+=(--size "$size")
+	exec "$root/tests/vm/demo-in-vm.sh" "$build" "${vm_args[@]}"
 fi
 
 tmp=$(mktemp -d /tmp/etmem-demo.XXXXXX)
