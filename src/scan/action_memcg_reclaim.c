@@ -104,6 +104,13 @@ uint64_t etm_memcg_cold_amount(const struct etm_memcg_lru_stat *s, uint64_t keep
 	return a < ETM_MEMCG_MIN_RECLAIM ? 0 : a;
 }
 
+uint64_t etm_memcg_keep(const struct etm_memcg_lru_stat *s, uint64_t keep)
+{
+	uint64_t k = s->active_anon / ETM_MEMCG_KEEP_DIV;
+
+	return k > keep ? k : keep;
+}
+
 uint64_t etm_memcg_next_limit(uint64_t usage, uint64_t goal, uint64_t step)
 {
 	uint64_t next;
@@ -243,12 +250,20 @@ static int write_u64(const char *path, uint64_t v)
 	return err;
 }
 
-/* Still something worth reclaiming? Re-read: every step changes the lists. */
-static bool worth_more(const struct etm_memcg_dir *d, uint64_t keep)
+/*
+ * How much is still worth reclaiming, at most one step. Re-read before every
+ * step: the first scan activates the hot pages that sat unscanned on the
+ * inactive list, which shrinks what is left to take.
+ */
+static uint64_t next_step(const struct etm_memcg_dir *d, uint64_t keep)
 {
 	struct etm_memcg_lru_stat s;
+	uint64_t a;
 
-	return !etm_memcg_read_stat(d, &s) && etm_memcg_cold_amount(&s, keep) > 0;
+	if (etm_memcg_read_stat(d, &s))
+		return 0;
+	a = etm_memcg_cold_amount(&s, etm_memcg_keep(&s, keep));
+	return a < ETM_MEMCG_STEP ? a : ETM_MEMCG_STEP;
 }
 
 static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
@@ -258,8 +273,10 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 
 	if (err)
 		return err;
-	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && worth_more(d, keep)) {
-		uint64_t s = amount < ETM_MEMCG_STEP ? amount : ETM_MEMCG_STEP;
+	uint64_t s;
+
+	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && (s = next_step(d, keep))) {
+		s = amount < s ? amount : s;
 
 		err = write_u64(path, s);
 		res->steps++;
@@ -289,10 +306,10 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 	if (orig < usage)
 		usage = orig;
 	goal = amount < usage ? usage - amount : 0;
-	while (res->steps < ETM_MEMCG_MAX_STEPS && worth_more(d, keep)) {
-		uint64_t next = etm_memcg_next_limit(usage, goal, ETM_MEMCG_STEP);
+	while (res->steps < ETM_MEMCG_MAX_STEPS) {
+		uint64_t step = next_step(d, keep), next;
 
-		if (!next)
+		if (!step || !(next = etm_memcg_next_limit(usage, goal, step)))
 			break;
 		err = write_u64(lpath, next);
 		res->steps++;

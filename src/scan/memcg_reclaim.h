@@ -50,6 +50,16 @@ int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat 
 uint64_t etm_memcg_cold_amount(const struct etm_memcg_lru_stat *s, uint64_t keep);
 
 /*
+ * What a reclaim leaves on the inactive list: at least @keep, and
+ * active_anon / ETM_MEMCG_KEEP_DIV. Once the inactive list is short of the
+ * active one, reclaim deactivates active (hot) pages with their accessed
+ * bits just cleared; asking for more would take them before the workload
+ * touches them again. The rest of the cold part goes in the next cycles.
+ */
+#define ETM_MEMCG_KEEP_DIV 8
+uint64_t etm_memcg_keep(const struct etm_memcg_lru_stat *s, uint64_t keep);
+
+/*
  * The next v1 limit when stepping from @usage towards @goal by at most
  * @step: max(goal, usage - step), page aligned up; 0 when usage <= goal
  * (nothing left to cut).

@@ -133,6 +133,11 @@ host_memcg_new "$CG2"
 sh -c "echo \$\$ > $HOST_MEMCG_ROOT/$CG2/cgroup.procs; exec sleep 3" &
 SPID=$!
 HOST_PIDS+=("$SPID")
+# Start the project only once the target is in its own cgroup (the shell moves itself first).
+for _ in $(seq 1 50); do
+	grep -q ":/$CG2\$" /proc/$SPID/cgroup 2>/dev/null && break
+	sleep 0.05
+done
 conf "$D/short.conf" short pid "$SPID" task
 conf "$D/none.conf" none name etmem-nosuch task
 "$BIN/etmem" obj add -f "$D/short.conf" -s "$SOCK" || fail "obj add short"

@@ -94,6 +94,20 @@ static void test_amount(void **state)
 	assert_int_equal(etm_memcg_cold_amount(&s, 0), MiB);
 }
 
+static void test_keep(void **state)
+{
+	struct etm_memcg_lru_stat s = { .inactive_anon = 50 * MiB, .active_anon = 800 * MiB };
+
+	(void)state;
+	/* a short inactive list is left to the LRU: the kernel refills it with hot pages */
+	assert_int_equal(etm_memcg_keep(&s, 0), 800 * MiB / ETM_MEMCG_KEEP_DIV);
+	assert_int_equal(etm_memcg_cold_amount(&s, etm_memcg_keep(&s, 0)), 0);
+	assert_int_equal(etm_memcg_keep(&s, 200 * MiB), 200 * MiB);
+	s.active_anon = 0;
+	assert_int_equal(etm_memcg_keep(&s, 0), 0);
+	assert_int_equal(etm_memcg_cold_amount(&s, etm_memcg_keep(&s, 0)), 50 * MiB);
+}
+
 static void test_next_limit(void **state)
 {
 	(void)state;
@@ -153,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_stat_v2),
 		cmocka_unit_test(test_stat_bad),
 		cmocka_unit_test(test_amount),
+		cmocka_unit_test(test_keep),
 		cmocka_unit_test(test_next_limit),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_dir_of),
