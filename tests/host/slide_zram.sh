@@ -128,6 +128,11 @@ grep "access tracker .* skipped\|started with access tracker\|memcg_lru:" "$D/et
 
 # A target that exits mid-cycle and one that never existed.
 "$BIN/etmem" project stop -n hostproj -s "$SOCK" || fail "project stop"
+# memcg_lru lowers memory.limit_in_bytes while it reclaims: it must be back.
+if [ -f "$HOST_MEMCG_ROOT/$CG/memory.limit_in_bytes" ]; then
+	lim=$(cat "$HOST_MEMCG_ROOT/$CG/memory.limit_in_bytes")
+	[ "$lim" -ge $((1 << 40)) ] || fail "memory.limit_in_bytes of $CG left lowered: $lim"
+fi
 CG2=etmem-test2-$$
 host_memcg_new "$CG2"
 sh -c "echo \$\$ > $HOST_MEMCG_ROOT/$CG2/cgroup.procs; exec sleep 3" &

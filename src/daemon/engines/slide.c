@@ -365,8 +365,13 @@ static int usable_memcg(struct slide_rt *rt, pid_t pid, struct etm_memcg_target 
 		return -EINVAL;
 	}
 	if (rt->self_memcg[0] && !strcmp(t->path, rt->self_memcg)) {
-		snprintf(why, len, "pid %d shares etmemd's memory cgroup %s: with %s the target needs its own",
-			 (int)pid, t->path, rt->acc->name);
+		/* (the return value is used: a long reason is cut, and that is fine) */
+		if (snprintf(why, len,
+			     "pid %d shares etmemd's memory cgroup %s: with %s the target needs its own%s%.300s%s",
+			     (int)pid, t->path, rt->acc->name,
+			     rt->skipped[0] ? " (no per-process access tracking usable on this kernel: " : "",
+			     rt->skipped, rt->skipped[0] ? ")" : "") >= (int)len)
+			etm_debug("slide task %s: reason cut to %zu bytes", rt->name, len);
 		return -EINVAL;
 	}
 	return 0;
