@@ -80,6 +80,7 @@ struct slide_rt {
 	pid_t fig_pids[FIGURE_PIDS_MAX];
 	size_t fig_npids;
 	uint64_t cycles, scanned, hot, cold, swapped_bytes, gated;
+	uint64_t advised_bytes; /* asked of the kernel, including pages already out */
 	uint64_t cyc_scanned, cyc_hot, cyc_cold, cyc_gated;
 	double last_cycle_s;
 	struct etm_memcg_stats mstats;
@@ -265,7 +266,7 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	struct etm_pagestate *ps = NULL;
 	struct etm_grade g = { 0 };
 	enum slide_gate gate;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, advised = 0;
 	void *ctx = NULL;
 	int err;
 
@@ -299,8 +300,17 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	rt->acc->close(ctx);
 	ctx = NULL;
 	etm_pagestate_grade(ps, rt->T, &g);
-	if (g.cold && !rt_stopping(rt))
-		err = swap_out(rt, pid, ps, &st, &bytes);
+	if (g.cold && !rt_stopping(rt)) {
+		struct etm_proc_status after;
+
+		err = swap_out(rt, pid, ps, &st, &advised);
+		/*
+		 * Advised bytes include pages that were already out (trackers
+		 * see them as unaccessed): what left memory is VmSwap's growth.
+		 */
+		if (!etm_proc_status(pid, &after) && after.vm_swap_kb > st.vm_swap_kb)
+			bytes = (after.vm_swap_kb - st.vm_swap_kb) * 1024;
+	}
 	etm_debug("slide task %s: pid %d scanned %" PRIu64 " hot %" PRIu64 " cold %" PRIu64 " swapped %" PRIu64
 		  " bytes (state %zu bytes)",
 		  rt->name, (int)pid, g.scanned, g.hot, g.cold, bytes, etm_pagestate_bytes(ps));
@@ -314,6 +324,7 @@ out:
 	rt->cyc_hot += g.hot;
 	rt->cyc_cold += g.cold;
 	rt->swapped_bytes += bytes;
+	rt->advised_bytes += advised;
 	pthread_mutex_unlock(&rt->lock);
 	etm_pagestate_free(ps);
 	malloc_trim(0); /* the page state of a big process is gone: give it back */
@@ -714,6 +725,8 @@ static void slide_task_figures(struct engine *eng, struct task *tk, GString *out
 	}
 	g_string_append_printf(out, "    processes gated: %" PRIu64 "\n", rt->gated);
 	g_string_append_printf(out, "    bytes swapped out: %" PRIu64 "\n", rt->swapped_bytes);
+	if (rt->advised_bytes)
+		g_string_append_printf(out, "    bytes advised: %" PRIu64 "\n", rt->advised_bytes);
 	if (rt->cycles)
 		g_string_append_printf(out, "    last cycle: %.3f s\n", rt->last_cycle_s);
 	else
