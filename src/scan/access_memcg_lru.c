@@ -43,6 +43,7 @@ struct lru_ctx {
 	/* memcgs already warned about memory.swappiness = 0 */
 	char warned[MAX_MEMCGS][256];
 	size_t nwarned;
+	bool aging_warned; /* multi-gen LRU on but the memcg could not be aged */
 };
 
 static int lru_probe(char *why, size_t len)
@@ -103,6 +104,7 @@ static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t 
 	struct lru_ctx *c = ctx;
 	int ret = 0;
 
+	c->total.bytes_hot = 0; /* this update's active anon, summed over the memcgs */
 	for (size_t i = 0; i < n; i++) {
 		struct etm_memcg_lru_stat s;
 		struct etm_memcg_reclaim_res r;
@@ -126,6 +128,15 @@ static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t 
 			ret = err;
 			continue;
 		}
+		/* Multi-gen LRU: a fresh generation per window, else inactive_anon stays 0 (memcg_reclaim.h). */
+		err = etm_memcg_lru_gen_age(t[i].path);
+		if (err && err != -ENOTSUP && !c->aging_warned) {
+			c->aging_warned = true;
+			etm_warn("memcg_lru: the multi-gen LRU is on but %s could not be aged through %s: %s; "
+				 "its inactive list only grows when the kernel ages it under memory pressure (mount "
+				 "debugfs, or turn the multi-gen LRU off in %s)",
+				 t[i].path, ETM_LRU_GEN_DEBUGFS, strerror(-err), ETM_LRU_GEN_ENABLED);
+		}
 		if ((err = etm_memcg_read_stat(&d, &s))) {
 			if (err != -ENOENT) { /* removed meanwhile: its processes are gone */
 				snprintf(why, len, "memcg_lru: reading %s/memory.stat: %s", d.dir, strerror(-err));
@@ -134,7 +145,7 @@ static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t 
 			continue;
 		}
 		c->total.bytes_tried += s.inactive_anon + s.active_anon;
-		c->total.bytes_hot = s.active_anon;
+		c->total.bytes_hot += s.active_anon;
 		if (!swap)
 			continue;
 		check_swappiness(c, &d, t[i].path);

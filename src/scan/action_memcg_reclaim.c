@@ -226,6 +226,132 @@ int etm_memcg_swappiness(const struct etm_memcg_dir *d, int *out)
 	return 0;
 }
 
+int etm_lru_gen_enabled_parse(const char *buf, size_t len, bool *on)
+{
+	uint64_t v = 0;
+	const char *p = buf, *end = buf + len;
+
+	if (len >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	const char *s = p;
+
+	for (; p < end; p++) {
+		int d = *p >= '0' && *p <= '9'	 ? *p - '0'
+			: *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+			: *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+						 : -1;
+
+		if (d < 0 || v >> 60)
+			break;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (p == s || (p < end && *p != '\n'))
+		return -EINVAL;
+	*on = v & 1;
+	return 0;
+}
+
+/* Skip spaces; then a decimal number (at least one digit). */
+static int field_u64(const char **p, const char *end, uint64_t *v)
+{
+	const char *q;
+
+	while (*p < end && **p == ' ')
+		(*p)++;
+	for (q = *p; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	if (parse_u64(*p, q, v))
+		return -EINVAL;
+	*p = q;
+	return 0;
+}
+
+int etm_lru_gen_parse(const char *buf, size_t len, const char *path, struct etm_lru_gen_memcg *out)
+{
+	const char *p = buf, *end = buf + len;
+	size_t pl = strlen(path);
+	bool in = false, found = false;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *q = p;
+		uint64_t v;
+
+		if ((size_t)(le - p) > 6 && !memcmp(p, "memcg ", 6)) {
+			/* "memcg %5hu %s": the path is the rest of the line */
+			if (found)
+				break;
+			q += 6;
+			if (field_u64(&q, le, &v) || v > UINT16_MAX || q == le || *q != ' ')
+				return -EINVAL;
+			q++;
+			in = (size_t)(le - q) == pl && !memcmp(q, path, pl);
+			if (in) {
+				found = true;
+				out->id = (unsigned)v;
+			}
+		} else if (in && (size_t)(le - p) > 6 && !memcmp(p, " node ", 6)) {
+			q += 6;
+			if (field_u64(&q, le, &v) || v > INT32_MAX)
+				return -EINVAL;
+			if (out->nnodes == ETM_LRU_GEN_MAX_NODES)
+				return -E2BIG;
+			out->nid[out->nnodes] = (int)v;
+			out->max_seq[out->nnodes++] = 0;
+		} else if (in && out->nnodes && !field_u64(&q, le, &v)) {
+			/* " %10lu %10u ...": generations in increasing order; the last is the youngest */
+			out->max_seq[out->nnodes - 1] = v;
+		}
+		p = le + 1;
+	}
+	return found && out->nnodes ? 0 : -ENOENT;
+}
+
+/* Big enough for thousands of memcgs; the read is bounded like every other. */
+#define LRU_GEN_MAX (8 << 20)
+
+int etm_memcg_lru_gen_age(const char *path)
+{
+	struct etm_lru_gen_memcg m;
+	char *buf;
+	size_t len;
+	bool on = false;
+	int err;
+
+	if (etm_read_file(ETM_LRU_GEN_ENABLED, &buf, &len, 64))
+		return -ENOTSUP;
+	err = etm_lru_gen_enabled_parse(buf, len, &on);
+	free(buf);
+	if (err || !on)
+		return -ENOTSUP;
+	if ((err = etm_read_file(ETM_LRU_GEN_DEBUGFS, &buf, &len, LRU_GEN_MAX)))
+		return err;
+	err = etm_lru_gen_parse(buf, len, path, &m);
+	free(buf);
+	if (err)
+		return err;
+	for (size_t i = 0; i < m.nnodes; i++) {
+		char cmd[96];
+		int n = snprintf(cmd, sizeof(cmd), "+ %u %d %" PRIu64 "\n", m.id, m.nid[i], m.max_seq[i]);
+		int fd = open(ETM_LRU_GEN_DEBUGFS, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		/*
+		 * Default swappiness and force_scan (walk every page table of the
+		 * memcg's processes). A node that aged meanwhile answers 0 (seq is
+		 * no longer the youngest): that is the aging we wanted.
+		 */
+		if (write(fd, cmd, (size_t)n) != n)
+			err = errno ? -errno : -EIO;
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
