@@ -6,11 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "scan/memcg_reclaim.h"
+#include "scan/procfs.h"
 
 #define MiB (1ULL << 20)
 
@@ -159,6 +162,205 @@ static void test_dir_of(void **state)
 	assert_string_equal(d.dir, ETM_MEMCG_V1_ROOT "/etmem-no-such-cgroup-xyz");
 }
 
+/* A v2 memory.stat as 6.12 writes it: no "swap" key (v2 reports it in memory.swap.current). */
+static void test_stat_v2_full(void **state)
+{
+	struct etm_memcg_lru_stat s;
+
+	(void)state;
+	parse("anon 6856704\nfile 0\nkernel 618496\nkernel_stack 16384\npagetables 196608\nsec_pagetables 0\n"
+	      "percpu 0\nsock 0\nvmalloc 0\nshmem 0\nzswap 0\nzswapped 0\nfile_mapped 0\nfile_dirty 0\n"
+	      "file_writeback 0\nswapcached 1384448\nanon_thp 0\nfile_thp 0\nshmem_thp 0\ninactive_anon 839680\n"
+	      "active_anon 6717440\ninactive_file 0\nactive_file 0\nunevictable 0\nslab_reclaimable 0\n"
+	      "slab_unreclaimable 0\nslab 0\nworkingset_refault_anon 5\nworkingset_refault_file 0\n"
+	      "pgscan 16384\npgsteal 14600\npswpin 5\npswpout 14600\nthp_swpout 0\n",
+	      &s, 0);
+	assert_int_equal(s.inactive_anon, 839680);
+	assert_int_equal(s.active_anon, 6717440);
+	assert_false(s.has_swap); /* swapcached, pswpout, zswap are other keys */
+}
+
+/* /proc/PID/cgroup: the v2 line "0::/path" is the memcg unless a v1 memory line exists. */
+static void test_proc_cgroup_v2(void **state)
+{
+	char path[256];
+	bool v1 = true;
+	const char *t;
+
+	(void)state;
+	t = "0::/etm-wl\n";
+	assert_int_equal(etm_parse_memcg(t, strlen(t), path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/etm-wl");
+	assert_false(v1);
+	t = "0::/a/b c"; /* no final newline; spaces are part of the name */
+	assert_int_equal(etm_parse_memcg(t, strlen(t), path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/a/b c");
+	/* hybrid: the v1 memory hierarchy wins over the unified one */
+	t = "0::/user.slice\n5:cpu,memory:/etm-wl\n1:name=systemd:/x\n";
+	assert_int_equal(etm_parse_memcg(t, strlen(t), path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/etm-wl");
+	assert_true(v1);
+	t = "0::/\n";
+	assert_int_equal(etm_parse_memcg(t, strlen(t), path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/");
+	t = "1:name=systemd:/x\n";
+	assert_int_equal(etm_parse_memcg(t, strlen(t), path, sizeof(path), &v1), -ENOENT);
+	t = "0::/etm-wl\n";
+	assert_int_equal(etm_parse_memcg(t, strlen(t), path, 4, &v1), -ENAMETOOLONG);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void get(const char *dir, const char *name, char *out, size_t len)
+{
+	char p[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * The v2 path on a stand-in directory (regular files): memory.reclaim gets
+ * ETM_MEMCG_STEP-sized writes up to the amount, memory.max/memory.high are
+ * never written, swap comes from memory.swap.current.
+ */
+static void test_reclaim_v2_files(void **state)
+{
+	struct etm_memcg_dir d = { .v1 = false };
+	struct etm_memcg_reclaim_res r;
+	char tmpl[] = "/tmp/etm-memcg-v2-XXXXXX", b[64];
+	uint64_t sw = 0;
+	int sp;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(d.dir, sizeof(d.dir), "%s", tmpl);
+	put(tmpl, "memory.stat", "anon 209715200\ninactive_anon 209715200\nactive_anon 0\n");
+	put(tmpl, "memory.reclaim", "");
+	put(tmpl, "memory.swap.current", "8192\n");
+	put(tmpl, "memory.max", "max\n");
+	put(tmpl, "memory.high", "max\n");
+	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), 0);
+	assert_int_equal(sw, 8192);
+	assert_int_equal(etm_memcg_swappiness(&d, &sp), -ENOTSUP);
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), 0);
+	assert_int_equal(r.steps, 3); /* 64 + 64 + 22 MiB */
+	assert_int_equal(r.asked, 150 * MiB);
+	assert_false(r.busy);
+	assert_false(r.restore_failed);
+	assert_int_equal(r.swapped, 0); /* memory.swap.current did not grow */
+	get(tmpl, "memory.max", b, sizeof(b));
+	assert_string_equal(b, "max\n");
+	get(tmpl, "memory.high", b, sizeof(b));
+	assert_string_equal(b, "max\n");
+	/* nothing cold: no write at all */
+	put(tmpl, "memory.stat", "inactive_anon 4096\nactive_anon 209715200\n");
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), 0);
+	assert_int_equal(r.steps, 0);
+	/* no memory.reclaim (kernel < 5.19): an error, not a silent success */
+	put(tmpl, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
+	snprintf(b, sizeof(b), "%s/memory.reclaim", tmpl);
+	unlink(b);
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), -ENOENT);
+	const char *names[] = { "memory.stat", "memory.swap.current", "memory.max", "memory.high" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(b, sizeof(b), "%s/%s", tmpl, names[i]);
+		unlink(b);
+	}
+	rmdir(tmpl);
+}
+
+static void test_lru_gen_enabled(void **state)
+{
+	bool on = false;
+
+	(void)state;
+	assert_int_equal(etm_lru_gen_enabled_parse("0x0007\n", strlen("0x0007\n"), &on), 0);
+	assert_true(on);
+	assert_int_equal(etm_lru_gen_enabled_parse("0x0006\n", strlen("0x0006\n"), &on), 0);
+	assert_false(on);
+	assert_int_equal(etm_lru_gen_enabled_parse("0x0001", strlen("0x0001"), &on), 0);
+	assert_true(on);
+	assert_int_equal(etm_lru_gen_enabled_parse("0x0000\n", strlen("0x0000\n"), &on), 0);
+	assert_false(on);
+	assert_int_equal(etm_lru_gen_enabled_parse("", strlen(""), &on), -EINVAL);
+	assert_int_equal(etm_lru_gen_enabled_parse("0x", strlen("0x"), &on), -EINVAL);
+	assert_int_equal(etm_lru_gen_enabled_parse("y\n", strlen("y\n"), &on), -EINVAL);
+	assert_int_equal(etm_lru_gen_enabled_parse("0x7 junk", strlen("0x7 junk"), &on), -EINVAL);
+	assert_int_equal(etm_lru_gen_enabled_parse("0xffffffffffffffffff\n", strlen("0xffffffffffffffffff\n"), &on),
+			 -EINVAL);
+}
+
+/* ETM_LRU_GEN_DEBUGFS as 6.12 prints it ("memcg %5hu %s", " node %5d", " %10lu %10u ..." per generation). */
+static const char lru_gen_text[] = "memcg     1 /\n"
+				   " node     0\n"
+				   "          0      90000        100        200 \n"
+				   "          1      80000          0         10 \n"
+				   "memcg     7 /etm-wl/child\n"
+				   " node     0\n"
+				   "          2       1000          5          0 \n"
+				   "memcg    12 /etm-wl\n"
+				   " node     0\n"
+				   "          3       3000       1000          0 \n"
+				   "          4       2000          0          0 \n"
+				   "          5       1000      15000          0 \n"
+				   " node     1\n"
+				   "          0       3000          0          0 \n"
+				   "          1       1000        300          0 \n"
+				   "memcg    13 /etm-wl2\n"
+				   " node     0\n"
+				   "          9       1000          0          0 \n";
+
+static void test_lru_gen_parse(void **state)
+{
+	struct etm_lru_gen_memcg m;
+	size_t n = sizeof(lru_gen_text) - 1;
+
+	(void)state;
+	assert_int_equal(etm_lru_gen_parse(lru_gen_text, n, "/etm-wl", &m), 0);
+	assert_int_equal(m.id, 12);
+	assert_int_equal(m.nnodes, 2);
+	assert_int_equal(m.nid[0], 0);
+	assert_int_equal(m.max_seq[0], 5);
+	assert_int_equal(m.nid[1], 1);
+	assert_int_equal(m.max_seq[1], 1);
+	assert_int_equal(etm_lru_gen_parse(lru_gen_text, n, "/etm-wl2", &m), 0);
+	assert_int_equal(m.id, 13);
+	assert_int_equal(m.max_seq[0], 9);
+	assert_int_equal(etm_lru_gen_parse(lru_gen_text, n, "/", &m), 0);
+	assert_int_equal(m.id, 1);
+	assert_int_equal(m.max_seq[0], 1);
+	assert_int_equal(etm_lru_gen_parse(lru_gen_text, n, "/etm", &m), -ENOENT);
+	assert_int_equal(etm_lru_gen_parse("", strlen(""), "/etm-wl", &m), -ENOENT);
+	/* listed without nodes: nothing to age */
+	assert_int_equal(etm_lru_gen_parse("memcg 3 /x\n", strlen("memcg 3 /x\n"), "/x", &m), -ENOENT);
+	assert_int_equal(etm_lru_gen_parse("memcg zz /x\n", strlen("memcg zz /x\n"), "/x", &m), -EINVAL);
+	assert_int_equal(etm_lru_gen_parse("memcg 99999 /x\n", strlen("memcg 99999 /x\n"), "/x", &m), -EINVAL);
+	assert_int_equal(etm_lru_gen_parse("memcg 3 /x\n node x\n", strlen("memcg 3 /x\n node x\n"), "/x", &m),
+			 -EINVAL);
+	/* truncated in a generation line: the last complete number counts */
+	assert_int_equal(
+	    etm_lru_gen_parse("memcg 3 /x\n node 0\n 4 10\n 5", strlen("memcg 3 /x\n node 0\n 4 10\n 5"), "/x", &m), 0);
+	assert_int_equal(m.max_seq[0], 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +373,11 @@ int main(void)
 		cmocka_unit_test(test_next_limit),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_dir_of),
+		cmocka_unit_test(test_stat_v2_full),
+		cmocka_unit_test(test_proc_cgroup_v2),
+		cmocka_unit_test(test_reclaim_v2_files),
+		cmocka_unit_test(test_lru_gen_enabled),
+		cmocka_unit_test(test_lru_gen_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
