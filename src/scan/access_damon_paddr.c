@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scan/damon_sysfs.h"
 #include "scan/procfs.h"
@@ -138,6 +139,37 @@ fail:
 	return err;
 }
 
+/* Does @c->k.dir/@rel exist? (sysfs layouts differ between kernel versions) */
+static bool has(const struct paddr_ctx *c, const char *rel)
+{
+	char path[320];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->k.dir, rel) >= sizeof(path))
+		return false;
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * One filter: reject (allow=N) the pages for which @type's test gives
+ * @matching. Kernels before 6.15 have no ops_filters/ (filters/ then), and
+ * before 6.14 no "allow" file: such filters always reject what matches.
+ */
+static int write_filter(struct paddr_ctx *c, const char *fdir, size_t i, size_t fi, const char *type, const char *memcg,
+			const char *matching, char *why, size_t len)
+{
+	char rel[192];
+	int err;
+
+#define F(x) (snprintf(rel, sizeof(rel), CTX "/schemes/%zu/%s/%zu/" x, i, fdir, fi), rel)
+	if ((err = ws(c, F("type"), type, why, len)) || (memcg && (err = ws(c, F("memcg_path"), memcg, why, len))) ||
+	    (err = ws(c, F("matching"), matching, why, len)))
+		return err;
+	if (has(c, F("allow")))
+		err = ws(c, rel, "N", why, len);
+#undef F
+	return err;
+}
+
 static int write_schemes(struct paddr_ctx *c, char *why, size_t len)
 {
 	/* The filters walk every folio of every region per apply: keep applies rare (>= 2 s). */
@@ -152,22 +184,22 @@ static int write_schemes(struct paddr_ctx *c, char *why, size_t len)
 	if ((err = w(c, CTX "/schemes/nr_schemes", "%llu", c->ns, why, len)))
 		return err;
 	for (size_t i = 0; i < c->ns; i++) {
+		const char *fdir;
+
 #define S(x) (snprintf(rel, sizeof(rel), CTX "/schemes/%zu/" x, i), rel)
+		fdir = has(c, S("ops_filters")) ? "ops_filters" : "filters";
 		if ((err = ws(c, S("action"), c->s[i].swap ? "pageout" : "stat", why, len)) ||
 		    (err = w(c, S("apply_interval_us"), "%llu", apply_us, why, len)) ||
 		    /* A new scheme's maxima are 0 and would match nothing. */
 		    (err = ws(c, S("access_pattern/sz/max"), "18446744073709551615", why, len)) ||
 		    (err = ws(c, S("access_pattern/nr_accesses/max"), "4294967295", why, len)) ||
-		    (err = ws(c, S("access_pattern/age/max"), "4294967295", why, len)) ||
-		    (err = ws(c, S("ops_filters/nr_filters"), "2", why, len)) ||
-		    (err = ws(c, S("ops_filters/0/type"), "memcg", why, len)) ||
-		    (err = ws(c, S("ops_filters/0/memcg_path"), c->s[i].path, why, len)) ||
-		    /* reject pages NOT in the target's memcg */
-		    (err = ws(c, S("ops_filters/0/matching"), "N", why, len)) ||
-		    (err = ws(c, S("ops_filters/0/allow"), "N", why, len)) ||
-		    (err = ws(c, S("ops_filters/1/type"), "young", why, len)) ||
-		    (err = ws(c, S("ops_filters/1/matching"), "Y", why, len)) ||
-		    (err = ws(c, S("ops_filters/1/allow"), "N", why, len)))
+		    (err = ws(c, S("access_pattern/age/max"), "4294967295", why, len)))
+			return err;
+		snprintf(rel, sizeof(rel), CTX "/schemes/%zu/%s/nr_filters", i, fdir);
+		if ((err = ws(c, rel, "2", why, len)) ||
+		    /* filter 0: reject pages NOT in the target's memcg; filter 1: reject young pages */
+		    (err = write_filter(c, fdir, i, 0, "memcg", c->s[i].path, "N", why, len)) ||
+		    (err = write_filter(c, fdir, i, 1, "young", NULL, "Y", why, len)))
 			return err;
 #undef S
 	}
@@ -183,16 +215,22 @@ static void read_stats(struct paddr_ctx *c, struct etm_memcg_stats *st)
 		goto out;
 	for (size_t i = 0; i < c->ns; i++) {
 		uint64_t v;
+		bool cold;
 
 		snprintf(rel, sizeof(rel), CTX "/schemes/%zu/stats/sz_tried", i);
 		if (!etm_kdamond_read_u64(&c->k, rel, &v))
 			c->last.bytes_tried += v;
 		snprintf(rel, sizeof(rel), CTX "/schemes/%zu/stats/sz_ops_filter_passed", i);
-		if (!etm_kdamond_read_u64(&c->k, rel, &v))
+		cold = !etm_kdamond_read_u64(&c->k, rel, &v);
+		if (cold)
 			c->last.bytes_cold += v;
 		snprintf(rel, sizeof(rel), CTX "/schemes/%zu/stats/sz_applied", i);
-		if (!etm_kdamond_read_u64(&c->k, rel, &v) && c->s[i].swap)
+		if (!etm_kdamond_read_u64(&c->k, rel, &v) && c->s[i].swap) {
 			c->last.bytes_applied += v;
+			/* Before 6.14 (no sz_ops_filter_passed) the paged-out bytes are the cold ones we know of. */
+			if (!cold)
+				c->last.bytes_cold += v;
+		}
 	}
 out:
 	st->bytes_tried = c->carried.bytes_tried + c->last.bytes_tried;

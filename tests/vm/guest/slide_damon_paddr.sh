@@ -1,0 +1,78 @@
+#!/bin/sh
+# slide_damon_paddr.sh [SIZE_MIB]: etmemd's slide engine with
+# access_tracker=damon_paddr: the workload (10% hot) runs in its own cgroup v2
+# memory cgroup; etmemd drives a kdamond (paddr context over System RAM, a
+# pageout scheme with a memcg filter and a young filter). At least 95 % of the
+# idle pages must go to zram and at most 2 % of the hot pages, every page's
+# content survives, `project show` names the backend, `project stop` turns
+# etmemd's kdamond off and no kdamond of etmemd's runs after it exits.
+. /rig/guest-lib.sh
+. /rig/bin/slide_lib.sh
+size=${1:-64} min_cold=95 max_hot=2
+ROOT=/sys/fs/cgroup CG=/sys/fs/cgroup/etm-paddr
+A=/sys/kernel/mm/damon/admin/kdamonds
+grep -q zram0 /proc/swaps || skip "no zram swap (rig --zram 0?)"
+[ -e $A/nr_kdamonds ] || skip "no DAMON sysfs ($A)"
+grep -qw memory $ROOT/cgroup.controllers 2>/dev/null || skip "no cgroup v2 memory controller in $ROOT"
+grep -qw memory $ROOT/cgroup.subtree_control || echo +memory >$ROOT/cgroup.subtree_control ||
+	skip "cannot enable +memory in $ROOT/cgroup.subtree_control"
+# The rig starts no kdamond; one running here would make the kernel refuse ours.
+nk0=$(cat $A/nr_kdamonds)
+i=0
+while [ $i -lt "$nk0" ]; do
+	[ "$(cat $A/$i/state)" = on ] && skip "kdamond $i already runs (the kernel refuses a second)"
+	i=$((i + 1))
+done
+mkdir -p $CG || fail "mkdir $CG"
+cleanup() { rmdir $CG 2>/dev/null; }
+trap cleanup EXIT
+etmd_start
+wl_start --size $size --hot-frac 0.1 --pattern seq --cpu 0 --cgroup $CG
+grep -q "^0::/etm-paddr\$" /proc/$WL_PID/cgroup || fail "workload not in $CG: $(cat /proc/$WL_PID/cgroup)"
+tlb_noise 0 # see guest-lib.sh: the young filter clears young bits without a TLB flush
+slide_conf /tmp/slide.conf paddr task $WL_PID damon_paddr
+proj_add /tmp/slide.conf paddr
+wait_cold $min_cold 60
+# Two more apply intervals: a hot page wrongly graded cold would go out now.
+sleep 5
+wl_swapped
+$ETM project show -n paddr -s $SOCK >/tmp/show.out 2>&1
+sed 's/^/    show: /' /tmp/show.out
+nk=$(cat $A/nr_kdamonds)
+note "DAMON: nr_kdamonds $nk0 -> $nk; $(i=0; while [ $i -lt "$nk" ]; do
+	printf 'kdamond %s: state %s ops %s schemes %s; ' $i "$(cat $A/$i/state)" \
+		"$(cat $A/$i/contexts/0/operations 2>/dev/null)" "$(cat $A/$i/contexts/0/schemes/nr_schemes 2>/dev/null)"
+	i=$((i + 1)); done)"
+S=$A/$nk0/contexts/0/schemes/0 F=ops_filters
+[ -d $S/$F ] || F=filters # kernels before 6.15
+[ -d $S ] && note "scheme: action $(cat $S/action) apply_interval_us $(cat $S/apply_interval_us) $F: $(cat $S/$F/nr_filters) memcg_path '$(cat $S/$F/0/memcg_path)'; stats: nr_tried $(cat $S/stats/nr_tried) sz_applied $(cat $S/stats/sz_applied)"
+grep -i "damon\|paddr" $ETMD_LOG | tail -n 5 | sed 's/^/    etmemd: /'
+# project stop: etmemd's kdamond (slot nk0) is off, or its slot is gone (the kernel
+# only shrinks nr_kdamonds when no kdamond runs, so gone means off too)
+$ETM project stop -n paddr -s $SOCK || fail "project stop refused"
+nk1=$(cat $A/nr_kdamonds)
+st1=gone
+[ "$nk1" -gt "$nk0" ] && st1=$(cat $A/$nk0/state)
+note "after project stop: nr_kdamonds $nk1, etmemd's kdamond: $st1"
+$ETM obj del -f /tmp/slide.conf -s $SOCK >/dev/null 2>&1
+tlb_noise_stop
+wl_stop
+etmd_stop
+nk2=$(cat $A/nr_kdamonds)
+on2=""
+i=0
+while [ $i -lt "$nk2" ]; do
+	[ "$(cat $A/$i/state)" = on ] && on2="$on2 $i"
+	i=$((i + 1))
+done
+note "after etmemd exits: nr_kdamonds $nk2, running:${on2:- none}"
+cp=$(pct $CS $CN) hp=$(pct $HS $HN)
+note "damon_paddr (${size} MiB): cold swapped $CS/$CN = $cp %, hot swapped $HS/$HN = $hp % (within $WAIT_MS ms)"
+grep -q "backend: damon_paddr" /tmp/show.out || fail "project show does not report backend damon_paddr"
+grep -q "last error" /tmp/show.out && fail "project show reports an error: $(grep 'last error' /tmp/show.out)"
+[ "$nk" -gt "$nk0" ] || fail "etmemd created no kdamond (nr_kdamonds $nk0 -> $nk)"
+[ "$st1" = off ] || [ "$st1" = gone ] || fail "etmemd's kdamond is '$st1' after project stop (want off)"
+[ -z "$on2" ] || fail "kdamond(s)$on2 still running after etmemd exited"
+at_least $CS $CN $min_cold || { etmd_log_tail; fail "damon_paddr: only $cp % of idle pages swapped out (want >= $min_cold %)"; }
+[ $((HS * 100)) -le $((HN * max_hot)) ] || { etmd_log_tail; fail "damon_paddr: $hp % of hot pages swapped out (want <= $max_hot %)"; }
+pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, kdamond off after stop"
