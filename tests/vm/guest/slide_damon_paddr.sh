@@ -5,11 +5,13 @@
 # pageout scheme with a memcg filter and a young filter). At least 95 % of the
 # idle pages must go to zram and at most 2 % of the hot pages, every page's
 # content survives, `project show` names the backend, `project stop` turns
-# etmemd's kdamond off and no kdamond of etmemd's runs after it exits.
+# etmemd's kdamond off and no kdamond of etmemd's runs after it exits. A
+# bystander workload in a sibling memory cgroup (all of it idle but for a
+# slow trickle) must keep every page: the memcg filter's proof.
 . /rig/guest-lib.sh
 . /rig/bin/slide_lib.sh
 size=${1:-64} min_cold=95 max_hot=2
-ROOT=/sys/fs/cgroup CG=/sys/fs/cgroup/etm-paddr
+ROOT=/sys/fs/cgroup CG=/sys/fs/cgroup/etm-paddr BY=/sys/fs/cgroup/etm-paddr-bystander
 A=/sys/kernel/mm/damon/admin/kdamonds
 grep -q zram0 /proc/swaps || skip "no zram swap (rig --zram 0?)"
 [ -e $A/nr_kdamonds ] || skip "no DAMON sysfs ($A)"
@@ -23,10 +25,15 @@ while [ $i -lt "$nk0" ]; do
 	[ "$(cat $A/$i/state)" = on ] && skip "kdamond $i already runs (the kernel refuses a second)"
 	i=$((i + 1))
 done
-mkdir -p $CG || fail "mkdir $CG"
-cleanup() { rmdir $CG 2>/dev/null; }
+mkdir -p $CG $BY || fail "mkdir $CG $BY"
+cleanup() { rmdir $CG $BY 2>/dev/null; }
 trap cleanup EXIT
 etmd_start
+# the bystander, with its own workload files (guest-lib's wl_* use WL_*)
+WL_OUT=/tmp/by.out WL_READY=/tmp/by.ready WL_REPORT=/tmp/by.report
+wl_start --size 32 --hot-frac 0.1 --rate 1000 --seed 2 --cpu 1 --cgroup $BY
+BY_PID=$WL_PID
+WL_OUT=/tmp/wl.out WL_READY=/tmp/wl.ready WL_REPORT=/tmp/wl.report
 wl_start --size $size --hot-frac 0.1 --pattern seq --cpu 0 --cgroup $CG
 grep -q "^0::/etm-paddr\$" /proc/$WL_PID/cgroup || fail "workload not in $CG: $(cat /proc/$WL_PID/cgroup)"
 tlb_noise 0 # see guest-lib.sh: the young filter clears young bits without a TLB flush
@@ -36,6 +43,11 @@ wait_cold $min_cold 60
 # Two more apply intervals: a hot page wrongly graded cold would go out now.
 sleep 5
 wl_swapped
+WL_PID0=$WL_PID WL_PID=$BY_PID WL_REPORT=/tmp/by.report
+wl_report
+BYS=$(($(jpart $WL_REPORT hot swapped) + $(jpart $WL_REPORT cold swapped)))
+BYN=$(($(jpart $WL_REPORT hot pages) + $(jpart $WL_REPORT cold pages)))
+WL_PID=$WL_PID0 WL_REPORT=/tmp/wl.report
 $ETM project show -n paddr -s $SOCK >/tmp/show.out 2>&1
 sed 's/^/    show: /' /tmp/show.out
 nk=$(cat $A/nr_kdamonds)
@@ -57,6 +69,8 @@ note "after project stop: nr_kdamonds $nk1, etmemd's kdamond: $st1"
 $ETM obj del -f /tmp/slide.conf -s $SOCK >/dev/null 2>&1
 tlb_noise_stop
 wl_stop
+WL_PID=$BY_PID WL_OUT=/tmp/by.out
+wl_stop
 etmd_stop
 nk2=$(cat $A/nr_kdamonds)
 on2=""
@@ -68,11 +82,13 @@ done
 note "after etmemd exits: nr_kdamonds $nk2, running:${on2:- none}"
 cp=$(pct $CS $CN) hp=$(pct $HS $HN)
 note "damon_paddr (${size} MiB): cold swapped $CS/$CN = $cp %, hot swapped $HS/$HN = $hp % (within $WAIT_MS ms)"
+note "bystander in $BY: $BYS/$BYN pages swapped out"
 grep -q "backend: damon_paddr" /tmp/show.out || fail "project show does not report backend damon_paddr"
 grep -q "last error" /tmp/show.out && fail "project show reports an error: $(grep 'last error' /tmp/show.out)"
 [ "$nk" -gt "$nk0" ] || fail "etmemd created no kdamond (nr_kdamonds $nk0 -> $nk)"
 [ "$st1" = off ] || [ "$st1" = gone ] || fail "etmemd's kdamond is '$st1' after project stop (want off)"
 [ -z "$on2" ] || fail "kdamond(s)$on2 still running after etmemd exited"
+[ "$BYS" = 0 ] || fail "the memcg filter let $BYS pages of the bystander (another memory cgroup) go out"
 at_least $CS $CN $min_cold || { etmd_log_tail; fail "damon_paddr: only $cp % of idle pages swapped out (want >= $min_cold %)"; }
 [ $((HS * 100)) -le $((HN * max_hot)) ] || { etmd_log_tail; fail "damon_paddr: $hp % of hot pages swapped out (want <= $max_hot %)"; }
-pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, kdamond off after stop"
+pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, bystander memcg untouched, kdamond off after stop"
