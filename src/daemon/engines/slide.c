@@ -388,6 +388,12 @@ static int usable_memcg(struct slide_rt *rt, pid_t pid, struct etm_memcg_target 
 	return 0;
 }
 
+/* Growth of a running total; a total that went down was reset. */
+static uint64_t since(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : now;
+}
+
 static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 {
 	struct etm_memcg_target *t = calloc(n ? n : 1, sizeof(*t));
@@ -430,6 +436,10 @@ static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 	if (err)
 		rt_error(rt, "%s", why);
 	pthread_mutex_lock(&rt->lock);
+	/* The group's counters run over all cycles; show this cycle's, like per-page trackers do. */
+	rt->cyc_scanned = since(ms.bytes_tried, rt->mstats.bytes_tried) / ETM_PAGE_SIZE;
+	rt->cyc_cold = since(ms.bytes_cold, rt->mstats.bytes_cold) / ETM_PAGE_SIZE;
+	rt->cyc_hot = ms.hot_known ? ms.bytes_hot / ETM_PAGE_SIZE : 0;
 	rt->mstats = ms;
 	rt->swapped_bytes = ms.bytes_applied;
 	pthread_mutex_unlock(&rt->lock);
@@ -705,23 +715,19 @@ static void slide_task_figures(struct engine *eng, struct task *tk, GString *out
 		g_string_append_printf(out, "%s%d", i ? "," : " (", (int)rt->fig_pids[i]);
 	g_string_append_printf(out, "%s\n", rt->fig_npids > FIGURE_PIDS_MAX ? ",...)" : rt->fig_npids ? ")" : "");
 	g_string_append_printf(out, "    cycles: %" PRIu64 "\n", rt->cycles);
+	/* Per-page figures are the last cycle's, for every tracker. */
+	g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n", rt->scanned);
+	if (rt->acc->scope == ETM_ACCESS_MEMCG && !rt->mstats.hot_known)
+		g_string_append(out, "    hot: n/a\n");
+	else
+		g_string_append_printf(out, "    hot: %" PRIu64 "%s\n", rt->hot,
+				       rt->acc->scope == ETM_ACCESS_MEMCG ? " (the LRU's active anon)" : "");
+	g_string_append_printf(out, "    cold: %" PRIu64 "\n", rt->cold);
 	if (rt->acc->scope == ETM_ACCESS_MEMCG) {
-		g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n",
-				       (uint64_t)(rt->mstats.bytes_tried / ETM_PAGE_SIZE));
-		if (rt->mstats.hot_known)
-			g_string_append_printf(out, "    hot: %" PRIu64 " (the LRU's active anon)\n",
-					       (uint64_t)(rt->mstats.bytes_hot / ETM_PAGE_SIZE));
-		else
-			g_string_append(out, "    hot: n/a\n");
-		g_string_append_printf(out, "    cold: %" PRIu64 "\n",
-				       (uint64_t)(rt->mstats.bytes_cold / ETM_PAGE_SIZE));
-		g_string_append_printf(out, "    cold bytes identified: %" PRIu64 "\n", rt->mstats.bytes_cold);
+		g_string_append_printf(out, "    cold bytes identified (all cycles): %" PRIu64 "\n",
+				       rt->mstats.bytes_cold);
 		if (rt->acc->group_windowed)
 			g_string_append_printf(out, "    last reclaim: %.3f s\n", rt->mstats.last_reclaim_s);
-	} else {
-		g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n", rt->scanned);
-		g_string_append_printf(out, "    hot: %" PRIu64 "\n", rt->hot);
-		g_string_append_printf(out, "    cold: %" PRIu64 "\n", rt->cold);
 	}
 	g_string_append_printf(out, "    processes gated: %" PRIu64 "\n", rt->gated);
 	g_string_append_printf(out, "    bytes swapped out: %" PRIu64 "\n", rt->swapped_bytes);
