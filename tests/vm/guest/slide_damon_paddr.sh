@@ -5,7 +5,8 @@
 # pageout scheme with a memcg filter and a young filter). At least 95 % of the
 # idle pages must go to zram and at most 2 % of the hot pages, every page's
 # content survives, `project show` names the backend, `project stop` turns
-# etmemd's kdamond off and no kdamond of etmemd's runs after it exits. A
+# etmemd's kdamond off, and after a restart etmemd's exit (with the project
+# running) leaves no kdamond running. A
 # bystander workload in a sibling memory cgroup (all of it idle but for a
 # slow trickle) must keep every page: the memcg filter's proof.
 . /rig/guest-lib.sh
@@ -66,7 +67,14 @@ nk1=$(cat $A/nr_kdamonds)
 st1=gone
 [ "$nk1" -gt "$nk0" ] && st1=$(cat $A/$nk0/state)
 note "after project stop: nr_kdamonds $nk1, etmemd's kdamond: $st1"
-$ETM obj del -f /tmp/slide.conf -s $SOCK >/dev/null 2>&1
+# Start it again and let etmemd exit while it runs: the shutdown must turn it off too.
+$ETM project start -n paddr -s $SOCK || fail "project restart refused"
+i=0
+until [ "$(cat $A/$nk0/state 2>/dev/null)" = on ]; do
+	i=$((i + 1)); [ $i -lt 50 ] || { etmd_log_tail; fail "restarted project: no kdamond on after 5 s"; }
+	sleep 0.1
+done
+note "project restarted: kdamond $nk0 $(cat $A/$nk0/state)"
 tlb_noise_stop
 wl_stop
 WL_PID=$BY_PID WL_OUT=/tmp/by.out
@@ -91,4 +99,4 @@ grep -q "last error" /tmp/show.out && fail "project show reports an error: $(gre
 [ "$BYS" = 0 ] || fail "the memcg filter let $BYS pages of the bystander (another memory cgroup) go out"
 at_least $CS $CN $min_cold || { etmd_log_tail; fail "damon_paddr: only $cp % of idle pages swapped out (want >= $min_cold %)"; }
 [ $((HS * 100)) -le $((HN * max_hot)) ] || { etmd_log_tail; fail "damon_paddr: $hp % of hot pages swapped out (want <= $max_hot %)"; }
-pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, bystander memcg untouched, kdamond off after stop"
+pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, bystander memcg untouched, kdamond off after stop and after exit"
