@@ -60,8 +60,8 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DETMEM_SANITIZE=ON >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 step "unit tests under ASan+UBSan"
 run_ctest build-asan -L unit -j"$jobs"
-step "integration tests under ASan+UBSan"
-run_ctest build-asan -L integration
+step "host and integration tests under ASan+UBSan"
+run_ctest build-asan -L host
 
 step "fuzzers"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DETMEM_FUZZ=ON -DETMEM_SANITIZE=ON >/dev/null &&

@@ -695,6 +695,17 @@ static struct verify verify_all(struct wl *w)
 	return v;
 }
 
+/* Everything setup() allocated; safe on a partial setup. */
+static void release(struct wl *w)
+{
+	if (w->buf)
+		munmap(w->buf, w->len);
+	free(w->hot_idx);
+	free(w->gen);
+	free(w->zipf_cdf);
+	memset(w, 0, sizeof(*w));
+}
+
 int main(int argc, char **argv)
 {
 	struct wl w = { 0 };
@@ -710,11 +721,14 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if ((err = setup(&w)))
+	if ((err = setup(&w))) {
+		release(&w);
 		return EXIT_SETUP;
+	}
 	w.t_start = now();
 	if (w.o.ready_file && (err = write_report(&w, "ready", w.o.ready_file, NULL, NULL))) {
 		fprintf(stderr, "etmem-workload: write %s: %s\n", w.o.ready_file, strerror(-err));
+		release(&w);
 		return EXIT_SETUP;
 	}
 	run(&w);
@@ -727,5 +741,6 @@ int main(int argc, char **argv)
 	write_report(&w, "summary", NULL, &v, parts);
 	if (w.o.report_file)
 		write_report(&w, "summary", w.o.report_file, &v, parts);
+	release(&w);
 	return v.bad ? EXIT_CORRUPT : 0;
 }
