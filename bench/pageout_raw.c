@@ -40,16 +40,6 @@
 #include "scan/action.h"
 #include "scan/pagestate.h"
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_process_madvise
-#define SYS_process_madvise 440
-#endif
-
 #define PAGE 4096ULL
 #define CHUNK (1ULL << 30) /* well under MAX_RW_COUNT per iovec */
 #define MAX_IOV 1024

@@ -10,7 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+
+/* Debian 12's headers (Linux 6.1 uapi, glibc 2.36) may lack these: x86_64 values. */
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
 
 /* The kernel's UIO_MAXIOV: process_madvise() takes at most this many iovecs. */
 #define ETM_PAGEOUT_MAX_IOV 1024

@@ -15,16 +15,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_process_madvise
-#define SYS_process_madvise 440
-#endif
-
 /* Keep single iovecs well under MAX_RW_COUNT (2 GiB - 4 KiB per call). */
 #define IOV_CHUNK (1ULL << 30)
 #define EAGAIN_RETRIES 8

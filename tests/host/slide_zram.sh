@@ -57,38 +57,13 @@ for _ in $(seq 1 50); do
 done
 
 conf() { # $1 file, $2 task name, $3 type, $4 value [, $5 "task": only the [task] section]
-	if [ "${5:-}" = task ]; then
-		cat >"$1" <<CONF
-[task]
-project=hostproj
-engine=slide
-name=$2
-type=$3
-value=$4
-T=1
-max_threads=2
-CONF
-		chmod 600 "$1"
-		return
-	fi
-	cat >"$1" <<CONF
-[project]
-name=hostproj
-loop=1
-interval=1
-sleep=2
-[engine]
-name=slide
-project=hostproj
-[task]
-project=hostproj
-engine=slide
-name=$2
-type=$3
-value=$4
-T=1
-max_threads=2
-CONF
+	{
+		if [ "${5:-}" != task ]; then
+			printf '[project]\nname=hostproj\nloop=1\ninterval=1\nsleep=2\n'
+			printf '[engine]\nname=slide\nproject=hostproj\n'
+		fi
+		printf '[task]\nproject=hostproj\nengine=slide\nname=%s\ntype=%s\nvalue=%s\nT=1\nmax_threads=2\n' "$2" "$3" "$4"
+	} >"$1"
 	chmod 600 "$1"
 }
 conf "$D/wl.conf" wl pid "$WPID"
