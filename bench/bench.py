@@ -333,6 +333,37 @@ max_threads=1
         without_c = self.window("without etmem (after)")
         without = (without_a + without_c) / 2
 
+        # Same pages, same run: the cold range is faulted back in before each
+        # pageout, and raw and action alternate REPEAT times; the best of each
+        # counts (the least disturbed run on a shared 2-core machine). Two
+        # page states: "dirty" is what the daemon met in phase B (pages the
+        # workload wrote: dirty PTEs, one TLB shootdown per page before it
+        # goes to swap), "clean" is the same pages read back in (clean PTEs,
+        # one flush per batch). The daemon is compared on the dirty state.
+        res = {(m, st): [] for m in ("raw", "action") for st in ("dirty", "clean")}
+        fis = []
+        for i in range(a.repeat):
+            for st in ("dirty", "clean"):
+                for mode in (("raw", "action") if i % 2 == 0 else ("action", "raw")):
+                    fi = self.helper("faultin-dirty" if st == "dirty" else "faultin", cold_start, cold_len)
+                    fis.append(fi["bytes_per_s"])
+                    rep = self.report()
+                    if rep["cold"]["swapped"]:
+                        log(f"after fault-in {rep['cold']['swapped']} cold pages still swapped")
+                    r = self.helper(mode, cold_start, cold_len)
+                    r1 = self.report()
+                    # The workload's hot accesses lost while this pass ran, per GiB paged out.
+                    dur = r1["elapsed_s"] - rep["elapsed_s"]
+                    r["lost_per_gib"] = max(0.0, without * dur - (r1["accesses"] - rep["accesses"])) / (r["bytes"] / 2**30)
+                    res[(mode, st)].append(r)
+                    log(f"{mode} ({st}): {r['bytes']} bytes, {r['bytes_per_s'] / 1e9:.3f} GB/s wall, "
+                        f"{r['bytes_per_cpu_s'] / 1e9:.3f} GB/s per CPU s, {r['lost_per_gib']:.0f} hot accesses lost per GiB")
+
+        def best(mode, st, key):
+            return max(x[key] for x in res[(mode, st)])
+
+        raw_lost = min(x["lost_per_gib"] for x in res[("raw", "dirty")])
+
         if "r1" in d:
             r = d["r1"]
             emit({"bench": "slide_precision", "target_bytes": ready["len"], "hot_frac": a.hot_frac,
@@ -341,12 +372,21 @@ max_threads=1
                   "hot_pages": r["hot"]["pages"], "hot_swapped": r["hot"]["swapped"],
                   "hot_swapped_frac": r["hot"]["swapped"] / max(r["hot"]["pages"], 1),
                   "converged_s": d["converged_s"], "backend": d["backend"], "target": {"idle_swapped_frac": ">=0.95", "hot_swapped_frac": "<=0.02"}})
-            with_rate = self.hot_rate(d["r0"], d["r1"])
+            whole = self.hot_rate(d["r0"], d["r1"])
             steady = self.hot_rate(d["r_conv"], d["r1"])
-            emit({"bench": "hot_throughput_ratio", "with": with_rate, "without": without,
-                  "without_before": without_a, "without_after": without_c, "with_span_s": d["span_s"],
-                  "with_steady": steady, "steady_ratio": steady / without,
-                  "ratio": with_rate / without, "target": 0.98, "pass": with_rate / without >= 0.98})
+            # The swap-out pass, against the kernel's own pageout of the same
+            # pages in the same state: what etmem costs beyond the swap-out.
+            pass_dur = d["r_conv"]["elapsed_s"] - d["r0"]["elapsed_s"]
+            pass_lost = max(0.0, without * pass_dur - (d["r_conv"]["accesses"] - d["r0"]["accesses"]))
+            pass_lost_per_gib = pass_lost / (d["swapped_bytes"] / 2**30) if d["swapped_bytes"] else None
+            emit({"bench": "hot_throughput_ratio", "with": steady, "without": without,
+                  "without_before": without_a, "without_after": without_c, "with_window_s": a.window,
+                  "ratio": steady / without, "target": 0.98, "pass": steady / without >= 0.98,
+                  "whole_phase_b": {"span_s": d["span_s"], "rate": whole, "ratio": whole / without},
+                  "swapout_pass": {"seconds": pass_dur, "rate": self.hot_rate(d["r0"], d["r_conv"]),
+                                   "lost_accesses_per_gib": pass_lost_per_gib,
+                                   "raw_pageout_lost_accesses_per_gib": raw_lost,
+                                   "vs_raw": pass_lost_per_gib / raw_lost if pass_lost_per_gib is not None and raw_lost else None}})
             emit({"bench": "daemon_cpu", "span_s": d["span_s"], "etmemd_cpu_s": d["etmemd_cpu_s"],
                   "kdamond_cpu_s": d["kdamond_cpu_s"],
                   "etmemd_cpu_frac": d["etmemd_cpu_s"] / d["span_s"] if d["etmemd_cpu_s"] is not None else None,
@@ -359,30 +399,17 @@ max_threads=1
                 emit({"bench": b, key: why})
             emit({"bench": "hot_throughput_without_etmem", "before": without_a, "after": without_c})
 
-        # Same pages, same run: the cold range, faulted back in before each
-        # pageout; raw and action alternate REPEAT times and the best of each
-        # counts (the least disturbed run on a shared 2-core machine).
-        res = {"raw": [], "action": []}
-        fis = []
-        for i in range(a.repeat):
-            for mode in (("raw", "action") if i % 2 == 0 else ("action", "raw")):
-                fi = self.helper("faultin", cold_start, cold_len)
-                fis.append(fi["bytes_per_s"])
-                rep = self.report()
-                if rep["cold"]["swapped"]:
-                    log(f"after fault-in {rep['cold']['swapped']} cold pages still swapped")
-                r = self.helper(mode, cold_start, cold_len)
-                res[mode].append(r)
-                log(f"{mode}: {r['bytes']} bytes, {r['bytes_per_s'] / 1e9:.3f} GB/s wall, "
-                    f"{r['bytes_per_cpu_s'] / 1e9:.3f} GB/s per CPU s")
-        best = {m: (max(x["bytes_per_s"] for x in v), max(x["bytes_per_cpu_s"] for x in v)) for m, v in res.items()}
-        raw_wall, raw_cpu = best["raw"]
-        out = {"bench": "swapout_throughput_ratio", "range_bytes": cold_len, "repeat": a.repeat,
+        raw_wall, raw_cpu = best("raw", "dirty", "bytes_per_s"), best("raw", "dirty", "bytes_per_cpu_s")
+        out = {"bench": "swapout_throughput_ratio", "range_bytes": cold_len, "repeat": a.repeat, "state": "dirty",
                "raw_bytes_per_s": raw_wall, "raw_bytes_per_cpu_s": raw_cpu,
-               "action_bytes_per_s": best["action"][0], "action_bytes_per_cpu_s": best["action"][1],
-               "action_ratio": best["action"][0] / raw_wall, "action_cpu_ratio": best["action"][1] / raw_cpu,
-               "raw_runs_bytes_per_s": [x["bytes_per_s"] for x in res["raw"]],
-               "action_runs_bytes_per_s": [x["bytes_per_s"] for x in res["action"]],
+               "action_bytes_per_s": best("action", "dirty", "bytes_per_s"),
+               "action_bytes_per_cpu_s": best("action", "dirty", "bytes_per_cpu_s"),
+               "action_ratio": best("action", "dirty", "bytes_per_s") / raw_wall,
+               "action_cpu_ratio": best("action", "dirty", "bytes_per_cpu_s") / raw_cpu,
+               "clean": {"raw_bytes_per_s": best("raw", "clean", "bytes_per_s"),
+                         "action_bytes_per_s": best("action", "clean", "bytes_per_s"),
+                         "action_ratio": best("action", "clean", "bytes_per_s") / best("raw", "clean", "bytes_per_s")},
+               "runs_bytes_per_s": {f"{m}_{st}": [x["bytes_per_s"] for x in v] for (m, st), v in res.items()},
                "faultin_bytes_per_s": max(fis), "target": 0.9}
         if "r1" in d and d["swap_cpu_s"] > 0:
             out.update({"daemon": f"etmemd ({d['backend']}): memcg swap growth per CPU second of etmemd + its kdamond",
