@@ -155,13 +155,14 @@ static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t 
 			continue;
 		err = etm_memcg_reclaim(&d, amount, 0, &r);
 		c->total.bytes_applied += r.swapped;
-		c->total.last_reclaim_s = r.seconds;
 		if (!r.steps && !err) { /* the inactive list is within what the LRU keeps: nothing asked */
 			etm_debug("memcg_lru: %s: inactive anon %llu KiB within the LRU's share of active %llu KiB",
 				  d.dir, (unsigned long long)(s.inactive_anon >> 10),
 				  (unsigned long long)(s.active_anon >> 10));
 			continue;
 		}
+		/* Only a reclaim that ran: "last reclaim" in project show is the most recent real one. */
+		c->total.last_reclaim_s = r.seconds;
 		etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, "
 			 "swapped %llu MiB in %.3f s",
 			 d.dir, (unsigned long long)(s.inactive_anon >> 20), (unsigned long long)(s.active_anon >> 20),

@@ -52,8 +52,8 @@ int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat 
 {
 	const char *p = buf, *end = buf + len;
 	/* [0] own, [1] hierarchical total_* */
-	uint64_t ina[2] = { 0 }, act[2] = { 0 }, swp[2] = { 0 };
-	bool has_ina[2] = { false }, has_act[2] = { false }, has_swp[2] = { false };
+	uint64_t ina[2] = { 0 }, act[2] = { 0 }, swp[2] = { 0 }, pso[2] = { 0 };
+	bool has_ina[2] = { false }, has_act[2] = { false }, has_swp[2] = { false }, has_pso[2] = { false };
 	int h;
 
 	memset(out, 0, sizeof(*out));
@@ -82,6 +82,9 @@ int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat 
 			} else if (key_is(k, kl, "swap")) {
 				swp[h] = v;
 				has_swp[h] = true;
+			} else if (key_is(k, kl, "pswpout")) {
+				pso[h] = v;
+				has_pso[h] = true;
 			}
 		}
 		p = le + 1;
@@ -93,6 +96,8 @@ int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat 
 	out->active_anon = act[h];
 	out->has_swap = has_swp[h];
 	out->swap = swp[h];
+	out->has_pswpout = has_pso[h];
+	out->pswpout = pso[h];
 	return 0;
 }
 
@@ -197,8 +202,18 @@ int etm_memcg_swap_bytes(const struct etm_memcg_dir *d, uint64_t *out)
 	uint64_t memsw, usage;
 	int err;
 
-	if (!d->v1)
-		return read_u64_file(d, "memory.swap.current", out);
+	if (!d->v1) {
+		err = read_u64_file(d, "memory.swap.current", out);
+		if (err != -ENOENT)
+			return err;
+		/* swapaccount=0 / cgroup.memory=noswap: no swap counter, but the event count (6.15+) */
+		if ((err = etm_memcg_read_stat(d, &s)))
+			return err;
+		if (!s.has_pswpout || s.pswpout > UINT64_MAX / ETM_PAGE_SIZE)
+			return -ENOTSUP;
+		*out = s.pswpout * ETM_PAGE_SIZE;
+		return 0;
+	}
 	if (!read_u64_file(d, "memory.memsw.usage_in_bytes", &memsw) &&
 	    !read_u64_file(d, "memory.usage_in_bytes", &usage)) {
 		*out = memsw > usage ? memsw - usage : 0;

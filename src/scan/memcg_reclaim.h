@@ -33,6 +33,8 @@ struct etm_memcg_lru_stat {
 	uint64_t active_anon;
 	uint64_t swap; /* v1 "swap" (with memsw accounting); v2 reads memory.swap.current */
 	bool has_swap;
+	uint64_t pswpout; /* pages swapped out so far (v2 since 6.15), a running total */
+	bool has_pswpout;
 };
 
 /*
@@ -83,7 +85,11 @@ struct etm_memcg_dir {
 int etm_memcg_dir_of(const char *path, bool v1, struct etm_memcg_dir *d);
 
 int etm_memcg_read_stat(const struct etm_memcg_dir *d, struct etm_memcg_lru_stat *s);
-/* Swap the memcg uses now (bytes): v1 memsw - usage (or stat swap), v2 memory.swap.current. */
+/*
+ * Swap the memcg uses now (bytes): v1 memsw - usage (or stat swap), v2
+ * memory.swap.current. v2 without it (swap accounting off) falls back to
+ * memory.stat's pswpout in bytes, a running total: callers take differences.
+ */
 int etm_memcg_swap_bytes(const struct etm_memcg_dir *d, uint64_t *out);
 /* v1 memory.swappiness (v2: -ENOTSUP; its reclaim swaps anon whenever swap exists). */
 int etm_memcg_swappiness(const struct etm_memcg_dir *d, int *out);

@@ -178,6 +178,8 @@ static void test_stat_v2_full(void **state)
 	assert_int_equal(s.inactive_anon, 839680);
 	assert_int_equal(s.active_anon, 6717440);
 	assert_false(s.has_swap); /* swapcached, pswpout, zswap are other keys */
+	assert_true(s.has_pswpout);
+	assert_int_equal(s.pswpout, 14600);
 }
 
 /* /proc/PID/cgroup: the v2 line "0::/path" is the memcg unless a v1 memory line exists. */
@@ -278,6 +280,14 @@ static void test_reclaim_v2_files(void **state)
 	snprintf(b, sizeof(b), "%s/memory.reclaim", tmpl);
 	unlink(b);
 	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), -ENOENT);
+	/* swap accounting off: no memory.swap.current; memory.stat's pswpout (pages) stands in */
+	snprintf(b, sizeof(b), "%s/memory.swap.current", tmpl);
+	unlink(b);
+	put(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 0\npswpin 1\npswpout 3\n");
+	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), 0);
+	assert_int_equal(sw, 3 * 4096);
+	put(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 0\n"); /* before 6.15: nothing to count */
+	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), -ENOTSUP);
 	const char *names[] = { "memory.stat", "memory.swap.current", "memory.max", "memory.high" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
