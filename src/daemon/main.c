@@ -17,6 +17,7 @@
 #include "cmdline.h"
 #include "common/log.h"
 #include "registry.h"
+#include "scan/memcg_reclaim.h"
 #include "server.h"
 
 #define ETMEMD_PID_FILE "/run/etmemd.pid"
@@ -85,6 +86,23 @@ static void detach_stdio(void)
 		close(fd);
 }
 
+/*
+ * A previous etmemd that died in the middle of a cgroup v1 reclaim left a
+ * memory cgroup's limit lowered; its journal knows the original. Done before
+ * any task starts, so no reclaim of ours can be mistaken for a dead one.
+ */
+static void recover_memcg_limits(void)
+{
+	unsigned restored = 0;
+	int err = etm_memcg_journal_recover(ETM_RUN_DIR, &restored);
+
+	if (err)
+		etm_warn("memcg journal %s: %s (the records that could not be undone stay for the next start)",
+			 ETM_RUN_DIR, strerror(-err));
+	if (restored)
+		etm_warn("restored %u memory cgroup limit(s) a dead etmemd had lowered", restored);
+}
+
 int main(int argc, char **argv)
 {
 	struct etmemd_opts opts;
@@ -119,6 +137,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 
+	recover_memcg_limits();
 	reg = etm_registry_new();
 	if (!reg || sig_fd < 0) {
 		g_string_assign(err, "out of resources at start-up");
@@ -147,6 +166,8 @@ int main(int argc, char **argv)
 	ret = etm_server_run(srv, sig_fd);
 	etm_info("stopping: stopping every task and restoring system state");
 	etm_registry_stop_all(reg);
+	/* Every reclaim of ours is over: leave no empty runtime directory behind (others' records keep it). */
+	rmdir(ETM_RUN_DIR);
 	/* A client still stuck past every timeout may hold registry objects. */
 	if (ret == 0)
 		etm_registry_free(reg);

@@ -153,7 +153,13 @@ static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t 
 		c->total.bytes_cold += amount;
 		if (!amount)
 			continue;
-		err = etm_memcg_reclaim(&d, amount, 0, &r);
+		err = etm_memcg_reclaim(&d, amount, 0, ETM_RUN_DIR, &r);
+		if (r.contended) {
+			etm_info("memcg_lru: %s: another reclaim of this memory cgroup is in progress (a second task "
+				 "or etmemd on it); skipped this cycle",
+				 d.dir);
+			continue;
+		}
 		c->total.bytes_applied += r.swapped;
 		if (!r.steps && !err) { /* the inactive list is within what the LRU keeps: nothing asked */
 			etm_debug("memcg_lru: %s: inactive anon %llu KiB within the LRU's share of active %llu KiB",

@@ -433,16 +433,40 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 	return 0;
 }
 
-static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
+static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, const char *jdir,
+		      struct etm_memcg_reclaim_res *res)
 {
+	struct etm_memcg_journal j = { .fd = -1, .dfd = -1 };
 	char lpath[384];
 	uint64_t orig, usage, goal;
 	int err, rerr;
 
-	if ((err = file_of(d, "memory.limit_in_bytes", lpath, sizeof(lpath))) ||
-	    (err = read_u64_file(d, "memory.limit_in_bytes", &orig)) ||
-	    (err = read_u64_file(d, "memory.usage_in_bytes", &usage)))
+	if ((err = file_of(d, "memory.limit_in_bytes", lpath, sizeof(lpath))))
 		return err;
+	/*
+	 * Claim the memcg before reading the limit: a concurrent reclaim's
+	 * lowered limit must never be taken for the original. A dead owner's
+	 * cut is undone inside begin(), so the limit read next is the real one.
+	 */
+	if (jdir && (err = etm_memcg_journal_begin(jdir, d, 0, &j))) {
+		if (err == -EBUSY) {
+			res->contended = true;
+			return 0;
+		}
+		return err;
+	}
+	if ((err = read_u64_file(d, "memory.limit_in_bytes", &orig)) ||
+	    (err = read_u64_file(d, "memory.usage_in_bytes", &usage))) {
+		etm_memcg_journal_end(&j);
+		return err;
+	}
+	if (jdir) {
+		j.rec.orig = j.rec.last = orig;
+		if ((err = etm_memcg_journal_note(&j, orig))) {
+			etm_memcg_journal_end(&j);
+			return err;
+		}
+	}
 	/* Start from the usage (or a lower limit someone set): the cuts must bite at once. */
 	if (orig < usage)
 		usage = orig;
@@ -451,6 +475,9 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 		uint64_t step = next_step(d, keep), next;
 
 		if (!step || !(next = etm_memcg_next_limit(usage, goal, step)))
+			break;
+		/* Journal first: after a crash the limit is then always within [last, orig]. */
+		if (jdir && (err = etm_memcg_journal_note(&j, next)))
 			break;
 		err = write_u64(lpath, next);
 		res->steps++;
@@ -469,13 +496,20 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 	/* ALWAYS put the original limit back, whatever happened above. */
 	rerr = write_u64(lpath, orig);
 	if (rerr) {
+		/* The record stays (fd closed, file kept): the next etmemd start retries the restore. */
+		if (j.fd >= 0) {
+			close(j.fd);
+			close(j.dfd);
+		}
 		res->restore_failed = true;
 		return rerr;
 	}
+	etm_memcg_journal_end(&j);
 	return err;
 }
 
-int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
+int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, const char *jdir,
+		      struct etm_memcg_reclaim_res *res)
 {
 	uint64_t swap0 = 0, swap1 = 0;
 	bool has_swap;
@@ -486,7 +520,7 @@ int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 	if (!amount)
 		return 0;
 	has_swap = !etm_memcg_swap_bytes(d, &swap0);
-	err = d->v1 ? reclaim_v1(d, amount, keep, res) : reclaim_v2(d, amount, keep, res);
+	err = d->v1 ? reclaim_v1(d, amount, keep, jdir, res) : reclaim_v2(d, amount, keep, res);
 	if (has_swap && !etm_memcg_swap_bytes(d, &swap1) && swap1 > swap0)
 		res->swapped = swap1 - swap0;
 	res->seconds = now_s() - t0;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Mount points of the memory controller: v1 hierarchy, or the unified one. */
 #define ETM_MEMCG_V1_ROOT "/sys/fs/cgroup/memory"
@@ -139,6 +140,7 @@ struct etm_memcg_reclaim_res {
 	unsigned steps;	     /* limit cuts / memory.reclaim writes done */
 	bool busy;	     /* the kernel refused a cut (EBUSY/EAGAIN): stopped there */
 	bool restore_failed; /* v1: the original limit could not be written back */
+	bool contended;	     /* v1: another reclaim of this memcg is in progress: nothing done */
 	double seconds;
 };
 
@@ -151,12 +153,64 @@ struct etm_memcg_reclaim_res {
  * v2: writes to memory.reclaim. v1 (no memory.reclaim): lowers
  * memory.limit_in_bytes from the current usage in ETM_MEMCG_STEP cuts
  * (each write reclaims synchronously), stops at the first EBUSY, and ALWAYS
- * writes the original limit back before returning, also on errors. Only a
- * crash of the caller between a cut and the restore leaves the limit lowered
- * (the original value is only in this call's frame).
+ * writes the original limit back before returning, also on errors. With
+ * @jdir (ETM_RUN_DIR in the daemon; NULL: no journal) the cuts are recorded
+ * there first (the journal below), so a crash between a cut and the restore
+ * is undone by the next etmemd, and a concurrent reclaim of the same memcg
+ * is skipped (res->contended) instead of restoring the wrong limit.
  *
  * 0 (even when the kernel stopped early: see res->busy), or -errno.
  */
-int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res);
+int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, const char *jdir,
+		      struct etm_memcg_reclaim_res *res);
+
+/*
+ * The journal of v1 limit cuts in flight (memcg_journal.c): one record per
+ * memcg in @jdir, named after a hash of its directory, created O_EXCL, so it
+ * is also the lock. It holds the owner (pid + start time: a pid alone may be
+ * reused), the original limit and the lowest limit about to be written.
+ * The owner writes "last" BEFORE each cut, so after a crash the limit lies
+ * in [last, orig]; anything else was set by someone else and is left alone.
+ */
+#define ETM_RUN_DIR "/run/etmemd"
+
+struct etm_memcg_journal_rec {
+	pid_t owner;
+	uint64_t owner_start; /* /proc/PID/stat field 22 */
+	uint64_t orig, last;
+	char dir[320];
+};
+
+struct etm_memcg_journal {
+	int fd, dfd;
+	char name[32];
+	struct etm_memcg_journal_rec rec;
+};
+
+/* Pure, for tests and fuzzing: the record's text. Length, or -errno. */
+int etm_memcg_journal_format(const struct etm_memcg_journal_rec *r, char *buf, size_t len);
+/* 0, or -EINVAL for anything but a whole, well-formed record (a torn one is not trusted). */
+int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journal_rec *r);
+/* Field 22 (starttime) of a /proc/PID/stat text. */
+int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out);
+
+/*
+ * Claim @d for a reclaim whose original limit is @orig. A dead owner's
+ * record is undone first. -EBUSY: a live reclaim holds it; -EPERM: @jdir is
+ * not a private root directory. @jdir is created 0700 when missing (an
+ * exiting etmemd removes it again when empty).
+ */
+int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uint64_t orig,
+			    struct etm_memcg_journal *j);
+/* Record that the limit is about to become @next. */
+int etm_memcg_journal_note(struct etm_memcg_journal *j, uint64_t next);
+/* The original limit is back: drop the record. */
+void etm_memcg_journal_end(struct etm_memcg_journal *j);
+/*
+ * At start-up: undo every record whose owner is dead; @restored counts the
+ * limits written back. 0 (also when @jdir does not exist), or the last
+ * -errno of a restore that failed (its record stays for the next start).
+ */
+int etm_memcg_journal_recover(const char *jdir, unsigned *restored);
 
 #endif

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * memcg_lru's kernel-text parsers on arbitrary bytes: memory.stat (v1/v2),
- * the multi-gen LRU switch and the debugfs lru_gen listing. Never reads
- * outside the input; results stay within their bounds.
+ * memcg_lru's text parsers on arbitrary bytes: memory.stat (v1/v2), the
+ * multi-gen LRU switch, the debugfs lru_gen listing, the limit journal's
+ * records and /proc/PID/stat's start time. Never reads outside the input;
+ * results stay within their bounds; a parsed record formats back to a text
+ * that parses to the same record.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf = malloc(size ? size : 1);
 	struct etm_memcg_lru_stat s;
 	struct etm_lru_gen_memcg m;
+	struct etm_memcg_journal_rec r, r2;
+	char txt[1024];
+	uint64_t st;
 	bool on;
 
 	if (!buf)
@@ -26,6 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (etm_lru_gen_parse(buf, size, "/etm-wl", &m) == 0 && (m.nnodes == 0 || m.nnodes > ETM_LRU_GEN_MAX_NODES))
 		abort();
 	(void)etm_lru_gen_parse(buf, size, "/", &m);
+	(void)etm_proc_starttime_parse(buf, size, &st);
+	if (etm_memcg_journal_parse(buf, size, &r) == 0) {
+		int n = etm_memcg_journal_format(&r, txt, sizeof(txt));
+
+		if (r.last > r.orig || r.dir[0] != '/' || n < 0 || etm_memcg_journal_parse(txt, (size_t)n, &r2) ||
+		    memcmp(&r, &r2, sizeof(r)))
+			abort();
+	}
 	free(buf);
 	return 0;
 }

@@ -261,7 +261,7 @@ static void test_reclaim_v2_files(void **state)
 	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), 0);
 	assert_int_equal(sw, 8192);
 	assert_int_equal(etm_memcg_swappiness(&d, &sp), -ENOTSUP);
-	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), 0);
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, NULL, &r), 0);
 	assert_int_equal(r.steps, 3); /* 64 + 64 + 22 MiB */
 	assert_int_equal(r.asked, 150 * MiB);
 	assert_false(r.busy);
@@ -273,13 +273,13 @@ static void test_reclaim_v2_files(void **state)
 	assert_string_equal(b, "max\n");
 	/* nothing cold: no write at all */
 	put(tmpl, "memory.stat", "inactive_anon 4096\nactive_anon 209715200\n");
-	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), 0);
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, NULL, &r), 0);
 	assert_int_equal(r.steps, 0);
 	/* no memory.reclaim (kernel < 5.19): an error, not a silent success */
 	put(tmpl, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
 	snprintf(b, sizeof(b), "%s/memory.reclaim", tmpl);
 	unlink(b);
-	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, &r), -ENOENT);
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, NULL, &r), -ENOENT);
 	/* swap accounting off: no memory.swap.current; memory.stat's pswpout (pages) stands in */
 	snprintf(b, sizeof(b), "%s/memory.swap.current", tmpl);
 	unlink(b);

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * The journal of v1 limit cuts (memcg_journal.c): record text, the lock, and
+ * the start-up undo of a dead etmemd's cut, on stand-in directories (regular
+ * files in /tmp play memory.limit_in_bytes and memory.usage_in_bytes).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scan/memcg_reclaim.h"
+
+#define MiB (1ULL << 20)
+
+struct fx {
+	char root[64];	/* holds both */
+	char jdir[96];	/* the journal */
+	char memcg[96]; /* the stand-in memcg */
+	struct etm_memcg_dir d;
+};
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static uint64_t get_u64(const char *dir, const char *name)
+{
+	char p[256];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%llu", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/* Records in the journal directory now. */
+static int nrecords(const char *jdir)
+{
+	char cmd[160];
+	int n = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s 2>/dev/null | wc -l", jdir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	snprintf(f->root, sizeof(f->root), "/tmp/etm-journal-XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	snprintf(f->jdir, sizeof(f->jdir), "%s/run", f->root);
+	snprintf(f->memcg, sizeof(f->memcg), "%s/memcg a", f->root); /* a space, as cgroup names may have */
+	if (mkdir(f->memcg, 0700))
+		return -1;
+	snprintf(f->d.dir, sizeof(f->d.dir), "%s", f->memcg);
+	f->d.v1 = true;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static uint64_t my_start(void)
+{
+	char path[64], buf[1024];
+	uint64_t st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(etm_proc_starttime_parse(buf, n, &st), 0);
+	return st;
+}
+
+static void test_record_text(void **state)
+{
+	struct etm_memcg_journal_rec r = { .owner = 42, .owner_start = 7, .orig = 1000 * MiB, .last = 64 * MiB }, r2;
+	char buf[1024];
+	int n;
+
+	(void)state;
+	snprintf(r.dir, sizeof(r.dir), "/sys/fs/cgroup/memory/a b");
+	n = etm_memcg_journal_format(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(etm_memcg_journal_parse(buf, (size_t)n, &r2), 0);
+	assert_int_equal(r2.owner, 42);
+	assert_int_equal(r2.owner_start, 7);
+	assert_int_equal(r2.orig, 1000 * MiB);
+	assert_int_equal(r2.last, 64 * MiB);
+	assert_string_equal(r2.dir, "/sys/fs/cgroup/memory/a b");
+	/* torn (no final newline), a missing field, last above orig, junk, wrong magic: all refused */
+	assert_int_equal(etm_memcg_journal_parse(buf, (size_t)n - 1, &r2), -EINVAL);
+	const char *bad[] = {
+		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 4\n",
+		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 6\ndir /x\n",
+		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 4\ndir /x\nmore 1\n",
+		"etmem-memcg-limit 2\nowner 1 2\norig 5\nlast 4\ndir /x\n",
+		"etmem-memcg-limit 1\nowner 0 2\norig 5\nlast 4\ndir /x\n",
+		"etmem-memcg-limit 1\nowner 1 2\norig 5x\nlast 4\ndir /x\n",
+		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 4\ndir relative\n",
+		"etmem-memcg-limit 1\nowner 1 2\norig 99999999999999999999999\nlast 4\ndir /x\n",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(etm_memcg_journal_parse(bad[i], strlen(bad[i]), &r2), -EINVAL);
+	/* a path with a newline cannot be written (it would end the record's last line) */
+	snprintf(r.dir, sizeof(r.dir), "/a\nb");
+	assert_int_equal(etm_memcg_journal_format(&r, buf, sizeof(buf)), -EINVAL);
+}
+
+static void test_starttime(void **state)
+{
+	/* comm may hold spaces and parentheses: fields count from the LAST ')' */
+	const char *t = "77 (a) b (c)) S 1 77 77 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 100 10\n";
+	uint64_t st = 0;
+
+	(void)state;
+	assert_int_equal(etm_proc_starttime_parse(t, strlen(t), &st), 0);
+	assert_int_equal(st, 987654);
+	t = "77 (a) S 1 77 77 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0";
+	assert_int_equal(etm_proc_starttime_parse(t, strlen(t), &st), -EINVAL);
+	t = "77 a S 1";
+	assert_int_equal(etm_proc_starttime_parse(t, strlen(t), &st), -EINVAL);
+	assert_true(my_start() > 0);
+}
+
+/* A live owner holds the memcg: a second claim is refused; the end drops the record. */
+static void test_lock(void **state)
+{
+	struct fx *f = *state;
+	struct etm_memcg_journal a, b;
+
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 300 * MiB, &a), 0);
+	assert_int_equal(nrecords(f->jdir), 1);
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 300 * MiB, &b), -EBUSY);
+	assert_int_equal(etm_memcg_journal_note(&a, 200 * MiB), 0);
+	assert_int_equal(etm_memcg_journal_note(&a, 250 * MiB), 0); /* "last" only goes down */
+	assert_int_equal(a.rec.last, 200 * MiB);
+	etm_memcg_journal_end(&a);
+	assert_int_equal(nrecords(f->jdir), 0);
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 300 * MiB, &b), 0);
+	etm_memcg_journal_end(&b);
+	/* the journal directory must be private */
+	assert_int_equal(chmod(f->jdir, 0777), 0);
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 300 * MiB, &b), -EPERM);
+	assert_int_equal(chmod(f->jdir, 0700), 0);
+}
+
+/* What a dead etmemd leaves: a record whose owner pid no longer runs that process. */
+static void plant(struct fx *f, uint64_t orig, uint64_t last, const char *limit)
+{
+	struct etm_memcg_journal j;
+	char path[256], buf[1024];
+	FILE *o;
+	int n;
+
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, orig, &j), 0);
+	j.rec.owner_start = my_start() + 1; /* same pid, another process: dead */
+	j.rec.last = last;
+	n = etm_memcg_journal_format(&j.rec, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "%s/%s", f->jdir, j.name);
+	close(j.fd);
+	close(j.dfd);
+	o = fopen(path, "w");
+	assert_non_null(o);
+	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
+	fclose(o);
+	put(f->memcg, "memory.limit_in_bytes", limit);
+}
+
+static void test_recover(void **state)
+{
+	struct fx *f = *state;
+	unsigned restored = 9;
+
+	/* no journal directory at all: nothing to do, nothing created */
+	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(restored, 0);
+
+	/* the limit is one of our cuts: back to the original */
+	plant(f, 1024 * MiB, 128 * MiB, "201326592\n");
+	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(restored, 1);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 1024 * MiB);
+	assert_int_equal(nrecords(f->jdir), 0);
+
+	/* someone set a lower limit since: theirs stays */
+	plant(f, 1024 * MiB, 128 * MiB, "67108864\n");
+	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 64 * MiB);
+	assert_int_equal(nrecords(f->jdir), 0);
+
+	/* the restore had happened already */
+	plant(f, 1024 * MiB, 128 * MiB, "1073741824\n");
+	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(nrecords(f->jdir), 0);
+
+	/* a live owner's record (ours) is left alone */
+	struct etm_memcg_journal j;
+
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 1024 * MiB, &j), 0);
+	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(nrecords(f->jdir), 1);
+	etm_memcg_journal_end(&j);
+
+	/* a dead owner's record found by the next reclaim's claim: undone first */
+	plant(f, 1024 * MiB, 128 * MiB, "134217728\n");
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 0, &j), 0);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 1024 * MiB);
+	etm_memcg_journal_end(&j);
+}
+
+/* The whole v1 reclaim with a journal: cuts, restore, no record left; contended when claimed. */
+static void test_reclaim_v1_journal(void **state)
+{
+	struct fx *f = *state;
+	struct etm_memcg_reclaim_res r;
+	struct etm_memcg_journal j;
+
+	put(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
+	put(f->memcg, "memory.limit_in_bytes", "9223372036854771712\n");
+	put(f->memcg, "memory.usage_in_bytes", "314572800\n");
+	assert_int_equal(etm_memcg_reclaim(&f->d, 150 * MiB, 0, f->jdir, &r), 0);
+	assert_false(r.contended);
+	assert_int_equal(r.steps, 3);
+	assert_false(r.restore_failed);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 9223372036854771712ULL);
+	assert_int_equal(nrecords(f->jdir), 0);
+
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 0, &j), 0);
+	assert_int_equal(etm_memcg_reclaim(&f->d, 150 * MiB, 0, f->jdir, &r), 0);
+	assert_true(r.contended);
+	assert_int_equal(r.steps, 0);
+	etm_memcg_journal_end(&j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_text),
+		cmocka_unit_test(test_starttime),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_v1_journal, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
