@@ -17,6 +17,7 @@
 #include "cmdline.h"
 #include "common/log.h"
 #include "registry.h"
+#include "scan/damon_sysfs.h"
 #include "scan/memcg_reclaim.h"
 #include "server.h"
 
@@ -87,20 +88,25 @@ static void detach_stdio(void)
 }
 
 /*
- * A previous etmemd that died in the middle of a cgroup v1 reclaim left a
- * memory cgroup's limit lowered; its journal knows the original. Done before
- * any task starts, so no reclaim of ours can be mistaken for a dead one.
+ * Undo what a previous etmemd that died left in the kernel (journal.h): a
+ * cgroup v1 limit lowered in the middle of a reclaim, a DAMON kdamond still
+ * running. Done before any task starts, so nothing of ours is mistaken for
+ * a dead daemon's.
  */
-static void recover_memcg_limits(void)
+static void recover_journal(void)
 {
-	unsigned restored = 0;
+	unsigned restored = 0, stopped = 0;
 	int err = etm_memcg_journal_recover(ETM_RUN_DIR, &restored);
 
 	if (err)
-		etm_warn("memcg journal %s: %s (the records that could not be undone stay for the next start)",
-			 ETM_RUN_DIR, strerror(-err));
+		etm_warn("journal %s: %s (the records that could not be undone stay for the next start)", ETM_RUN_DIR,
+			 strerror(-err));
 	if (restored)
 		etm_warn("restored %u memory cgroup limit(s) a dead etmemd had lowered", restored);
+	if ((err = etm_kdamond_recover(ETM_RUN_DIR, &stopped)))
+		etm_warn("journal %s: %s", ETM_RUN_DIR, strerror(-err));
+	if (stopped)
+		etm_warn("released %u DAMON kdamond(s) a dead etmemd had left", stopped);
 }
 
 int main(int argc, char **argv)
@@ -137,7 +143,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 
-	recover_memcg_limits();
+	recover_journal();
 	reg = etm_registry_new();
 	if (!reg || sig_fd < 0) {
 		g_string_assign(err, "out of resources at start-up");

@@ -282,7 +282,9 @@ static int paddr_group_update(void *ctx, const struct etm_memcg_target *t, size_
 	}
 	if ((err = write_schemes(c, why, len)))
 		return err;
-	err = ws(c, "state", c->on ? "commit" : "on", why, len);
+	err = c->on ? ws(c, "state", "commit", why, len) : etm_kdamond_on(&c->k);
+	if (err && !c->on)
+		snprintf(why, len, "DAMON: writing on to %s/state: %s", c->k.dir, strerror(-err));
 	if (err == -EINVAL && !c->on)
 		snprintf(why, len,
 			 "DAMON refused to start the paddr kdamond (EINVAL): kernel built without "

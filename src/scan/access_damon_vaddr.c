@@ -72,7 +72,7 @@ static int vaddr_open(pid_t pid, const struct etm_access_opts *o, void **out)
 	    (err = etm_kdamond_write(&c->k, SCH "/access_pattern/sz/max", "18446744073709551615")) ||
 	    (err = etm_kdamond_write(&c->k, SCH "/access_pattern/nr_accesses/max", "4294967295")) ||
 	    (err = etm_kdamond_write(&c->k, SCH "/access_pattern/age/max", "4294967295")) ||
-	    (err = etm_kdamond_write(&c->k, "state", "on")))
+	    (err = etm_kdamond_on(&c->k)))
 		goto fail;
 	*out = c;
 	return 0;

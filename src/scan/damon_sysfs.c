@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "scan/procfs.h"
 
 /*
@@ -143,6 +146,95 @@ int etm_kdamond_check_free(char *why, size_t len)
 	return kdamond_check_free(&nr, why, len);
 }
 
+#define KREC_MAGIC "etmem-kdamond 1\n"
+#define KREC_PREFIX "kdamond-"
+
+int etm_kdamond_rec_format(const struct etm_kdamond_rec *r, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, KREC_MAGIC "owner %d %" PRIu64 "\nkdamond %d %" PRIu64 "\n", (int)r->owner.pid,
+			 r->owner.start, r->idx, r->kpid);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
+int etm_kdamond_rec_parse(const char *buf, size_t len, struct etm_kdamond_rec *r)
+{
+	const char *p = buf, *end = buf + len;
+	size_t ml = strlen(KREC_MAGIC);
+	uint64_t idx;
+
+	memset(r, 0, sizeof(*r));
+	if (len < ml || memcmp(buf, KREC_MAGIC, ml))
+		return -EINVAL;
+	p += ml;
+	if (etm_owner_parse(&p, end, &r->owner) || p == end || *p++ != '\n')
+		return -EINVAL;
+	if (end - p < 8 || memcmp(p, "kdamond ", 8))
+		return -EINVAL;
+	p += 8;
+	if (etm_journal_u64(&p, end, &idx) || idx > 65535 || p == end || *p++ != ' ' ||
+	    etm_journal_u64(&p, end, &r->kpid) || r->kpid > INT32_MAX || p == end || *p++ != '\n' || p != end)
+		return -EINVAL;
+	r->idx = (int)idx;
+	return 0;
+}
+
+static void krec_write(struct etm_kdamond *k, uint64_t kpid)
+{
+	struct etm_kdamond_rec r = { .idx = k->idx, .kpid = kpid };
+	char buf[ETM_JOURNAL_REC_MAX];
+	int n;
+
+	if (k->jfd < 0 || etm_owner_self(&r.owner))
+		return;
+	n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
+	if (n < 0 || etm_journal_rewrite(k->jfd, buf, (size_t)n))
+		etm_warn("journal %s/%s: cannot write: a crash would leave kdamond %d on", ETM_RUN_DIR, k->jname,
+			 k->idx);
+}
+
+/* The slot's record; without a usable journal DAMON still works (a crash then leaves the kdamond on). */
+static void krec_open(struct etm_kdamond *k)
+{
+	k->jfd = k->jdfd = -1;
+	snprintf(k->jname, sizeof(k->jname), KREC_PREFIX "%d", k->idx);
+	if ((k->jdfd = etm_journal_dir_open(ETM_RUN_DIR, true)) < 0) {
+		etm_warn("journal %s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, strerror(-k->jdfd), k->idx);
+		k->jdfd = -1;
+		return;
+	}
+	/* A record for this slot can only be a dead owner's: the slot was free (kdamond_check_free). */
+	k->jfd = openat(k->jdfd, k->jname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (k->jfd < 0) {
+		etm_warn("journal %s/%s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, k->jname, strerror(errno),
+			 k->idx);
+		close(k->jdfd);
+		k->jdfd = -1;
+		return;
+	}
+	krec_write(k, 0);
+}
+
+static void krec_drop(struct etm_kdamond *k)
+{
+	if (k->jfd < 0)
+		return;
+	close(k->jfd);
+	unlinkat(k->jdfd, k->jname, 0);
+	close(k->jdfd);
+	k->jfd = k->jdfd = -1;
+}
+
+int etm_kdamond_on(struct etm_kdamond *k)
+{
+	uint64_t kpid = 0;
+	int err = etm_kdamond_write(k, "state", "on");
+
+	if (!err && !etm_kdamond_read_u64(k, "pid", &kpid))
+		krec_write(k, kpid);
+	return err;
+}
+
 int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len)
 {
 	uint64_t nr = 0;
@@ -160,6 +252,7 @@ int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len)
 	}
 	k->idx = (int)nr;
 	snprintf(k->dir, sizeof(k->dir), ETM_DAMON_ADMIN "/kdamonds/%d", k->idx);
+	krec_open(k);
 out:
 	pthread_mutex_unlock(&kdamond_lock);
 	return err;
@@ -200,7 +293,66 @@ void etm_kdamond_release(struct etm_kdamond *k)
 		}
 	}
 	pthread_mutex_unlock(&kdamond_lock);
+	krec_drop(k);
 	k->idx = -1;
+}
+
+int etm_kdamond_recover(const char *jdir, unsigned *stopped)
+{
+	struct dirent *de;
+	DIR *dir;
+	int dfd;
+
+	*stopped = 0;
+	if ((dfd = etm_journal_dir_open(jdir, false)) < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	if (!(dir = fdopendir(dfd))) {
+		int err = -errno;
+
+		close(dfd);
+		return err;
+	}
+	while ((de = readdir(dir))) {
+		struct etm_kdamond_rec r;
+		struct etm_kdamond k = { .jfd = -1, .jdfd = -1 };
+		char buf[ETM_JOURNAL_REC_MAX + 1], state[16] = "";
+		uint64_t kpid = 0;
+		size_t n;
+		int e;
+
+		if (strncmp(de->d_name, KREC_PREFIX, strlen(KREC_PREFIX)))
+			continue;
+		if ((e = etm_journal_read(dfd, de->d_name, buf, &n)) || (e = etm_kdamond_rec_parse(buf, n, &r))) {
+			etm_warn("journal %s/%s: unreadable record (%s): left in place", jdir, de->d_name,
+				 strerror(-e));
+			continue;
+		}
+		if (etm_owner_alive(&r.owner))
+			continue; /* a running etmemd's kdamond */
+		k.idx = r.idx;
+		snprintf(k.dir, sizeof(k.dir), ETM_DAMON_ADMIN "/kdamonds/%d", k.idx);
+		if (etm_kdamond_read_str(&k, "state", state, sizeof(state))) {
+			unlinkat(dfd, de->d_name, 0); /* the slot is gone (nr_kdamonds rewritten since) */
+			continue;
+		}
+		etm_kdamond_read_u64(&k, "pid", &kpid);
+		if (!strcmp(state, "on") && (!r.kpid || kpid != r.kpid)) {
+			etm_info("DAMON kdamond %d runs pid %" PRIu64 ", not the one a dead etmemd (pid %d) started: "
+				 "left alone",
+				 k.idx, kpid, (int)r.owner.pid);
+		} else {
+			bool was_on = !strcmp(state, "on");
+
+			etm_kdamond_release(&k);
+			etm_warn("DAMON kdamond %d was left %s by etmemd pid %d, which died: %s", r.idx,
+				 was_on ? "running" : "configured", (int)r.owner.pid,
+				 was_on ? "turned off and emptied" : "emptied");
+			(*stopped)++;
+		}
+		unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(dir);
+	return 0;
 }
 
 int etm_kdamond_write(const struct etm_kdamond *k, const char *rel, const char *fmt, ...)

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scan/journal.h"
+
 #define ETM_DAMON_ADMIN "/sys/kernel/mm/damon/admin"
 
 /* Is DAMON sysfs present and does it offer @ops ("vaddr", "paddr")? 0 or -ENOTSUP with @why. */
@@ -24,7 +26,24 @@ int etm_damon_probe(const char *ops, char *why, size_t len);
 struct etm_kdamond {
 	int idx;
 	char dir[96]; /* ETM_DAMON_ADMIN/kdamonds/IDX */
+	/* Its journal record (journal.h), valid while idx >= 0; jfd -1 when the journal is unusable. */
+	int jfd, jdfd;
+	char jname[32];
 };
+
+/*
+ * The journal record of a kdamond slot (ETM_RUN_DIR/kdamond-IDX): written at
+ * alloc, updated with the kernel thread's pid at each etm_kdamond_on(),
+ * removed at release. kpid 0: allocated, never turned on.
+ */
+struct etm_kdamond_rec {
+	struct etm_owner owner;
+	int idx;
+	uint64_t kpid;
+};
+int etm_kdamond_rec_format(const struct etm_kdamond_rec *r, char *buf, size_t len);
+/* 0, or -EINVAL for anything but a whole, well-formed record. */
+int etm_kdamond_rec_parse(const char *buf, size_t len, struct etm_kdamond_rec *r);
 
 /* Append a kdamond slot for us. -EBUSY (with @why naming the holder) when the kernel won't allow it. */
 int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len);
@@ -33,8 +52,17 @@ int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len);
  * must skip DAMON while someone else's kdamond runs). 0 or -EBUSY with @why.
  */
 int etm_kdamond_check_free(char *why, size_t len);
-/* Turn it off, empty it, and shrink nr_kdamonds if it is the last slot. */
+/* Turn it off, empty it, and shrink nr_kdamonds if it is the last slot; drop its record. */
 void etm_kdamond_release(struct etm_kdamond *k);
+/* state=on, then record the kdamond's pid, so a crash of ours can be told from someone else's kdamond. */
+int etm_kdamond_on(struct etm_kdamond *k);
+/*
+ * At start-up: release the slots whose records a dead etmemd left, when the
+ * slot still is what it left (on with the recorded kdamond pid, or off);
+ * a slot running another kdamond is left alone. @stopped counts releases.
+ * 0 (also without a journal or DAMON), or -errno of the journal directory.
+ */
+int etm_kdamond_recover(const char *jdir, unsigned *stopped);
 
 /* Write printf-formatted text to @k->dir/@rel. 0 or -errno. */
 int etm_kdamond_write(const struct etm_kdamond *k, const char *rel, const char *fmt, ...)

@@ -23,72 +23,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "scan/journal.h"
 #include "scan/procfs.h"
 
 #define REC_MAGIC "etmem-memcg-limit 1\n"
-#define REC_MAX 1024 /* a record is a few short lines */
 #define NAME_PREFIX "memcg-"
-
-/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): a pid plus it names one process. */
-int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out)
-{
-	const char *p = NULL;
-	int field = 2; /* the field ")" closes */
-
-	for (size_t i = len; i > 0; i--)
-		if (buf[i - 1] == ')') {
-			p = buf + i;
-			break;
-		}
-	if (!p)
-		return -EINVAL;
-	for (const char *end = buf + len; p < end;) {
-		while (p < end && *p == ' ')
-			p++;
-		if (p == end)
-			break;
-		field++;
-		if (field == 22) {
-			uint64_t v = 0;
-			const char *s = p;
-
-			for (; p < end && *p >= '0' && *p <= '9'; p++) {
-				if (v > (UINT64_MAX - 9) / 10)
-					return -ERANGE;
-				v = v * 10 + (uint64_t)(*p - '0');
-			}
-			if (p == s || (p < end && *p != ' ' && *p != '\n'))
-				return -EINVAL;
-			*out = v;
-			return 0;
-		}
-		while (p < end && *p != ' ')
-			p++;
-	}
-	return -EINVAL;
-}
-
-static int proc_starttime(pid_t pid, uint64_t *out)
-{
-	char path[64], *buf;
-	size_t len;
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((err = etm_read_file(path, &buf, &len, 4096)))
-		return err;
-	err = etm_proc_starttime_parse(buf, len, out);
-	free(buf);
-	return err;
-}
-
-/* Is the record's owner still the process that wrote it? */
-static bool owner_alive(const struct etm_memcg_journal_rec *r)
-{
-	uint64_t st;
-
-	return r->owner > 0 && !proc_starttime(r->owner, &st) && st == r->owner_start;
-}
 
 int etm_memcg_journal_format(const struct etm_memcg_journal_rec *r, char *buf, size_t len)
 {
@@ -98,21 +37,8 @@ int etm_memcg_journal_format(const struct etm_memcg_journal_rec *r, char *buf, s
 	if (strchr(r->dir, '\n'))
 		return -EINVAL;
 	n = snprintf(buf, len, REC_MAGIC "owner %d %" PRIu64 "\norig %" PRIu64 "\nlast %" PRIu64 "\ndir %s\n",
-		     (int)r->owner, r->owner_start, r->orig, r->last, r->dir);
+		     (int)r->owner.pid, r->owner.start, r->orig, r->last, r->dir);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
-}
-
-static int u64_of(const char **p, const char *end, uint64_t *v)
-{
-	const char *s = *p;
-
-	*v = 0;
-	for (; *p < end && **p >= '0' && **p <= '9'; (*p)++) {
-		if (*v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		*v = *v * 10 + (uint64_t)(**p - '0');
-	}
-	return *p == s ? -EINVAL : 0;
 }
 
 int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journal_rec *r)
@@ -127,32 +53,28 @@ int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journa
 	for (p += ml; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
-		uint64_t a, b;
 
 		if (!nl)
 			return -EINVAL; /* every line ends: a torn record is not trusted */
-		if ((size_t)(le - p) > 6 && !memcmp(p, "owner ", 6)) {
-			p += 6;
-			if (u64_of(&p, le, &a) || p == le || *p++ != ' ' || u64_of(&p, le, &b) || p != le || !a ||
-			    a > INT32_MAX)
+		/* Each key once: a record written twice over itself is not trusted either. */
+		if (!etm_owner_parse(&p, le, &r->owner)) {
+			if (p != le || (seen & 1))
 				return -EINVAL;
-			r->owner = (pid_t)a;
-			r->owner_start = b;
 			seen |= 1;
 		} else if ((size_t)(le - p) > 5 && !memcmp(p, "orig ", 5)) {
 			p += 5;
-			if (u64_of(&p, le, &r->orig) || p != le)
+			if (etm_journal_u64(&p, le, &r->orig) || p != le || (seen & 2))
 				return -EINVAL;
 			seen |= 2;
 		} else if ((size_t)(le - p) > 5 && !memcmp(p, "last ", 5)) {
 			p += 5;
-			if (u64_of(&p, le, &r->last) || p != le)
+			if (etm_journal_u64(&p, le, &r->last) || p != le || (seen & 4))
 				return -EINVAL;
 			seen |= 4;
 		} else if ((size_t)(le - p) > 4 && !memcmp(p, "dir ", 4)) {
 			size_t dl = (size_t)(le - p) - 4;
 
-			if (dl >= sizeof(r->dir) || p[4] != '/' || memchr(p + 4, '\0', dl))
+			if (dl >= sizeof(r->dir) || p[4] != '/' || memchr(p + 4, '\0', dl) || (seen & 8))
 				return -EINVAL;
 			memcpy(r->dir, p + 4, dl);
 			r->dir[dl] = '\0';
@@ -163,30 +85,6 @@ int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journa
 		p = le + 1;
 	}
 	return seen == 15 && r->last <= r->orig ? 0 : -EINVAL;
-}
-
-/* The journal directory: created 0700 if missing; refused unless a root-owned (or ours) private directory. */
-static int jdir_open(const char *jdir)
-{
-	struct stat st;
-	int fd;
-
-	if (mkdir(jdir, 0700) && errno != EEXIST)
-		return -errno;
-	fd = open(jdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
-		etm_warn("memcg journal %s: not a private directory of root (owner %u, mode %04o): not used", jdir,
-			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -EPERM;
-	}
-	return fd;
 }
 
 static void rec_name(const char *dir, char *name, size_t len)
@@ -200,19 +98,11 @@ static void rec_name(const char *dir, char *name, size_t len)
 
 static int read_rec(int dfd, const char *name, struct etm_memcg_journal_rec *r)
 {
-	char buf[REC_MAX + 1];
-	ssize_t n;
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[ETM_JOURNAL_REC_MAX + 1];
+	size_t n;
+	int err = etm_journal_read(dfd, name, buf, &n);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n > REC_MAX)
-		return -EFBIG;
-	return etm_memcg_journal_parse(buf, (size_t)n, r);
+	return err ? err : etm_memcg_journal_parse(buf, n, r);
 }
 
 static int read_limit(const char *dir, uint64_t *out)
@@ -227,7 +117,7 @@ static int read_limit(const char *dir, uint64_t *out)
 	*out = 0;
 	const char *p = buf;
 
-	err = u64_of(&p, buf + len, out);
+	err = etm_journal_u64(&p, buf + len, out);
 	free(buf);
 	return err;
 }
@@ -255,21 +145,16 @@ static int undo(const struct etm_memcg_journal_rec *r)
 		return err;
 	etm_warn("memcg_lru: %s/memory.limit_in_bytes was left at %" PRIu64 " by etmemd pid %d, which died during "
 		 "a reclaim: restored to %" PRIu64,
-		 r->dir, cur, (int)r->owner, r->orig);
+		 r->dir, cur, (int)r->owner.pid, r->orig);
 	return 1;
 }
 
 static int write_rec(struct etm_memcg_journal *j)
 {
-	char buf[REC_MAX];
+	char buf[ETM_JOURNAL_REC_MAX];
 	int n = etm_memcg_journal_format(&j->rec, buf, sizeof(buf));
 
-	if (n < 0)
-		return n;
-	/* Same length or longer each time ("last" only shrinks in digits rarely): truncate to be exact. */
-	if (pwrite(j->fd, buf, (size_t)n, 0) != n || ftruncate(j->fd, n))
-		return errno ? -errno : -EIO;
-	return 0;
+	return n < 0 ? n : etm_journal_rewrite(j->fd, buf, (size_t)n);
 }
 
 int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uint64_t orig, struct etm_memcg_journal *j)
@@ -281,7 +166,7 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 	j->fd = -1;
 	if (strlen(d->dir) >= sizeof(j->rec.dir))
 		return -ENAMETOOLONG;
-	if ((dfd = jdir_open(jdir)) < 0)
+	if ((dfd = etm_journal_dir_open(jdir, true)) < 0)
 		return dfd;
 	rec_name(d->dir, j->name, sizeof(j->name));
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -289,7 +174,7 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 		if (j->fd < 0 && errno == ENOENT) {
 			/* An exiting etmemd removed the (then empty) directory under us: make it again. */
 			close(dfd);
-			if ((dfd = jdir_open(jdir)) < 0)
+			if ((dfd = etm_journal_dir_open(jdir, true)) < 0)
 				return dfd;
 			continue;
 		}
@@ -297,7 +182,7 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 			break;
 		/* Someone's record: a reclaim in progress, or what a dead etmemd left. */
 		err = read_rec(dfd, j->name, &old);
-		if (!err && owner_alive(&old)) {
+		if (!err && etm_owner_alive(&old.owner)) {
 			close(dfd);
 			return -EBUSY;
 		}
@@ -321,11 +206,10 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 		return err;
 	}
 	j->dfd = dfd;
-	j->rec.owner = getpid();
 	j->rec.orig = orig;
 	j->rec.last = orig;
 	snprintf(j->rec.dir, sizeof(j->rec.dir), "%s", d->dir);
-	if ((err = proc_starttime(j->rec.owner, &j->rec.owner_start)) || (err = write_rec(j))) {
+	if ((err = etm_owner_self(&j->rec.owner)) || (err = write_rec(j))) {
 		etm_memcg_journal_end(j);
 		return err;
 	}
@@ -362,7 +246,7 @@ int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	close(dfd);
-	if ((dfd = jdir_open(jdir)) < 0)
+	if ((dfd = etm_journal_dir_open(jdir, true)) < 0)
 		return dfd;
 	if (!(dir = fdopendir(dfd))) {
 		err = -errno;
@@ -380,7 +264,7 @@ int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
 				 strerror(-e));
 			continue;
 		}
-		if (owner_alive(&r))
+		if (etm_owner_alive(&r.owner))
 			continue; /* another etmemd's reclaim in progress */
 		e = undo(&r);
 		if (e == -ESTALE)

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "scan/journal.h"
+
 /* Mount points of the memory controller: v1 hierarchy, or the unified one. */
 #define ETM_MEMCG_V1_ROOT "/sys/fs/cgroup/memory"
 #define ETM_MEMCG_V2_ROOT "/sys/fs/cgroup"
@@ -172,11 +174,8 @@ int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
  * The owner writes "last" BEFORE each cut, so after a crash the limit lies
  * in [last, orig]; anything else was set by someone else and is left alone.
  */
-#define ETM_RUN_DIR "/run/etmemd"
-
 struct etm_memcg_journal_rec {
-	pid_t owner;
-	uint64_t owner_start; /* /proc/PID/stat field 22 */
+	struct etm_owner owner;
 	uint64_t orig, last;
 	char dir[320];
 };
@@ -191,8 +190,6 @@ struct etm_memcg_journal {
 int etm_memcg_journal_format(const struct etm_memcg_journal_rec *r, char *buf, size_t len);
 /* 0, or -EINVAL for anything but a whole, well-formed record (a torn one is not trusted). */
 int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journal_rec *r);
-/* Field 22 (starttime) of a /proc/PID/stat text. */
-int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out);
 
 /*
  * Claim @d for a reclaim whose original limit is @orig. A dead owner's

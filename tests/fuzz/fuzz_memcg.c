@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * memcg_lru's text parsers on arbitrary bytes: memory.stat (v1/v2), the
- * multi-gen LRU switch, the debugfs lru_gen listing, the limit journal's
- * records and /proc/PID/stat's start time. Never reads outside the input;
+ * multi-gen LRU switch, the debugfs lru_gen listing, the journal's records
+ * (limit cuts, kdamonds) and /proc/PID/stat's start time. Never reads outside the input;
  * results stay within their bounds; a parsed record formats back to a text
  * that parses to the same record.
  */
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/damon_sysfs.h"
 #include "scan/memcg_reclaim.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -19,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct etm_memcg_lru_stat s;
 	struct etm_lru_gen_memcg m;
 	struct etm_memcg_journal_rec r, r2;
+	struct etm_kdamond_rec k, k2;
 	char txt[1024];
 	uint64_t st;
 	bool on;
@@ -37,6 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (r.last > r.orig || r.dir[0] != '/' || n < 0 || etm_memcg_journal_parse(txt, (size_t)n, &r2) ||
 		    memcmp(&r, &r2, sizeof(r)))
+			abort();
+	}
+	if (etm_kdamond_rec_parse(buf, size, &k) == 0) {
+		int n = etm_kdamond_rec_format(&k, txt, sizeof(txt));
+
+		if (n < 0 || etm_kdamond_rec_parse(txt, (size_t)n, &k2) || memcmp(&k, &k2, sizeof(k)))
 			abort();
 	}
 	free(buf);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * The journal of v1 limit cuts (memcg_journal.c): record text, the lock, and
- * the start-up undo of a dead etmemd's cut, on stand-in directories (regular
- * files in /tmp play memory.limit_in_bytes and memory.usage_in_bytes).
+ * etmemd's undo journal (journal.h): the v1 limit-cut records of
+ * memcg_journal.c (text, the lock, the start-up undo of a dead etmemd's cut,
+ * on stand-in directories: regular files in /tmp play memory.limit_in_bytes
+ * and memory.usage_in_bytes) and the kdamond records of damon_sysfs.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "scan/damon_sysfs.h"
 #include "scan/memcg_reclaim.h"
 
 #define MiB (1ULL << 20)
@@ -116,7 +118,8 @@ static uint64_t my_start(void)
 
 static void test_record_text(void **state)
 {
-	struct etm_memcg_journal_rec r = { .owner = 42, .owner_start = 7, .orig = 1000 * MiB, .last = 64 * MiB }, r2;
+	struct etm_memcg_journal_rec r = { .owner = { .pid = 42, .start = 7 }, .orig = 1000 * MiB, .last = 64 * MiB },
+				     r2;
 	char buf[1024];
 	int n;
 
@@ -125,8 +128,8 @@ static void test_record_text(void **state)
 	n = etm_memcg_journal_format(&r, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(etm_memcg_journal_parse(buf, (size_t)n, &r2), 0);
-	assert_int_equal(r2.owner, 42);
-	assert_int_equal(r2.owner_start, 7);
+	assert_int_equal(r2.owner.pid, 42);
+	assert_int_equal(r2.owner.start, 7);
 	assert_int_equal(r2.orig, 1000 * MiB);
 	assert_int_equal(r2.last, 64 * MiB);
 	assert_string_equal(r2.dir, "/sys/fs/cgroup/memory/a b");
@@ -136,6 +139,7 @@ static void test_record_text(void **state)
 		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 4\n",
 		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 6\ndir /x\n",
 		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 4\ndir /x\nmore 1\n",
+		"etmem-memcg-limit 1\nowner 1 2\norig 5\nlast 4\ndir /xyz\ndir /x\n", /* a key twice */
 		"etmem-memcg-limit 2\nowner 1 2\norig 5\nlast 4\ndir /x\n",
 		"etmem-memcg-limit 1\nowner 0 2\norig 5\nlast 4\ndir /x\n",
 		"etmem-memcg-limit 1\nowner 1 2\norig 5x\nlast 4\ndir /x\n",
@@ -197,7 +201,7 @@ static void plant(struct fx *f, uint64_t orig, uint64_t last, const char *limit)
 	int n;
 
 	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, orig, &j), 0);
-	j.rec.owner_start = my_start() + 1; /* same pid, another process: dead */
+	j.rec.owner.start = my_start() + 1; /* same pid, another process: dead */
 	j.rec.last = last;
 	n = etm_memcg_journal_format(&j.rec, buf, sizeof(buf));
 	snprintf(path, sizeof(path), "%s/%s", f->jdir, j.name);
@@ -278,6 +282,67 @@ static void test_reclaim_v1_journal(void **state)
 	etm_memcg_journal_end(&j);
 }
 
+static void test_kdamond_record(void **state)
+{
+	struct etm_kdamond_rec r = { .owner = { .pid = 77, .start = 123 }, .idx = 2, .kpid = 4242 }, r2;
+	char buf[256];
+	int n;
+
+	(void)state;
+	n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf, "etmem-kdamond 1\nowner 77 123\nkdamond 2 4242\n");
+	assert_int_equal(etm_kdamond_rec_parse(buf, (size_t)n, &r2), 0);
+	assert_int_equal(r2.owner.pid, 77);
+	assert_int_equal(r2.owner.start, 123);
+	assert_int_equal(r2.idx, 2);
+	assert_int_equal(r2.kpid, 4242);
+	assert_int_equal(etm_kdamond_rec_parse(buf, (size_t)n - 1, &r2), -EINVAL); /* torn */
+	const char *bad[] = {
+		"etmem-kdamond 1\nowner 77 123\n",
+		"etmem-kdamond 1\nowner 77 123\nkdamond 2\n",
+		"etmem-kdamond 1\nowner 77 123\nkdamond 70000 1\n",
+		"etmem-kdamond 1\nowner 77 123\nkdamond 2 1\nx\n",
+		"etmem-kdamond 1\nowner -1 123\nkdamond 2 1\n",
+		"etmem-memcg-limit 1\nowner 77 123\nkdamond 2 1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(etm_kdamond_rec_parse(bad[i], strlen(bad[i]), &r2), -EINVAL);
+}
+
+/* Records of a dead owner for a slot that does not exist (no DAMON here, or a slot gone): dropped. */
+static void test_kdamond_recover_gone(void **state)
+{
+	struct fx *f = *state;
+	struct etm_kdamond_rec r = { .owner = { .pid = getpid(), .start = my_start() + 1 }, .idx = 1000, .kpid = 1 };
+	char buf[256], path[160];
+	unsigned stopped = 9;
+	FILE *o;
+	int n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
+
+	assert_int_equal(etm_kdamond_recover(f->jdir, &stopped), 0); /* no journal yet */
+	assert_int_equal(stopped, 0);
+	assert_int_equal(mkdir(f->jdir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/kdamond-1000", f->jdir);
+	o = fopen(path, "w");
+	assert_non_null(o);
+	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
+	fclose(o);
+	/* a live owner's record stays */
+	snprintf(path, sizeof(path), "%s/kdamond-1001", f->jdir);
+	r.owner.start = my_start();
+	r.idx = 1001;
+	n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
+	o = fopen(path, "w");
+	assert_non_null(o);
+	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
+	fclose(o);
+	assert_int_equal(etm_kdamond_recover(f->jdir, &stopped), 0);
+	assert_int_equal(stopped, 0);
+	assert_int_equal(nrecords(f->jdir), 1);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_v1_journal, setup, teardown),
+		cmocka_unit_test(test_kdamond_record),
+		cmocka_unit_test_setup_teardown(test_kdamond_recover_gone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,7 @@
 #   --keep           keep the work dir (initramfs, console log) and print it
 #
 # Guest environment: busybox (static) for /bin/sh and tools; proc, sysfs,
-# devtmpfs, tmpfs /tmp, cgroup2 on /sys/fs/cgroup with +memory +cpuset +cpu
+# devtmpfs, tmpfs /tmp and /run, cgroup2 on /sys/fs/cgroup with +memory +cpuset +cpu
 # enabled for children, debugfs; RIG_NODES=T exported; /rig/guest-lib.sh
 # (helpers for guest scripts) available.
 #
@@ -94,7 +94,7 @@ trap cleanup EXIT
 
 # ---- initramfs ----
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,rig/bin,rig/payload}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,rig/bin,rig/payload}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
@@ -125,6 +125,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
+mount -t tmpfs -o mode=0755 run /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo "+memory +cpuset +cpu" >/sys/fs/cgroup/cgroup.subtree_control

@@ -6,7 +6,8 @@
 # idle pages must go to zram and at most 2 % of the hot pages, every page's
 # content survives, `project show` names the backend, `project stop` turns
 # etmemd's kdamond off, and after a restart etmemd's exit (with the project
-# running) leaves no kdamond running. A
+# running) leaves no kdamond running; after a SIGKILL of etmemd the kdamond
+# runs on, and the next etmemd's start turns it off from its journal. A
 # bystander workload in a sibling memory cgroup (all of it idle but for a
 # slow trickle) must keep every page: the memcg filter's proof.
 . /rig/guest-lib.sh
@@ -75,6 +76,23 @@ until [ "$(cat $A/$nk0/state 2>/dev/null)" = on ]; do
 	sleep 0.1
 done
 note "project restarted: kdamond $nk0 $(cat $A/$nk0/state)"
+# A crash (SIGKILL) leaves the kdamond running; its journal record tells the
+# next etmemd, which turns it off and empties its slot at start-up.
+kill -KILL $ETMD_PID
+wait $ETMD_PID 2>/dev/null
+st_kill=$(cat $A/$nk0/state 2>/dev/null || echo gone)
+rec_kill=$(cat /run/etmemd/kdamond-$nk0 2>/dev/null | tr '\n' ' ')
+etmd_start
+st_restart=$(cat $A/$nk0/state 2>/dev/null || echo gone)
+note "after SIGKILL: kdamond $nk0 $st_kill, record '${rec_kill:-none}'; after the next start: $st_restart"
+grep "kdamond.*dead\|died" $ETMD_LOG | sed 's/^/    etmemd: /'
+[ "$st_kill" = on ] || fail "kdamond $nk0 is '$st_kill' right after etmemd was killed (want on: nothing to recover)"
+[ -n "$rec_kill" ] || fail "no journal record /run/etmemd/kdamond-$nk0 while etmemd's kdamond ran"
+[ "$st_restart" = off ] || [ "$st_restart" = gone ] ||
+	fail "the next etmemd left the dead one's kdamond $nk0 '$st_restart'"
+grep -q "DAMON kdamond $nk0 was left running by etmemd pid .*, which died" $ETMD_LOG ||
+	fail "the next etmemd did not log the release: $(etmd_log_tail)"
+[ ! -e /run/etmemd/kdamond-$nk0 ] || fail "the dead etmemd's record is still there after the release"
 tlb_noise_stop
 wl_stop
 WL_PID=$BY_PID WL_OUT=/tmp/by.out
@@ -99,4 +117,4 @@ grep -q "last error" /tmp/show.out && fail "project show reports an error: $(gre
 [ "$BYS" = 0 ] || fail "the memcg filter let $BYS pages of the bystander (another memory cgroup) go out"
 at_least $CS $CN $min_cold || { etmd_log_tail; fail "damon_paddr: only $cp % of idle pages swapped out (want >= $min_cold %)"; }
 [ $((HS * 100)) -le $((HN * max_hot)) ] || { etmd_log_tail; fail "damon_paddr: $hp % of hot pages swapped out (want <= $max_hot %)"; }
-pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, bystander memcg untouched, kdamond off after stop and after exit"
+pass "slide/damon_paddr (cgroup v2, $size MiB): $cp % of idle pages out (>= $min_cold), $hp % of hot pages (<= $max_hot), content intact, bystander memcg untouched, kdamond off after stop, after exit and after a crash + restart"

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+#include "scan/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "scan/procfs.h"
+
+int etm_journal_u64(const char **p, const char *end, uint64_t *v)
+{
+	const char *s = *p;
+
+	*v = 0;
+	for (; *p < end && **p >= '0' && **p <= '9'; (*p)++) {
+		if (*v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		*v = *v * 10 + (uint64_t)(**p - '0');
+	}
+	return *p == s ? -EINVAL : 0;
+}
+
+int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out)
+{
+	const char *p = NULL, *end = buf + len;
+	int field = 2; /* the field ")" closes: comm may hold spaces and parentheses */
+
+	for (size_t i = len; i > 0; i--)
+		if (buf[i - 1] == ')') {
+			p = buf + i;
+			break;
+		}
+	if (!p)
+		return -EINVAL;
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		if (++field == 22) {
+			int err = etm_journal_u64(&p, end, out);
+
+			if (err)
+				return err;
+			return p < end && *p != ' ' && *p != '\n' ? -EINVAL : 0;
+		}
+		while (p < end && *p != ' ')
+			p++;
+	}
+	return -EINVAL;
+}
+
+static int proc_starttime(pid_t pid, uint64_t *out)
+{
+	char path[64], *buf;
+	size_t len;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((err = etm_read_file(path, &buf, &len, 4096)))
+		return err;
+	err = etm_proc_starttime_parse(buf, len, out);
+	free(buf);
+	return err;
+}
+
+int etm_owner_self(struct etm_owner *o)
+{
+	o->pid = getpid();
+	return proc_starttime(o->pid, &o->start);
+}
+
+bool etm_owner_alive(const struct etm_owner *o)
+{
+	uint64_t st;
+
+	return o->pid > 0 && !proc_starttime(o->pid, &st) && st == o->start;
+}
+
+int etm_owner_parse(const char **p, const char *end, struct etm_owner *o)
+{
+	const char *q = *p;
+	uint64_t a, b;
+
+	if (end - q < 6 || memcmp(q, "owner ", 6))
+		return -EINVAL;
+	q += 6;
+	if (etm_journal_u64(&q, end, &a) || q == end || *q++ != ' ' || etm_journal_u64(&q, end, &b) || !a ||
+	    a > INT32_MAX)
+		return -EINVAL;
+	o->pid = (pid_t)a;
+	o->start = b;
+	*p = q;
+	return 0;
+}
+
+int etm_journal_dir_open(const char *jdir, bool create)
+{
+	struct stat st;
+	int fd;
+
+	if (create && mkdir(jdir, 0700) && errno != EEXIST)
+		return -errno;
+	fd = open(jdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		etm_warn("journal %s: not a private directory of root (owner %u, mode %04o): not used", jdir,
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int etm_journal_read(int dfd, const char *name, char *buf, size_t *len)
+{
+	ssize_t n;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, ETM_JOURNAL_REC_MAX + 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n > ETM_JOURNAL_REC_MAX)
+		return -EFBIG;
+	*len = (size_t)n;
+	return 0;
+}
+
+int etm_journal_rewrite(int fd, const char *buf, size_t len)
+{
+	ssize_t w = pwrite(fd, buf, len, 0);
+
+	if (w < 0)
+		return -errno;
+	if ((size_t)w != len)
+		return -EIO;
+	return ftruncate(fd, (off_t)len) ? -errno : 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * etmemd's undo journal: small record files in a private runtime directory
+ * for every kernel-side change that outlives a crash of the daemon (a
+ * lowered cgroup v1 limit, a running DAMON kdamond). Each record names its
+ * owner by pid AND start time (a pid alone may be reused), so the next
+ * etmemd can tell a dead owner's leftovers from a live daemon's work.
+ * The record formats belong to their users (memcg_journal.c,
+ * damon_sysfs.c); this file only holds what they share.
+ */
+#ifndef ETM_SCAN_JOURNAL_H
+#define ETM_SCAN_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The daemon's journal directory (tmpfs: a reboot undoes everything anyway). */
+#define ETM_RUN_DIR "/run/etmemd"
+/* A record is a few short lines; anything longer is not one of ours. */
+#define ETM_JOURNAL_REC_MAX 1024
+
+struct etm_owner {
+	pid_t pid;
+	uint64_t start; /* /proc/PID/stat field 22 */
+};
+
+/* Field 22 (starttime) of a /proc/PID/stat text; pure, for tests and fuzzing. */
+int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out);
+/* This process. 0 or -errno. */
+int etm_owner_self(struct etm_owner *o);
+/* Is @o still the process that wrote the record? */
+bool etm_owner_alive(const struct etm_owner *o);
+
+/* A decimal number at *@p (at least one digit), advancing it. -EINVAL, -ERANGE. */
+int etm_journal_u64(const char **p, const char *end, uint64_t *v);
+/*
+ * "owner PID START" at *@p, advancing it past START on success only;
+ * -EINVAL unless PID is in 1..INT32_MAX.
+ */
+int etm_owner_parse(const char **p, const char *end, struct etm_owner *o);
+
+/*
+ * Open the journal directory: with @create, made 0700 when missing. Refused
+ * (-EPERM, with a warning) unless owned by root (or us) and not writable by
+ * group or others; -ENOENT when missing and not @create. A directory fd.
+ */
+int etm_journal_dir_open(const char *jdir, bool create);
+/* Read record @name (O_NOFOLLOW, at most ETM_JOURNAL_REC_MAX bytes) into @buf (that size + 1). */
+int etm_journal_read(int dfd, const char *name, char *buf, size_t *len);
+/* Replace the whole content of the record open at @fd. */
+int etm_journal_rewrite(int fd, const char *buf, size_t len);
+
+#endif
