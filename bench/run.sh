@@ -4,7 +4,7 @@
 # line per metric on stdout (progress goes to stderr); see bench/README.md.
 #
 # Usage: sudo bench/run.sh [--bin DIR] [--size SIZE] [--hot-frac F] [--window S]
-#                          [--damon-wait S] [--mem-sizes "1 4 16"] [--repeat N]
+#                          [--damon-wait S] [--mem-sizes "1 4 16"] [--repeat N] [--rounds N]
 #   --bin DIR       directory with etmemd, etmem, etmem-workload and the
 #                   etmem-bench-* helpers (default: build/bin next to this script)
 #   --size SIZE     workload buffer (default 1G; fits a 24 GiB host)
@@ -12,6 +12,7 @@
 #   --damon-wait S  how long to wait for a free DAMON kdamond (default 60)
 #   --mem-sizes L   target sizes in GiB for the memory-per-page line
 #   --repeat N      raw/action pageout pairs, best of N counts (default 3)
+#   --rounds N      paired windows etmem running / project stopped (default 3)
 #
 # What it changes, all undone on exit (also on failure or ^C): a swap device
 # when none is active (zram via hot_add, else a swapfile in /var/tmp), one
@@ -27,6 +28,7 @@ WINDOW=15
 DAMON_WAIT=60
 MEM_SIZES="1 4 16"
 REPEAT=3
+ROUNDS=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) BIN=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--damon-wait) DAMON_WAIT=$2; shift 2 ;;
 	--mem-sizes) MEM_SIZES=$2; shift 2 ;;
 	--repeat) REPEAT=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
 	-h | --help) sed -n '3,/^set -u/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -71,4 +74,4 @@ CG=etmem-bench-$$
 host_memcg_new "$CG"
 
 python3 "$HERE/bench.py" --bin "$BIN" --memcg-dir "$HOST_MEMCG_ROOT/$CG" --memcg-path "/$CG" \
-	--size "$SIZE" --hot-frac "$HOT_FRAC" --window "$WINDOW" --damon-wait "$DAMON_WAIT" --repeat "$REPEAT" --tmp "$D"
+	--size "$SIZE" --hot-frac "$HOT_FRAC" --window "$WINDOW" --damon-wait "$DAMON_WAIT" --repeat "$REPEAT" --rounds "$ROUNDS" --tmp "$D"
