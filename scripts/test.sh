@@ -71,7 +71,10 @@ for f in build-fuzz/bin/fuzz_*; do
 	corpus="$root/tests/fuzz/corpus/${name#fuzz_}"
 	work=$(mktemp -d)
 	[[ -d $corpus ]] && cp -r "$corpus/." "$work/"
-	if "$f" -max_total_time="${ETMEM_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "$work" >"$work.log" 2>&1; then
+	# A crash input goes to build-fuzz/crashes/ (git-ignored), not into the source tree.
+	mkdir -p build-fuzz/crashes
+	if "$f" -max_total_time="${ETMEM_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
+		-artifact_prefix="build-fuzz/crashes/$name-" "$work" >"$work.log" 2>&1; then
 		echo "ok: $name ($(grep -Eo 'Done [0-9]+ runs' "$work.log" | tail -1))"
 		total_pass=$((total_pass + 1))
 	else
