@@ -394,17 +394,27 @@ static int write_u64(const char *path, uint64_t v)
 /*
  * How much is still worth reclaiming, at most one step. Re-read before every
  * step: the first scan activates the hot pages that sat unscanned on the
- * inactive list, which shrinks what is left to take.
+ * inactive list, which shrinks what is left to take. @hot_max keeps the
+ * largest active anon seen in this reclaim (see etm_memcg_floor()).
  */
-static uint64_t next_step(const struct etm_memcg_dir *d, uint64_t keep)
+static uint64_t next_step(const struct etm_memcg_dir *d, uint64_t keep, uint64_t *hot_max)
 {
 	struct etm_memcg_lru_stat s;
 	uint64_t a;
 
 	if (etm_memcg_read_stat(d, &s))
 		return 0;
+	if (s.active_anon > *hot_max)
+		*hot_max = s.active_anon;
 	a = etm_memcg_cold_amount(&s, etm_memcg_keep(&s, keep));
 	return a < ETM_MEMCG_STEP ? a : ETM_MEMCG_STEP;
+}
+
+uint64_t etm_memcg_floor(uint64_t hot_max)
+{
+	uint64_t f = hot_max + hot_max / ETM_MEMCG_KEEP_DIV;
+
+	return (f + ETM_PAGE_SIZE - 1) & ~(ETM_PAGE_SIZE - 1);
 }
 
 static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, struct etm_memcg_reclaim_res *res)
@@ -414,11 +424,21 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 
 	if (err)
 		return err;
-	uint64_t s;
+	uint64_t s, hot_max = 0, usage;
 
-	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && (s = next_step(d, keep))) {
+	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && (s = next_step(d, keep, &hot_max))) {
 		s = amount < s ? amount : s;
+		/* Not into the hot part (etm_memcg_floor); without memory.current, the stat's figures alone. */
+		if (!read_u64_file(d, "memory.current", &usage)) {
+			uint64_t floor = etm_memcg_floor(hot_max);
 
+			if (usage <= floor)
+				break;
+			if (usage - s < floor)
+				s = (usage - floor) & ~(ETM_PAGE_SIZE - 1);
+			if (!s)
+				break;
+		}
 		err = write_u64(path, s);
 		res->steps++;
 		res->asked += s;
@@ -438,7 +458,7 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 {
 	struct etm_memcg_journal j = { .fd = -1, .dfd = -1 };
 	char lpath[384];
-	uint64_t orig, usage, goal;
+	uint64_t orig, usage, goal, hot_max = 0;
 	int err, rerr;
 
 	if ((err = file_of(d, "memory.limit_in_bytes", lpath, sizeof(lpath))))
@@ -472,9 +492,9 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 		usage = orig;
 	goal = amount < usage ? usage - amount : 0;
 	while (res->steps < ETM_MEMCG_MAX_STEPS) {
-		uint64_t step = next_step(d, keep), next;
+		uint64_t step = next_step(d, keep, &hot_max), next, floor = etm_memcg_floor(hot_max);
 
-		if (!step || !(next = etm_memcg_next_limit(usage, goal, step)))
+		if (!step || !(next = etm_memcg_next_limit(usage, goal > floor ? goal : floor, step)))
 			break;
 		/* Journal first: after a crash the limit is then always within [last, orig]. */
 		if (jdir && (err = etm_memcg_journal_note(&j, next)))

@@ -65,6 +65,16 @@ uint64_t etm_memcg_cold_amount(const struct etm_memcg_lru_stat *s, uint64_t keep
 uint64_t etm_memcg_keep(const struct etm_memcg_lru_stat *s, uint64_t keep);
 
 /*
+ * The lowest usage one reclaim may aim at, from the largest active anon it
+ * has seen (@hot_max): that plus its ETM_MEMCG_KEEP_DIV share, page aligned.
+ * Why not the current active anon: once the inactive list runs low, reclaim
+ * deactivates every active page (active anon drops to ~0 just then) and
+ * clears their accessed bits without a TLB flush, so hot pages look idle for
+ * a moment; the figures of that moment would let the last cuts take them.
+ */
+uint64_t etm_memcg_floor(uint64_t hot_max);
+
+/*
  * The next v1 limit when stepping from @usage towards @goal by at most
  * @step: max(goal, usage - step), page aligned up; 0 when usage <= goal
  * (nothing left to cut).

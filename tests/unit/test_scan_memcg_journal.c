@@ -275,6 +275,18 @@ static void test_reclaim_v1_journal(void **state)
 	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 9223372036854771712ULL);
 	assert_int_equal(nrecords(f->jdir), 0);
 
+	/*
+	 * The floor: with 96 MiB active seen, no cut goes below 96 + 12 MiB,
+	 * however much is asked (reclaim deactivates the hot pages at the end).
+	 */
+	put(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 100663296\n");
+	assert_int_equal(etm_memcg_reclaim(&f->d, 300 * MiB, 0, f->jdir, &r), 0);
+	assert_int_equal(r.steps, 3); /* 300 -> 236 -> 172 -> 108 */
+	assert_int_equal(r.asked, 300 * MiB - etm_memcg_floor(96 * MiB));
+	assert_int_equal(etm_memcg_floor(96 * MiB), 108 * MiB);
+	assert_int_equal(etm_memcg_floor(4097), 8192); /* page aligned up */
+	assert_int_equal(etm_memcg_floor(0), 0);
+
 	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 0, &j), 0);
 	assert_int_equal(etm_memcg_reclaim(&f->d, 150 * MiB, 0, f->jdir, &r), 0);
 	assert_true(r.contended);
