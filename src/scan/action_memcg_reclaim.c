@@ -456,7 +456,7 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, const char *jdir,
 		      struct etm_memcg_reclaim_res *res)
 {
-	struct etm_memcg_journal j = { .fd = -1, .dfd = -1 };
+	struct etm_memcg_journal j = { .dfd = -1 };
 	char lpath[384];
 	uint64_t orig, usage, goal, hot_max = 0;
 	int err, rerr;
@@ -517,10 +517,7 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 	rerr = write_u64(lpath, orig);
 	if (rerr) {
 		/* The record stays (fd closed, file kept): the next etmemd start retries the restore. */
-		if (j.fd >= 0) {
-			close(j.fd);
-			close(j.dfd);
-		}
+		etm_memcg_journal_abandon(&j);
 		res->restore_failed = true;
 		return rerr;
 	}

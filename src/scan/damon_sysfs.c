@@ -183,32 +183,30 @@ static void krec_write(struct etm_kdamond *k, uint64_t kpid)
 {
 	struct etm_kdamond_rec r = { .idx = k->idx, .kpid = kpid };
 	char buf[ETM_JOURNAL_REC_MAX];
-	int n;
+	int n, err;
 
-	if (k->jfd < 0 || etm_owner_self(&r.owner))
+	if (k->jdfd < 0)
 		return;
-	n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
-	if (n < 0 || etm_journal_rewrite(k->jfd, buf, (size_t)n))
-		etm_warn("journal %s/%s: cannot write: a crash would leave kdamond %d on", ETM_RUN_DIR, k->jname,
+	if ((err = etm_owner_self(&r.owner)) || (n = err = etm_kdamond_rec_format(&r, buf, sizeof(buf))) < 0 ||
+	    (err = etm_journal_put(k->jdfd, k->jname, buf, (size_t)n, false))) {
+		etm_warn("journal %s/%s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, k->jname, strerror(-err),
 			 k->idx);
+		return;
+	}
+	k->jheld = true;
 }
 
-/* The slot's record; without a usable journal DAMON still works (a crash then leaves the kdamond on). */
+/*
+ * The slot's record; without a usable journal DAMON still works (a crash
+ * then leaves the kdamond on). A record already there for this slot can
+ * only be a dead owner's (the slot was free: kdamond_check_free): replaced.
+ */
 static void krec_open(struct etm_kdamond *k)
 {
-	k->jfd = k->jdfd = -1;
+	k->jheld = false;
 	snprintf(k->jname, sizeof(k->jname), KREC_PREFIX "%d", k->idx);
 	if ((k->jdfd = etm_journal_dir_open(ETM_RUN_DIR, true)) < 0) {
 		etm_warn("journal %s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, strerror(-k->jdfd), k->idx);
-		k->jdfd = -1;
-		return;
-	}
-	/* A record for this slot can only be a dead owner's: the slot was free (kdamond_check_free). */
-	k->jfd = openat(k->jdfd, k->jname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (k->jfd < 0) {
-		etm_warn("journal %s/%s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, k->jname, strerror(errno),
-			 k->idx);
-		close(k->jdfd);
 		k->jdfd = -1;
 		return;
 	}
@@ -217,12 +215,13 @@ static void krec_open(struct etm_kdamond *k)
 
 static void krec_drop(struct etm_kdamond *k)
 {
-	if (k->jfd < 0)
+	if (k->jdfd < 0)
 		return;
-	close(k->jfd);
-	unlinkat(k->jdfd, k->jname, 0);
+	if (k->jheld)
+		unlinkat(k->jdfd, k->jname, 0);
 	close(k->jdfd);
-	k->jfd = k->jdfd = -1;
+	k->jdfd = -1;
+	k->jheld = false;
 }
 
 int etm_kdamond_on(struct etm_kdamond *k)
@@ -314,7 +313,7 @@ int etm_kdamond_recover(const char *jdir, unsigned *stopped)
 	}
 	while ((de = readdir(dir))) {
 		struct etm_kdamond_rec r;
-		struct etm_kdamond k = { .jfd = -1, .jdfd = -1 };
+		struct etm_kdamond k = { .jdfd = -1 };
 		char buf[ETM_JOURNAL_REC_MAX + 1], state[16] = "";
 		uint64_t kpid = 0;
 		size_t n;
@@ -322,6 +321,10 @@ int etm_kdamond_recover(const char *jdir, unsigned *stopped)
 
 		if (strncmp(de->d_name, KREC_PREFIX, strlen(KREC_PREFIX)))
 			continue;
+		if (etm_journal_is_tmp(de->d_name)) {
+			etm_journal_sweep_tmp(dfd, de->d_name);
+			continue;
+		}
 		if ((e = etm_journal_read(dfd, de->d_name, buf, &n)) || (e = etm_kdamond_rec_parse(buf, n, &r))) {
 			etm_warn("journal %s/%s: unreadable record (%s): left in place", jdir, de->d_name,
 				 strerror(-e));

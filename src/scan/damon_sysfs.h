@@ -13,6 +13,7 @@
 #ifndef ETM_SCAN_DAMON_SYSFS_H
 #define ETM_SCAN_DAMON_SYSFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,9 @@ int etm_damon_probe(const char *ops, char *why, size_t len);
 struct etm_kdamond {
 	int idx;
 	char dir[96]; /* ETM_DAMON_ADMIN/kdamonds/IDX */
-	/* Its journal record (journal.h), valid while idx >= 0; jfd -1 when the journal is unusable. */
-	int jfd, jdfd;
+	/* Its journal record (journal.h), valid while idx >= 0; jdfd -1 when the journal is unusable. */
+	int jdfd;
+	bool jheld;
 	char jname[32];
 };
 

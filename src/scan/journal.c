@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -141,13 +142,43 @@ int etm_journal_read(int dfd, const char *name, char *buf, size_t *len)
 	return 0;
 }
 
-int etm_journal_rewrite(int fd, const char *buf, size_t len)
+int etm_journal_put(int dfd, const char *name, const char *buf, size_t len, bool excl)
 {
-	ssize_t w = pwrite(fd, buf, len, 0);
+	char tmp[96];
+	ssize_t w;
+	int fd, err = 0;
 
-	if (w < 0)
+	/* A private name per writer: two threads never share a half-written file. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s" ETM_JOURNAL_TMP "%d.%d", name, (int)getpid(), (int)gettid()) >=
+	    sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
-	if ((size_t)w != len)
-		return -EIO;
-	return ftruncate(fd, (off_t)len) ? -errno : 0;
+	w = write(fd, buf, len);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != len)
+		err = -EIO;
+	close(fd);
+	/* link() fails with EEXIST where O_EXCL would, but never exposes a partial record. */
+	if (!err && (excl ? linkat(dfd, tmp, dfd, name, 0) : renameat(dfd, tmp, dfd, name)))
+		err = -errno;
+	if (excl || err)
+		unlinkat(dfd, tmp, 0);
+	return err;
+}
+
+bool etm_journal_is_tmp(const char *name)
+{
+	return strstr(name, ETM_JOURNAL_TMP) != NULL;
+}
+
+void etm_journal_sweep_tmp(int dfd, const char *name)
+{
+	struct stat st;
+
+	/* A writer holds its temporary file for microseconds: an old one is a crash's leftover. */
+	if (!fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) && time(NULL) - st.st_mtime > 60)
+		unlinkat(dfd, name, 0);
 }

@@ -49,7 +49,17 @@ int etm_owner_parse(const char **p, const char *end, struct etm_owner *o);
 int etm_journal_dir_open(const char *jdir, bool create);
 /* Read record @name (O_NOFOLLOW, at most ETM_JOURNAL_REC_MAX bytes) into @buf (that size + 1). */
 int etm_journal_read(int dfd, const char *name, char *buf, size_t *len);
-/* Replace the whole content of the record open at @fd. */
-int etm_journal_rewrite(int fd, const char *buf, size_t len);
+/*
+ * Write record @name whole and atomically: into a temporary file first, then
+ * linked into place (@excl: -EEXIST when a record of that name exists, which
+ * makes the record a lock) or renamed over the old one. Readers never see a
+ * partial record.
+ */
+int etm_journal_put(int dfd, const char *name, const char *buf, size_t len, bool excl);
+/* Temporary files of etm_journal_put() carry this in their names. */
+#define ETM_JOURNAL_TMP ".tmp."
+bool etm_journal_is_tmp(const char *name);
+/* At start-up: remove @name, a temporary file, if a crash left it (older than a minute). */
+void etm_journal_sweep_tmp(int dfd, const char *name);
 
 #endif

@@ -149,46 +149,53 @@ static int undo(const struct etm_memcg_journal_rec *r)
 	return 1;
 }
 
-static int write_rec(struct etm_memcg_journal *j)
+static int write_rec(struct etm_memcg_journal *j, bool excl)
 {
 	char buf[ETM_JOURNAL_REC_MAX];
 	int n = etm_memcg_journal_format(&j->rec, buf, sizeof(buf));
 
-	return n < 0 ? n : etm_journal_rewrite(j->fd, buf, (size_t)n);
+	return n < 0 ? n : etm_journal_put(j->dfd, j->name, buf, (size_t)n, excl);
 }
 
 int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uint64_t orig, struct etm_memcg_journal *j)
 {
 	struct etm_memcg_journal_rec old;
-	int dfd, err = 0;
+	int err;
 
 	memset(j, 0, sizeof(*j));
-	j->fd = -1;
+	j->dfd = -1;
 	if (strlen(d->dir) >= sizeof(j->rec.dir))
 		return -ENAMETOOLONG;
-	if ((dfd = etm_journal_dir_open(jdir, true)) < 0)
-		return dfd;
+	if ((err = etm_owner_self(&j->rec.owner)))
+		return err;
+	j->rec.orig = orig;
+	j->rec.last = orig;
+	snprintf(j->rec.dir, sizeof(j->rec.dir), "%s", d->dir);
 	rec_name(d->dir, j->name, sizeof(j->name));
+	if ((j->dfd = etm_journal_dir_open(jdir, true)) < 0)
+		return j->dfd;
 	for (int attempt = 0; attempt < 3; attempt++) {
-		j->fd = openat(dfd, j->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (j->fd < 0 && errno == ENOENT) {
+		err = write_rec(j, true);
+		if (err == -ENOENT) {
 			/* An exiting etmemd removed the (then empty) directory under us: make it again. */
-			close(dfd);
-			if ((dfd = etm_journal_dir_open(jdir, true)) < 0)
-				return dfd;
+			close(j->dfd);
+			if ((j->dfd = etm_journal_dir_open(jdir, true)) < 0)
+				return j->dfd;
 			continue;
 		}
-		if (j->fd >= 0 || errno != EEXIST)
+		if (err != -EEXIST)
 			break;
 		/* Someone's record: a reclaim in progress, or what a dead etmemd left. */
-		err = read_rec(dfd, j->name, &old);
+		err = read_rec(j->dfd, j->name, &old);
+		if (err == -ENOENT)
+			continue; /* ended meanwhile */
 		if (!err && etm_owner_alive(&old.owner)) {
-			close(dfd);
-			return -EBUSY;
+			err = -EBUSY;
+			break;
 		}
 		if (!err && strcmp(old.dir, d->dir)) {
-			close(dfd);
-			return -EEXIST; /* a hash collision: skip rather than guess */
+			err = -EEXIST; /* a hash collision: skip rather than guess */
+			break;
 		}
 		if (!err && undo(&old) == -ESTALE)
 			etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed "
@@ -197,42 +204,40 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 		if (err)
 			etm_warn("memcg journal %s/%s: unreadable record (%s): replaced", jdir, j->name,
 				 strerror(-err));
-		unlinkat(dfd, j->name, 0);
-		err = 0;
+		unlinkat(j->dfd, j->name, 0);
+		err = -EAGAIN;
 	}
-	if (j->fd < 0) {
-		err = -errno;
-		close(dfd);
-		return err;
+	if (err) {
+		close(j->dfd);
+		j->dfd = -1;
+		return err == -EAGAIN ? -EBUSY : err;
 	}
-	j->dfd = dfd;
-	j->rec.orig = orig;
-	j->rec.last = orig;
-	snprintf(j->rec.dir, sizeof(j->rec.dir), "%s", d->dir);
-	if ((err = etm_owner_self(&j->rec.owner)) || (err = write_rec(j))) {
-		etm_memcg_journal_end(j);
-		return err;
-	}
+	j->held = true;
 	return 0;
 }
 
 int etm_memcg_journal_note(struct etm_memcg_journal *j, uint64_t next)
 {
-	if (j->fd < 0)
+	if (!j->held)
 		return -EBADF;
 	if (next < j->rec.last)
 		j->rec.last = next;
-	return write_rec(j);
+	return write_rec(j, false);
 }
 
 void etm_memcg_journal_end(struct etm_memcg_journal *j)
 {
-	if (j->fd < 0)
-		return;
-	close(j->fd);
-	unlinkat(j->dfd, j->name, 0);
-	close(j->dfd);
-	j->fd = j->dfd = -1;
+	if (j->held)
+		unlinkat(j->dfd, j->name, 0);
+	etm_memcg_journal_abandon(j);
+}
+
+void etm_memcg_journal_abandon(struct etm_memcg_journal *j)
+{
+	if (j->dfd >= 0)
+		close(j->dfd);
+	j->dfd = -1;
+	j->held = false;
 }
 
 int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
@@ -259,6 +264,10 @@ int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
 
 		if (strncmp(de->d_name, NAME_PREFIX, strlen(NAME_PREFIX)))
 			continue;
+		if (etm_journal_is_tmp(de->d_name)) {
+			etm_journal_sweep_tmp(dfd, de->d_name);
+			continue;
+		}
 		if ((e = read_rec(dfd, de->d_name, &r))) {
 			etm_warn("memcg journal %s/%s: unreadable record (%s): left in place", jdir, de->d_name,
 				 strerror(-e));

@@ -191,7 +191,8 @@ struct etm_memcg_journal_rec {
 };
 
 struct etm_memcg_journal {
-	int fd, dfd;
+	int dfd;
+	bool held; /* our record is in place */
 	char name[32];
 	struct etm_memcg_journal_rec rec;
 };
@@ -213,6 +214,8 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 int etm_memcg_journal_note(struct etm_memcg_journal *j, uint64_t next);
 /* The original limit is back: drop the record. */
 void etm_memcg_journal_end(struct etm_memcg_journal *j);
+/* Let go without dropping the record (the restore failed: the next etmemd start retries it). */
+void etm_memcg_journal_abandon(struct etm_memcg_journal *j);
 /*
  * At start-up: undo every record whose owner is dead; @restored counts the
  * limits written back. 0 (also when @jdir does not exist), or the last

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,8 +206,7 @@ static void plant(struct fx *f, uint64_t orig, uint64_t last, const char *limit)
 	j.rec.last = last;
 	n = etm_memcg_journal_format(&j.rec, buf, sizeof(buf));
 	snprintf(path, sizeof(path), "%s/%s", f->jdir, j.name);
-	close(j.fd);
-	close(j.dfd);
+	etm_memcg_journal_abandon(&j);
 	o = fopen(path, "w");
 	assert_non_null(o);
 	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
@@ -294,6 +294,41 @@ static void test_reclaim_v1_journal(void **state)
 	etm_memcg_journal_end(&j);
 }
 
+/* Records appear whole or not at all; the exclusive put is the lock; a crash's temporary file is swept. */
+static void test_put(void **state)
+{
+	struct fx *f = *state;
+	struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+	char path[160];
+	int dfd;
+
+	assert_true((dfd = etm_journal_dir_open(f->jdir, true)) >= 0);
+	assert_int_equal(etm_journal_put(dfd, "memcg-a", "one\n", 4, true), 0);
+	assert_int_equal(etm_journal_put(dfd, "memcg-a", "two\n", 4, true), -EEXIST);
+	assert_int_equal(etm_journal_put(dfd, "memcg-a", "three\n", 6, false), 0); /* replaced whole */
+	assert_int_equal(nrecords(f->jdir), 1);					   /* no temporary file left */
+	snprintf(path, sizeof(path), "%s/memcg-a", f->jdir);
+	FILE *r = fopen(path, "r");
+	char got[16] = "";
+
+	assert_non_null(r);
+	assert_non_null(fgets(got, sizeof(got), r));
+	fclose(r);
+	assert_string_equal(got, "three\n");
+	/* a fresh temporary file stays (a writer may hold it), an old one goes */
+	put(f->jdir, "memcg-b" ETM_JOURNAL_TMP "1.1", "x");
+	put(f->jdir, "memcg-c" ETM_JOURNAL_TMP "1.1", "x");
+	snprintf(path, sizeof(path), "%s/memcg-c" ETM_JOURNAL_TMP "1.1", f->jdir);
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	assert_true(etm_journal_is_tmp("memcg-c" ETM_JOURNAL_TMP "1.1"));
+	assert_false(etm_journal_is_tmp("memcg-c"));
+	etm_journal_sweep_tmp(dfd, "memcg-b" ETM_JOURNAL_TMP "1.1");
+	etm_journal_sweep_tmp(dfd, "memcg-c" ETM_JOURNAL_TMP "1.1");
+	assert_int_equal(nrecords(f->jdir), 2);
+	assert_int_equal(access(path, F_OK), -1);
+	close(dfd);
+}
+
 static void test_kdamond_record(void **state)
 {
 	struct etm_kdamond_rec r = { .owner = { .pid = 77, .start = 123 }, .idx = 2, .kpid = 4242 }, r2;
@@ -363,6 +398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_v1_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put, setup, teardown),
 		cmocka_unit_test(test_kdamond_record),
 		cmocka_unit_test_setup_teardown(test_kdamond_recover_gone, setup, teardown),
 	};
