@@ -296,66 +296,44 @@ void etm_kdamond_release(struct etm_kdamond *k)
 	k->idx = -1;
 }
 
+static int krec_recover_one(const char *name, const char *buf, size_t len, void *arg)
+{
+	unsigned *stopped = arg;
+	struct etm_kdamond_rec r;
+	struct etm_kdamond k = { .jdfd = -1 };
+	char state[16] = "";
+	uint64_t kpid = 0;
+
+	if (etm_kdamond_rec_parse(buf, len, &r)) {
+		etm_warn("journal %s/%s: not a well-formed kdamond record: left in place", ETM_RUN_DIR, name);
+		return -EINVAL;
+	}
+	if (etm_owner_alive(&r.owner))
+		return ETM_JOURNAL_KEEP; /* a running etmemd's kdamond */
+	k.idx = r.idx;
+	snprintf(k.dir, sizeof(k.dir), ETM_DAMON_ADMIN "/kdamonds/%d", k.idx);
+	if (etm_kdamond_read_str(&k, "state", state, sizeof(state)))
+		return 0; /* the slot is gone (nr_kdamonds rewritten since) */
+	etm_kdamond_read_u64(&k, "pid", &kpid);
+	if (!strcmp(state, "on") && (!r.kpid || kpid != r.kpid)) {
+		etm_info("DAMON kdamond %d runs pid %" PRIu64
+			 ", not the one a dead etmemd (pid %d) started: left alone",
+			 k.idx, kpid, (int)r.owner.pid);
+		return 0;
+	}
+	bool was_on = !strcmp(state, "on");
+
+	etm_kdamond_release(&k);
+	etm_warn("DAMON kdamond %d was left %s by etmemd pid %d, which died: %s", r.idx,
+		 was_on ? "running" : "configured", (int)r.owner.pid, was_on ? "turned off and emptied" : "emptied");
+	(*stopped)++;
+	return 0;
+}
+
 int etm_kdamond_recover(const char *jdir, unsigned *stopped)
 {
-	struct dirent *de;
-	DIR *dir;
-	int dfd;
-
 	*stopped = 0;
-	if ((dfd = etm_journal_dir_open(jdir, false)) < 0)
-		return dfd == -ENOENT ? 0 : dfd;
-	if (!(dir = fdopendir(dfd))) {
-		int err = -errno;
-
-		close(dfd);
-		return err;
-	}
-	while ((de = readdir(dir))) {
-		struct etm_kdamond_rec r;
-		struct etm_kdamond k = { .jdfd = -1 };
-		char buf[ETM_JOURNAL_REC_MAX + 1], state[16] = "";
-		uint64_t kpid = 0;
-		size_t n;
-		int e;
-
-		if (strncmp(de->d_name, KREC_PREFIX, strlen(KREC_PREFIX)))
-			continue;
-		if (etm_journal_is_tmp(de->d_name)) {
-			etm_journal_sweep_tmp(dfd, de->d_name);
-			continue;
-		}
-		if ((e = etm_journal_read(dfd, de->d_name, buf, &n)) || (e = etm_kdamond_rec_parse(buf, n, &r))) {
-			etm_warn("journal %s/%s: unreadable record (%s): left in place", jdir, de->d_name,
-				 strerror(-e));
-			continue;
-		}
-		if (etm_owner_alive(&r.owner))
-			continue; /* a running etmemd's kdamond */
-		k.idx = r.idx;
-		snprintf(k.dir, sizeof(k.dir), ETM_DAMON_ADMIN "/kdamonds/%d", k.idx);
-		if (etm_kdamond_read_str(&k, "state", state, sizeof(state))) {
-			unlinkat(dfd, de->d_name, 0); /* the slot is gone (nr_kdamonds rewritten since) */
-			continue;
-		}
-		etm_kdamond_read_u64(&k, "pid", &kpid);
-		if (!strcmp(state, "on") && (!r.kpid || kpid != r.kpid)) {
-			etm_info("DAMON kdamond %d runs pid %" PRIu64 ", not the one a dead etmemd (pid %d) started: "
-				 "left alone",
-				 k.idx, kpid, (int)r.owner.pid);
-		} else {
-			bool was_on = !strcmp(state, "on");
-
-			etm_kdamond_release(&k);
-			etm_warn("DAMON kdamond %d was left %s by etmemd pid %d, which died: %s", r.idx,
-				 was_on ? "running" : "configured", (int)r.owner.pid,
-				 was_on ? "turned off and emptied" : "emptied");
-			(*stopped)++;
-		}
-		unlinkat(dfd, de->d_name, 0);
-	}
-	closedir(dir);
-	return 0;
+	return etm_journal_recover(jdir, KREC_PREFIX, krec_recover_one, stopped);
 }
 
 int etm_kdamond_write(const struct etm_kdamond *k, const char *rel, const char *fmt, ...)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 #include "scan/journal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -181,4 +182,43 @@ void etm_journal_sweep_tmp(int dfd, const char *name)
 	/* A writer holds its temporary file for microseconds: an old one is a crash's leftover. */
 	if (!fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) && time(NULL) - st.st_mtime > 60)
 		unlinkat(dfd, name, 0);
+}
+
+int etm_journal_recover(const char *jdir, const char *prefix, etm_journal_undo_fn undo, void *arg)
+{
+	struct dirent *de;
+	DIR *dir;
+	int dfd, err = 0;
+
+	if ((dfd = etm_journal_dir_open(jdir, false)) < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	if (!(dir = fdopendir(dfd))) {
+		err = -errno;
+		close(dfd);
+		return err;
+	}
+	while ((de = readdir(dir))) {
+		char buf[ETM_JOURNAL_REC_MAX + 1];
+		size_t n;
+		int e;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		if (etm_journal_is_tmp(de->d_name)) {
+			etm_journal_sweep_tmp(dfd, de->d_name);
+			continue;
+		}
+		if ((e = etm_journal_read(dfd, de->d_name, buf, &n))) {
+			etm_warn("journal %s/%s: unreadable (%s): left in place", jdir, de->d_name, strerror(-e));
+			err = e;
+			continue;
+		}
+		e = undo(de->d_name, buf, n, arg);
+		if (!e)
+			unlinkat(dfd, de->d_name, 0);
+		else if (e < 0)
+			err = e;
+	}
+	closedir(dir);
+	return err;
 }

@@ -62,4 +62,19 @@ bool etm_journal_is_tmp(const char *name);
 /* At start-up: remove @name, a temporary file, if a crash left it (older than a minute). */
 void etm_journal_sweep_tmp(int dfd, const char *name);
 
+/*
+ * What a record's owner left, handed to its user at start-up: @buf/@len is
+ * the record's text. Return 0 when it is dealt with (the record is removed),
+ * ETM_JOURNAL_KEEP to leave it (a live owner's), or -errno to leave it for
+ * the next start (the user says why in the log).
+ */
+#define ETM_JOURNAL_KEEP 1
+typedef int (*etm_journal_undo_fn)(const char *name, const char *buf, size_t len, void *arg);
+/*
+ * Hand every record named @prefix* in @jdir to @undo; temporary files a
+ * crash left are swept. 0 (also without a journal directory), or the last
+ * -errno @undo or a read returned.
+ */
+int etm_journal_recover(const char *jdir, const char *prefix, etm_journal_undo_fn undo, void *arg);
+
 #endif

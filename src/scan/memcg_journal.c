@@ -12,7 +12,6 @@
  */
 #include "scan/memcg_reclaim.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -240,55 +239,44 @@ void etm_memcg_journal_abandon(struct etm_memcg_journal *j)
 	j->held = false;
 }
 
+struct recover_arg {
+	const char *jdir;
+	unsigned restored;
+};
+
+static int recover_one(const char *name, const char *buf, size_t len, void *arg)
+{
+	struct recover_arg *ra = arg;
+	struct etm_memcg_journal_rec r;
+	int e = etm_memcg_journal_parse(buf, len, &r);
+
+	if (e) {
+		etm_warn("memcg journal %s/%s: not a well-formed record: left in place", ra->jdir, name);
+		return e;
+	}
+	if (etm_owner_alive(&r.owner))
+		return ETM_JOURNAL_KEEP; /* another etmemd's reclaim in progress */
+	e = undo(&r);
+	if (e == -ESTALE) {
+		etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed since; "
+			 "left as it is",
+			 r.dir, r.orig);
+		return 0;
+	}
+	if (e < 0) {
+		etm_warn("memcg_lru: could not restore %s/memory.limit_in_bytes to %" PRIu64 ": %s", r.dir, r.orig,
+			 strerror(-e));
+		return e; /* keep the record: the next start tries again */
+	}
+	ra->restored += e > 0;
+	return 0;
+}
+
 int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
 {
-	struct dirent *de;
-	DIR *dir;
-	int dfd, err = 0;
+	struct recover_arg ra = { .jdir = jdir };
+	int err = etm_journal_recover(jdir, NAME_PREFIX, recover_one, &ra);
 
-	*restored = 0;
-	dfd = open(jdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	close(dfd);
-	if ((dfd = etm_journal_dir_open(jdir, true)) < 0)
-		return dfd;
-	if (!(dir = fdopendir(dfd))) {
-		err = -errno;
-		close(dfd);
-		return err;
-	}
-	while ((de = readdir(dir))) {
-		struct etm_memcg_journal_rec r;
-		int e;
-
-		if (strncmp(de->d_name, NAME_PREFIX, strlen(NAME_PREFIX)))
-			continue;
-		if (etm_journal_is_tmp(de->d_name)) {
-			etm_journal_sweep_tmp(dfd, de->d_name);
-			continue;
-		}
-		if ((e = read_rec(dfd, de->d_name, &r))) {
-			etm_warn("memcg journal %s/%s: unreadable record (%s): left in place", jdir, de->d_name,
-				 strerror(-e));
-			continue;
-		}
-		if (etm_owner_alive(&r.owner))
-			continue; /* another etmemd's reclaim in progress */
-		e = undo(&r);
-		if (e == -ESTALE)
-			etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed "
-				 "since; left as it is",
-				 r.dir, r.orig);
-		else if (e < 0) {
-			etm_warn("memcg_lru: could not restore %s/memory.limit_in_bytes to %" PRIu64 ": %s", r.dir,
-				 r.orig, strerror(-e));
-			err = e;
-			continue; /* keep the record: the next start tries again */
-		} else if (e > 0)
-			(*restored)++;
-		unlinkat(dfd, de->d_name, 0);
-	}
-	closedir(dir);
+	*restored = ra.restored;
 	return err;
 }

@@ -96,6 +96,19 @@ host_cleanup() {
 	host_swap_teardown
 }
 
+# etmemd in the background: host_start_etmemd BIN_DIR SOCKET LOG. Sets DPID
+# (the caller stops it); fails unless it answers within 5 s.
+host_start_etmemd() {
+	"$1/etmemd" -l 0 -s "$2" >"$3" 2>&1 &
+	DPID=$!
+	for _ in $(seq 1 50); do
+		"$1/etmem" project show -s "$2" >/dev/null 2>&1 && return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "etmemd did not start: $(tail -5 "$3")"
+}
+
 # JSON field of a workload report: $1 file, $2 python expression over r.
 json_get() {
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

@@ -53,13 +53,7 @@ record "$JDIR/memcg-etmtest-b-$$" "$DEAD" 1 "$ORIG" $((128 << 20)) "$B"
 START=$(awk '{ sub(/.*\) /, ""); print $20 }' /proc/$$/stat)
 record "$JDIR/memcg-etmtest-c-$$" $$ "$START" "$ORIG" $((128 << 20)) "$B"
 
-"$BIN/etmemd" -l 0 -s "$SOCK" >"$D/etmemd.log" 2>&1 &
-DPID=$!
-for _ in $(seq 1 50); do
-	"$BIN/etmem" project show -s "$SOCK" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-kill -0 "$DPID" 2>/dev/null || fail "etmemd did not start: $(tail -5 "$D/etmemd.log")"
+host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 
 got=$(cat "$A/memory.limit_in_bytes")
 [ "$got" = "$ORIG" ] || fail "A: limit $got, want the original $ORIG back; log: $(tail -5 "$D/etmemd.log")"

@@ -49,12 +49,7 @@ for _ in $(seq 1 600); do
 done
 [ -s "$D/ready" ] || fail "workload not ready after 60 s"
 
-"$BIN/etmemd" -l 0 -s "$SOCK" >"$D/etmemd.log" 2>&1 &
-DPID=$!
-for _ in $(seq 1 50); do
-	"$BIN/etmem" project show -s "$SOCK" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 
 conf() { # $1 file, $2 task name, $3 type, $4 value [, $5 "task": only the [task] section]
 	{
