@@ -32,20 +32,10 @@ static bool key_is(const char *p, size_t kl, const char *key)
 	return strlen(key) == kl && !memcmp(p, key, kl);
 }
 
+/* The number at @p (what follows it does not matter here). */
 static int parse_u64(const char *p, const char *end, uint64_t *out)
 {
-	uint64_t v = 0;
-	const char *s = p;
-
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == s)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return etm_parse_u64(&p, end, out);
 }
 
 int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat *out)
@@ -170,7 +160,7 @@ static int file_of(const struct etm_memcg_dir *d, const char *name, char *path, 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int read_u64_file(const struct etm_memcg_dir *d, const char *name, uint64_t *out)
+int etm_memcg_read_u64(const struct etm_memcg_dir *d, const char *name, uint64_t *out)
 {
 	char path[384], *buf;
 	size_t len;
@@ -203,7 +193,7 @@ int etm_memcg_swap_bytes(const struct etm_memcg_dir *d, uint64_t *out)
 	int err;
 
 	if (!d->v1) {
-		err = read_u64_file(d, "memory.swap.current", out);
+		err = etm_memcg_read_u64(d, "memory.swap.current", out);
 		if (err != -ENOENT)
 			return err;
 		/* swapaccount=0 / cgroup.memory=noswap: no swap counter, but the event count (6.15+) */
@@ -214,8 +204,8 @@ int etm_memcg_swap_bytes(const struct etm_memcg_dir *d, uint64_t *out)
 		*out = s.pswpout * ETM_PAGE_SIZE;
 		return 0;
 	}
-	if (!read_u64_file(d, "memory.memsw.usage_in_bytes", &memsw) &&
-	    !read_u64_file(d, "memory.usage_in_bytes", &usage)) {
+	if (!etm_memcg_read_u64(d, "memory.memsw.usage_in_bytes", &memsw) &&
+	    !etm_memcg_read_u64(d, "memory.usage_in_bytes", &usage)) {
 		*out = memsw > usage ? memsw - usage : 0;
 		return 0;
 	}
@@ -235,7 +225,7 @@ int etm_memcg_swappiness(const struct etm_memcg_dir *d, int *out)
 
 	if (!d->v1)
 		return -ENOTSUP;
-	if ((err = read_u64_file(d, "memory.swappiness", &v)))
+	if ((err = etm_memcg_read_u64(d, "memory.swappiness", &v)))
 		return err;
 	*out = v > 200 ? 200 : (int)v;
 	return 0;
@@ -269,16 +259,9 @@ int etm_lru_gen_enabled_parse(const char *buf, size_t len, bool *on)
 /* Skip spaces; then a decimal number (at least one digit). */
 static int field_u64(const char **p, const char *end, uint64_t *v)
 {
-	const char *q;
-
 	while (*p < end && **p == ' ')
 		(*p)++;
-	for (q = *p; q < end && *q >= '0' && *q <= '9'; q++)
-		;
-	if (parse_u64(*p, q, v))
-		return -EINVAL;
-	*p = q;
-	return 0;
+	return etm_parse_u64(p, end, v) ? -EINVAL : 0;
 }
 
 int etm_lru_gen_parse(const char *buf, size_t len, const char *path, struct etm_lru_gen_memcg *out)
@@ -429,7 +412,7 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && (s = next_step(d, keep, &hot_max))) {
 		s = amount < s ? amount : s;
 		/* Not into the hot part (etm_memcg_floor); without memory.current, the stat's figures alone. */
-		if (!read_u64_file(d, "memory.current", &usage)) {
+		if (!etm_memcg_read_u64(d, "memory.current", &usage)) {
 			uint64_t floor = etm_memcg_floor(hot_max);
 
 			if (usage <= floor)
@@ -475,8 +458,8 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 		}
 		return err;
 	}
-	if ((err = read_u64_file(d, "memory.limit_in_bytes", &orig)) ||
-	    (err = read_u64_file(d, "memory.usage_in_bytes", &usage))) {
+	if ((err = etm_memcg_read_u64(d, "memory.limit_in_bytes", &orig)) ||
+	    (err = etm_memcg_read_u64(d, "memory.usage_in_bytes", &usage))) {
 		etm_memcg_journal_end(&j);
 		return err;
 	}
@@ -510,7 +493,7 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, uint64_t k
 			break;
 		res->asked += usage - next;
 		/* The usage may already be below the new limit (pages freed meanwhile). */
-		if (read_u64_file(d, "memory.usage_in_bytes", &usage) || usage > next)
+		if (etm_memcg_read_u64(d, "memory.usage_in_bytes", &usage) || usage > next)
 			usage = next;
 	}
 	/* ALWAYS put the original limit back, whatever happened above. */

@@ -172,8 +172,8 @@ int etm_kdamond_rec_parse(const char *buf, size_t len, struct etm_kdamond_rec *r
 	if (end - p < 8 || memcmp(p, "kdamond ", 8))
 		return -EINVAL;
 	p += 8;
-	if (etm_journal_u64(&p, end, &idx) || idx > 65535 || p == end || *p++ != ' ' ||
-	    etm_journal_u64(&p, end, &r->kpid) || r->kpid > INT32_MAX || p == end || *p++ != '\n' || p != end)
+	if (etm_parse_u64(&p, end, &idx) || idx > 65535 || p == end || *p++ != ' ' ||
+	    etm_parse_u64(&p, end, &r->kpid) || r->kpid > INT32_MAX || p == end || *p++ != '\n' || p != end)
 		return -EINVAL;
 	r->idx = (int)idx;
 	return 0;

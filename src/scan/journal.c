@@ -14,19 +14,6 @@
 #include "common/log.h"
 #include "scan/procfs.h"
 
-int etm_journal_u64(const char **p, const char *end, uint64_t *v)
-{
-	const char *s = *p;
-
-	*v = 0;
-	for (; *p < end && **p >= '0' && **p <= '9'; (*p)++) {
-		if (*v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		*v = *v * 10 + (uint64_t)(**p - '0');
-	}
-	return *p == s ? -EINVAL : 0;
-}
-
 int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out)
 {
 	const char *p = NULL, *end = buf + len;
@@ -45,7 +32,7 @@ int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out)
 		if (p == end)
 			break;
 		if (++field == 22) {
-			int err = etm_journal_u64(&p, end, out);
+			int err = etm_parse_u64(&p, end, out);
 
 			if (err)
 				return err;
@@ -92,8 +79,7 @@ int etm_owner_parse(const char **p, const char *end, struct etm_owner *o)
 	if (end - q < 6 || memcmp(q, "owner ", 6))
 		return -EINVAL;
 	q += 6;
-	if (etm_journal_u64(&q, end, &a) || q == end || *q++ != ' ' || etm_journal_u64(&q, end, &b) || !a ||
-	    a > INT32_MAX)
+	if (etm_parse_u64(&q, end, &a) || q == end || *q++ != ' ' || etm_parse_u64(&q, end, &b) || !a || a > INT32_MAX)
 		return -EINVAL;
 	o->pid = (pid_t)a;
 	o->start = b;

@@ -33,8 +33,6 @@ int etm_owner_self(struct etm_owner *o);
 /* Is @o still the process that wrote the record? */
 bool etm_owner_alive(const struct etm_owner *o);
 
-/* A decimal number at *@p (at least one digit), advancing it. -EINVAL, -ERANGE. */
-int etm_journal_u64(const char **p, const char *end, uint64_t *v);
 /*
  * "owner PID START" at *@p, advancing it past START on success only;
  * -EINVAL unless PID is in 1..INT32_MAX.

@@ -62,12 +62,12 @@ int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journa
 			seen |= 1;
 		} else if ((size_t)(le - p) > 5 && !memcmp(p, "orig ", 5)) {
 			p += 5;
-			if (etm_journal_u64(&p, le, &r->orig) || p != le || (seen & 2))
+			if (etm_parse_u64(&p, le, &r->orig) || p != le || (seen & 2))
 				return -EINVAL;
 			seen |= 2;
 		} else if ((size_t)(le - p) > 5 && !memcmp(p, "last ", 5)) {
 			p += 5;
-			if (etm_journal_u64(&p, le, &r->last) || p != le || (seen & 4))
+			if (etm_parse_u64(&p, le, &r->last) || p != le || (seen & 4))
 				return -EINVAL;
 			seen |= 4;
 		} else if ((size_t)(le - p) > 4 && !memcmp(p, "dir ", 4)) {
@@ -104,23 +104,6 @@ static int read_rec(int dfd, const char *name, struct etm_memcg_journal_rec *r)
 	return err ? err : etm_memcg_journal_parse(buf, n, r);
 }
 
-static int read_limit(const char *dir, uint64_t *out)
-{
-	char path[400], *buf;
-	size_t len;
-	int err;
-
-	snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
-	if ((err = etm_read_file(path, &buf, &len, 64)))
-		return err;
-	*out = 0;
-	const char *p = buf;
-
-	err = etm_journal_u64(&p, buf + len, out);
-	free(buf);
-	return err;
-}
-
 /*
  * Undo what a dead owner left: 0 when nothing is left to undo (restored now,
  * never cut, or the memcg is gone); -ESTALE when the limit is neither ours
@@ -128,11 +111,13 @@ static int read_limit(const char *dir, uint64_t *out)
  */
 static int undo(const struct etm_memcg_journal_rec *r)
 {
+	struct etm_memcg_dir d = { .v1 = true };
 	char path[400], v[32];
 	uint64_t cur;
 	int err;
 
-	if ((err = read_limit(r->dir, &cur)))
+	snprintf(d.dir, sizeof(d.dir), "%s", r->dir);
+	if ((err = etm_memcg_read_u64(&d, "memory.limit_in_bytes", &cur)))
 		return err == -ENOENT ? 0 : err;
 	if (cur >= r->orig)
 		return 0;

@@ -98,6 +98,8 @@ struct etm_memcg_dir {
 int etm_memcg_dir_of(const char *path, bool v1, struct etm_memcg_dir *d);
 
 int etm_memcg_read_stat(const struct etm_memcg_dir *d, struct etm_memcg_lru_stat *s);
+/* A single-number file of @d ("memory.limit_in_bytes", "memory.current", ...). */
+int etm_memcg_read_u64(const struct etm_memcg_dir *d, const char *name, uint64_t *out);
 /*
  * Swap the memcg uses now (bytes): v1 memsw - usage (or stat swap), v2
  * memory.swap.current. v2 without it (swap accounting off) falls back to

@@ -194,19 +194,30 @@ static int parse_hex(const char **pp, const char *end, uint64_t *out)
 	return 0;
 }
 
-static int parse_dec(const char **pp, const char *end, uint64_t *out)
+int etm_parse_u64(const char **pp, const char *end, uint64_t *out)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
-	int n = 0;
 
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (++n > 19)
-			return -EINVAL;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
 		v = v * 10 + (uint64_t)(*p - '0');
-		p++;
 	}
-	if (!n)
+	if (p == *pp)
+		return -EINVAL;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/* maps fields: at most 19 digits (as the kernel prints them), anything else -EINVAL. */
+static int parse_dec(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v;
+
+	if (etm_parse_u64(&p, end, &v) || p - *pp > 19)
 		return -EINVAL;
 	*pp = p;
 	*out = v;
