@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "scan/memcg_reclaim.h"
+#include "test_file_util.h"
 #include "scan/procfs.h"
 
 #define MiB (1ULL << 20)
@@ -211,32 +212,6 @@ static void test_proc_cgroup_v2(void **state)
 	assert_int_equal(etm_parse_memcg(t, strlen(t), path, 4, &v1), -ENAMETOOLONG);
 }
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void get(const char *dir, const char *name, char *out, size_t len)
-{
-	char p[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "r");
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	fclose(f);
-}
-
 /*
  * The v2 path on a stand-in directory (regular files): memory.reclaim gets
  * ETM_MEMCG_STEP-sized writes up to the amount, memory.max/memory.high are
@@ -253,11 +228,11 @@ static void test_reclaim_v2_files(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(tmpl));
 	snprintf(d.dir, sizeof(d.dir), "%s", tmpl);
-	put(tmpl, "memory.stat", "anon 209715200\ninactive_anon 209715200\nactive_anon 0\n");
-	put(tmpl, "memory.reclaim", "");
-	put(tmpl, "memory.swap.current", "8192\n");
-	put(tmpl, "memory.max", "max\n");
-	put(tmpl, "memory.high", "max\n");
+	put_file(tmpl, "memory.stat", "anon 209715200\ninactive_anon 209715200\nactive_anon 0\n");
+	put_file(tmpl, "memory.reclaim", "");
+	put_file(tmpl, "memory.swap.current", "8192\n");
+	put_file(tmpl, "memory.max", "max\n");
+	put_file(tmpl, "memory.high", "max\n");
 	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), 0);
 	assert_int_equal(sw, 8192);
 	assert_int_equal(etm_memcg_swappiness(&d, &sp), -ENOTSUP);
@@ -267,26 +242,26 @@ static void test_reclaim_v2_files(void **state)
 	assert_false(r.busy);
 	assert_false(r.restore_failed);
 	assert_int_equal(r.swapped, 0); /* memory.swap.current did not grow */
-	get(tmpl, "memory.max", b, sizeof(b));
+	get_file(tmpl, "memory.max", b, sizeof(b));
 	assert_string_equal(b, "max\n");
-	get(tmpl, "memory.high", b, sizeof(b));
+	get_file(tmpl, "memory.high", b, sizeof(b));
 	assert_string_equal(b, "max\n");
 	/* nothing cold: no write at all */
-	put(tmpl, "memory.stat", "inactive_anon 4096\nactive_anon 209715200\n");
+	put_file(tmpl, "memory.stat", "inactive_anon 4096\nactive_anon 209715200\n");
 	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, NULL, &r), 0);
 	assert_int_equal(r.steps, 0);
 	/* no memory.reclaim (kernel < 5.19): an error, not a silent success */
-	put(tmpl, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
+	put_file(tmpl, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
 	snprintf(b, sizeof(b), "%s/memory.reclaim", tmpl);
 	unlink(b);
 	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, NULL, &r), -ENOENT);
 	/* swap accounting off: no memory.swap.current; memory.stat's pswpout (pages) stands in */
 	snprintf(b, sizeof(b), "%s/memory.swap.current", tmpl);
 	unlink(b);
-	put(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 0\npswpin 1\npswpout 3\n");
+	put_file(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 0\npswpin 1\npswpout 3\n");
 	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), 0);
 	assert_int_equal(sw, 3 * 4096);
-	put(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 0\n"); /* before 6.15: nothing to count */
+	put_file(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 0\n"); /* before 6.15: nothing to count */
 	assert_int_equal(etm_memcg_swap_bytes(&d, &sw), -ENOTSUP);
 	const char *names[] = { "memory.stat", "memory.swap.current", "memory.max", "memory.high" };
 

@@ -21,6 +21,7 @@
 
 #include "scan/damon_sysfs.h"
 #include "scan/memcg_reclaim.h"
+#include "test_file_util.h"
 
 #define MiB (1ULL << 20)
 
@@ -31,29 +32,13 @@ struct fx {
 	struct etm_memcg_dir d;
 };
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static uint64_t get_u64(const char *dir, const char *name)
 {
-	char p[256];
+	char b[64];
 	unsigned long long v = 0;
-	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%llu", &v), 1);
-	fclose(f);
+	get_file(dir, name, b, sizeof(b));
+	assert_int_equal(sscanf(b, "%llu", &v), 1);
 	return v;
 }
 
@@ -197,21 +182,15 @@ static void test_lock(void **state)
 static void plant(struct fx *f, uint64_t orig, uint64_t last, const char *limit)
 {
 	struct etm_memcg_journal j;
-	char path[256], buf[1024];
-	FILE *o;
-	int n;
+	char buf[1024];
 
 	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, orig, &j), 0);
 	j.rec.owner.start = my_start() + 1; /* same pid, another process: dead */
 	j.rec.last = last;
-	n = etm_memcg_journal_format(&j.rec, buf, sizeof(buf));
-	snprintf(path, sizeof(path), "%s/%s", f->jdir, j.name);
+	assert_true(etm_memcg_journal_format(&j.rec, buf, sizeof(buf)) > 0);
 	etm_memcg_journal_abandon(&j);
-	o = fopen(path, "w");
-	assert_non_null(o);
-	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
-	fclose(o);
-	put(f->memcg, "memory.limit_in_bytes", limit);
+	put_file(f->jdir, j.name, buf);
+	put_file(f->memcg, "memory.limit_in_bytes", limit);
 }
 
 static void test_recover(void **state)
@@ -265,9 +244,9 @@ static void test_reclaim_v1_journal(void **state)
 	struct etm_memcg_reclaim_res r;
 	struct etm_memcg_journal j;
 
-	put(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
-	put(f->memcg, "memory.limit_in_bytes", "9223372036854771712\n");
-	put(f->memcg, "memory.usage_in_bytes", "314572800\n");
+	put_file(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 0\n");
+	put_file(f->memcg, "memory.limit_in_bytes", "9223372036854771712\n");
+	put_file(f->memcg, "memory.usage_in_bytes", "314572800\n");
 	assert_int_equal(etm_memcg_reclaim(&f->d, 150 * MiB, 0, f->jdir, &r), 0);
 	assert_false(r.contended);
 	assert_int_equal(r.steps, 3);
@@ -279,7 +258,7 @@ static void test_reclaim_v1_journal(void **state)
 	 * The floor: with 96 MiB active seen, no cut goes below 96 + 12 MiB,
 	 * however much is asked (reclaim deactivates the hot pages at the end).
 	 */
-	put(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 100663296\n");
+	put_file(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 100663296\n");
 	assert_int_equal(etm_memcg_reclaim(&f->d, 300 * MiB, 0, f->jdir, &r), 0);
 	assert_int_equal(r.steps, 3); /* 300 -> 236 -> 172 -> 108 */
 	assert_int_equal(r.asked, 300 * MiB - etm_memcg_floor(96 * MiB));
@@ -307,17 +286,13 @@ static void test_put(void **state)
 	assert_int_equal(etm_journal_put(dfd, "memcg-a", "two\n", 4, true), -EEXIST);
 	assert_int_equal(etm_journal_put(dfd, "memcg-a", "three\n", 6, false), 0); /* replaced whole */
 	assert_int_equal(nrecords(f->jdir), 1);					   /* no temporary file left */
-	snprintf(path, sizeof(path), "%s/memcg-a", f->jdir);
-	FILE *r = fopen(path, "r");
 	char got[16] = "";
 
-	assert_non_null(r);
-	assert_non_null(fgets(got, sizeof(got), r));
-	fclose(r);
+	get_file(f->jdir, "memcg-a", got, sizeof(got));
 	assert_string_equal(got, "three\n");
 	/* a fresh temporary file stays (a writer may hold it), an old one goes */
-	put(f->jdir, "memcg-b" ETM_JOURNAL_TMP "1.1", "x");
-	put(f->jdir, "memcg-c" ETM_JOURNAL_TMP "1.1", "x");
+	put_file(f->jdir, "memcg-b" ETM_JOURNAL_TMP "1.1", "x");
+	put_file(f->jdir, "memcg-c" ETM_JOURNAL_TMP "1.1", "x");
 	snprintf(path, sizeof(path), "%s/memcg-c" ETM_JOURNAL_TMP "1.1", f->jdir);
 	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
 	assert_true(etm_journal_is_tmp("memcg-c" ETM_JOURNAL_TMP "1.1"));
@@ -364,26 +339,18 @@ static void test_kdamond_recover_gone(void **state)
 	struct etm_kdamond_rec r = { .owner = { .pid = getpid(), .start = my_start() + 1 }, .idx = 1000, .kpid = 1 };
 	char buf[256], path[160];
 	unsigned stopped = 9;
-	FILE *o;
-	int n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
 
 	assert_int_equal(etm_kdamond_recover(f->jdir, &stopped), 0); /* no journal yet */
 	assert_int_equal(stopped, 0);
 	assert_int_equal(mkdir(f->jdir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/kdamond-1000", f->jdir);
-	o = fopen(path, "w");
-	assert_non_null(o);
-	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
-	fclose(o);
+	assert_true(etm_kdamond_rec_format(&r, buf, sizeof(buf)) > 0);
+	put_file(f->jdir, "kdamond-1000", buf);
 	/* a live owner's record stays */
-	snprintf(path, sizeof(path), "%s/kdamond-1001", f->jdir);
 	r.owner.start = my_start();
 	r.idx = 1001;
-	n = etm_kdamond_rec_format(&r, buf, sizeof(buf));
-	o = fopen(path, "w");
-	assert_non_null(o);
-	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
-	fclose(o);
+	assert_true(etm_kdamond_rec_format(&r, buf, sizeof(buf)) > 0);
+	put_file(f->jdir, "kdamond-1001", buf);
+	snprintf(path, sizeof(path), "%s/kdamond-1001", f->jdir);
 	assert_int_equal(etm_kdamond_recover(f->jdir, &stopped), 0);
 	assert_int_equal(stopped, 0);
 	assert_int_equal(nrecords(f->jdir), 1);
