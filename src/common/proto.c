@@ -331,7 +331,6 @@ int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len)
 	return 0;
 }
 
-/* Read exactly @len bytes; a short read is never a whole frame. */
 /* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
 static int ms_left(const struct timespec *deadline)
 {
@@ -344,8 +343,9 @@ static int ms_left(const struct timespec *deadline)
 }
 
 /*
- * With @deadline, the whole read must finish by then: a peer trickling one
- * byte per socket timeout cannot hold the connection open indefinitely.
+ * Read exactly @len bytes; a short read is never a whole frame. With
+ * @deadline, the whole read must finish by then: a peer trickling one byte
+ * per socket timeout cannot hold the connection open indefinitely.
  */
 static int read_full(int fd, uint8_t *buf, size_t len, const struct timespec *deadline)
 {
