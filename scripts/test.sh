@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MulanPSL-2.0
 # Installs what is missing, builds, and runs every test: formatting, unit,
 # host (real kernel) and vm (QEMU rig) tests, then the same unit and host
-# tests under ASan+UBSan, then each fuzzer briefly. Needs root.
+# tests under ASan+UBSan, then the stress tests (hostile and concurrent use
+# of the real daemon) under ASan+UBSan, then each fuzzer briefly. Needs root.
 #   ETMEM_TEST_SKIP_VM=1   leave out the rig tests (developer shortcut; CI never sets it)
 #   ETMEM_FUZZ_SECONDS=N   seconds per fuzzer (default 20)
 set -uo pipefail
@@ -62,6 +63,8 @@ step "unit tests under ASan+UBSan"
 run_ctest build-asan -L unit -j"$jobs"
 step "host and integration tests under ASan+UBSan"
 run_ctest build-asan -L host
+step "stress tests under ASan+UBSan"
+run_ctest build-asan -L stress
 
 step "fuzzers"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DETMEM_FUZZ=ON -DETMEM_SANITIZE=ON >/dev/null &&
