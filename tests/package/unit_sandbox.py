@@ -16,7 +16,9 @@ then its ExecStart= in a child that first applies the unit's sandbox:
                    MemoryDenyWriteExecute=yes
 
 Directives of NOT_EMULATED have no effect on what the tests exercise (the
-reason is given there). Any other directive is an error: a new sandbox
+reason is given there). Where the emulation differs, it is stricter: all of
+/sys is read-only but ReadWritePaths= (systemd leaves /sys/fs/cgroup
+writable unless ProtectControlGroups=yes). Any other directive is an error: a new sandbox
 setting in the unit must be emulated here before the tests can vouch for it.
 Exits with the ExecStart process's status (for Type=forking: 0 once the
 daemon is ready). Needs root and python3-seccomp.
@@ -290,7 +292,8 @@ def load_seccomp(svc):
     errname = one(svc, "SystemCallErrorNumber")
     default = seccomp.ERRNO(getattr(errno, errname)) if errname else seccomp.KILL_PROCESS
     flt = seccomp.SyscallFilter(defaction=default)  # native architecture only
-    allowed = set(expand_filter(items, syscall_groups()))
+    # systemd adds @default to every allow-list (execve, exit_group, ...).
+    allowed = set(expand_filter(["@default"] + items, syscall_groups()))
     special = conditional_rules(svc, flt, allowed)
     for name in sorted(allowed - special):
         add_allow(flt, name)
