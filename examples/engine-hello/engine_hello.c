@@ -141,11 +141,6 @@ static GArray *collect(const struct task *tk, bool *truncated)
 
 /* ---- the task's thread -------------------------------------------------- */
 
-struct hello_thread_arg {
-	struct task *tk;
-	struct hello_task *ht;
-};
-
 static void log_cycle(const struct task *tk, const GArray *procs, bool truncated)
 {
 	for (guint i = 0; i < procs->len; i++) {
@@ -161,14 +156,13 @@ static void log_cycle(const struct task *tk, const GArray *procs, bool truncated
 		       HELLO_MAX_PROCS);
 }
 
+/* @data is the task: etmemd frees it only after stop_task has joined us. */
 static void *hello_thread(void *data)
 {
-	struct hello_thread_arg *arg = data;
-	struct task *tk = arg->tk;
-	struct hello_task *ht = arg->ht;
+	struct task *tk = data;
+	struct hello_task *ht = tk->params;
 	struct timespec until;
 
-	free(arg);
 	pthread_mutex_lock(&ht->lock);
 	while (!ht->stop) {
 		GArray *procs, *old;
@@ -262,18 +256,11 @@ static void hello_clear_task(struct task *tk)
 static int hello_start_task(struct engine *eng, struct task *tk)
 {
 	struct hello_task *ht = tk->params;
-	struct hello_thread_arg *arg = malloc(sizeof(*arg));
 
 	(void)eng;
-	if (!arg)
-		return -1;
-	arg->tk = tk;
-	arg->ht = ht;
 	ht->stop = false;
-	if (pthread_create(&ht->thread, NULL, hello_thread, arg) != 0) {
-		free(arg);
+	if (pthread_create(&ht->thread, NULL, hello_thread, tk) != 0)
 		return -1;
-	}
 	ht->thread_started = true;
 	return 0;
 }
