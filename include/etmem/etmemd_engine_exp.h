@@ -7,6 +7,14 @@
 
 #include "etmemd_exp.h"
 
+/*
+ * Version of the plugin ABI these headers describe (docs/plugins.md): the
+ * layouts of struct engine, task, task_pid, project and engine_ops, and the
+ * numbering of enum eng_type. Version 1 is the original etmem's ABI as of
+ * 2023 (PSI_FB_ENGINE inserted, THIRDPARTY_ENGINE = 7).
+ */
+#define ETMEM_ENGINE_ABI_VERSION 1
+
 struct project;
 struct task;
 struct task_pid;

@@ -18,6 +18,10 @@ check "etmem installed" test -x "$stage/usr/bin/etmem"
 check "libetmemd_scan installed" bash -c "ls '$stage'/usr/lib*/libetmemd_scan.so* >/dev/null 2>&1 || ls '$stage'/usr/lib/*/libetmemd_scan.so* >/dev/null"
 check "plugin headers installed" test -f "$stage/usr/include/etmem/etmemd_thirdparty_export.h"
 check "scan headers installed" test -f "$stage/usr/include/etmem/etmemd_scan_export.h"
+for pc in etmemd_scan etmem-engine; do
+	check "$pc.pc installed" bash -c "ls '$stage'/usr/lib*/pkgconfig/$pc.pc '$stage'/usr/lib/*/pkgconfig/$pc.pc 2>/dev/null | grep -q ."
+done
+check "libetmemd_scan has its SONAME" bash -c "readelf -d '$stage'/usr/lib*/libetmemd_scan.so.0 | grep -q 'soname: \[libetmemd_scan.so.0\]'"
 unit=$(find "$stage" -name etmemd.service | head -1)
 check "systemd unit installed" test -n "$unit"
 check "unit runs etmemd by absolute path with -m" grep -Eq '^ExecStart=/[^ ]*/etmemd .*-m' "$unit"
