@@ -361,8 +361,9 @@ static int dispatch(struct etm_registry *reg, struct reply *r, const struct etm_
 	case ETM_CMD_PROJ_SHOW:
 		out = g_string_new(NULL);
 		ret = etm_registry_show(reg, req->proj && req->proj[0] ? req->proj : NULL, out, err);
-		if (ret == ETM_OK && reply_data(r, out->str, out->len) != 0)
-			ret = ETM_ERR_INTERNAL;
+		/* A client gone or too slow is no error of the command: serve() logs it. */
+		if (ret == ETM_OK)
+			reply_data(r, out->str, out->len);
 		g_string_free(out, TRUE);
 		return ret;
 	default:
