@@ -104,7 +104,7 @@ static int store_opt(struct etm_client_cmd *out, const struct etm_opt_desc *o, c
 	switch (o->field) {
 	case ETM_F_SOCKET:
 		if (len < 1 || len > ETM_SOCKET_NAME_MAX)
-			return fail(err, errlen, "socket name must be 1..%d characters", ETM_SOCKET_NAME_MAX);
+			return fail(err, errlen, "socket name must be 1..%d bytes", ETM_SOCKET_NAME_MAX);
 		out->socket = val;
 		return 0;
 	case ETM_F_FILE:

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 #include "log.h"
 
+#include "escape.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@ void etm_log_set_stderr(bool to_stderr)
 
 void etm_log(int level, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], line[ETM_ESCAPED_SIZE(sizeof(msg))];
 	va_list ap;
 
 	if (level < ETM_LOG_DEBUG)
@@ -43,9 +45,14 @@ void etm_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	syslog(syslog_prio[level], "%s", msg);
+	/*
+	 * One call, one line: a name from a request or a file may hold a
+	 * newline, which would otherwise let it forge a log line of its own.
+	 */
+	etm_escape(line, sizeof(line), msg, sizeof(msg), false);
+	syslog(syslog_prio[level], "%s", line);
 	if (log_stderr) {
 		/* One fprintf so that lines of concurrent threads do not interleave. */
-		fprintf(stderr, "etmemd: %s: %s\n", level_name[level], msg);
+		fprintf(stderr, "etmemd: %s: %s\n", level_name[level], line);
 	}
 }

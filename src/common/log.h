@@ -18,6 +18,10 @@ enum etm_log_level {
  */
 void etm_log_init(const char *ident, int level, bool to_stderr);
 void etm_log_set_stderr(bool to_stderr);
+/*
+ * One message, one line: control bytes in the formatted text (a newline in a
+ * name from a request) are written as \xNN, so no text can forge a line.
+ */
 void etm_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define etm_debug(...) etm_log(ETM_LOG_DEBUG, __VA_ARGS__)

@@ -280,11 +280,46 @@ int etm_end_decode(const uint8_t *buf, size_t len, int32_t *status, char **msg)
 	return 0;
 }
 
+/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000LL + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len)
+{
+	return etm_send_frame_by(fd, type, payload, len, NULL);
+}
+
+/* Wait until @fd has room to write (@events POLLOUT) or input (POLLIN), at most until @deadline. */
+static int wait_for(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	for (;;) {
+		int pr = poll(&pfd, 1, ms_left(deadline));
+
+		if (pr > 0)
+			return 0;
+		if (pr == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int etm_send_frame_by(int fd, uint8_t type, const void *payload, size_t len, const struct timespec *deadline)
 {
 	uint8_t hdr[ETM_HDR_LEN];
 	struct iovec iov[2];
 	struct msghdr mh = { 0 };
+	/* MSG_NOSIGNAL: a peer that went away is an error to report, not a reason to die. */
+	int flags = MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0);
 
 	if (!frame_type_valid(type))
 		return -EINVAL;
@@ -301,15 +336,21 @@ int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len)
 	mh.msg_iovlen = len ? 2 : 1;
 
 	while (mh.msg_iovlen > 0) {
-		/* MSG_NOSIGNAL: a peer that went away is an error to report, not a reason to die. */
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(fd, &mh, flags);
 
 		if (n < 0) {
+			int ret;
+
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			/* Without a deadline, EAGAIN is the socket's SO_SNDTIMEO expiring. */
+			if (!deadline)
 				return -ETIMEDOUT;
-			return -errno;
+			if ((ret = wait_for(fd, POLLOUT, deadline)))
+				return ret;
+			continue;
 		}
 		/* Skip what was written: drop complete iovecs, trim the partial one. */
 		while (n > 0 && mh.msg_iovlen > 0) {
@@ -331,55 +372,70 @@ int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len)
 	return 0;
 }
 
-/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
-static int ms_left(const struct timespec *deadline)
+void etm_frame_reader_init(struct etm_frame_reader *r, size_t max)
 {
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000LL + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+	memset(r, 0, sizeof(*r));
+	r->max = max;
 }
 
-/*
- * Read exactly @len bytes; a short read is never a whole frame. With
- * @deadline, the whole read must finish by then: a peer trickling one byte
- * per socket timeout cannot hold the connection open indefinitely.
- */
-static int read_full(int fd, uint8_t *buf, size_t len, const struct timespec *deadline)
+void etm_frame_reader_clear(struct etm_frame_reader *r)
 {
-	size_t got = 0;
+	free(r->payload);
+	etm_frame_reader_init(r, r->max);
+}
 
-	while (got < len) {
-		ssize_t n;
+/* The header is in: check it, and make room for the payload it announces. */
+static int reader_take_header(struct etm_frame_reader *r)
+{
+	int ret = etm_hdr_decode(r->raw, &r->hdr);
 
-		if (deadline) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			int pr = poll(&pfd, 1, ms_left(deadline));
-
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr < 0)
-				return -errno;
-			if (pr == 0)
-				return -ETIMEDOUT;
-		}
-		n = read(fd, buf + got, len - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* SO_RCVTIMEO expiry shows up as EAGAIN on a blocking socket. */
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -ETIMEDOUT;
-			return -errno;
-		}
-		if (n == 0)
-			return -ECONNRESET;
-		got += (size_t)n;
-	}
+	if (ret)
+		return ret;
+	/* Refuse before allocating: the length is the peer's claim, not a fact. */
+	if (r->hdr.len > r->max)
+		return -EMSGSIZE;
+	/* One spare byte keeps text payloads NUL-terminated and malloc(0) out of the picture. */
+	r->payload = malloc((size_t)r->hdr.len + 1);
+	if (!r->payload)
+		return -ENOMEM;
+	r->payload[r->hdr.len] = '\0';
 	return 0;
+}
+
+int etm_frame_reader_step(struct etm_frame_reader *r, int fd)
+{
+	size_t total = ETM_HDR_LEN + (r->payload ? r->hdr.len : 0);
+	uint8_t *dst;
+	size_t want;
+	ssize_t n;
+	int ret;
+
+	if (r->payload && r->got == total)
+		return 0;
+	if (r->got < ETM_HDR_LEN) {
+		dst = r->raw + r->got;
+		want = ETM_HDR_LEN - r->got;
+	} else {
+		dst = r->payload + (r->got - ETM_HDR_LEN);
+		want = total - r->got;
+	}
+	n = read(fd, dst, want);
+	if (n < 0) {
+		if (errno == EINTR)
+			return -EINPROGRESS;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	/* EOF: a short read is never a whole frame. */
+	if (n == 0)
+		return -ECONNRESET;
+	r->got += (size_t)n;
+	if (!r->payload) {
+		if (r->got < ETM_HDR_LEN)
+			return -EINPROGRESS;
+		if ((ret = reader_take_header(r)))
+			return ret;
+	}
+	return r->got == ETM_HDR_LEN + r->hdr.len ? 0 : -EINPROGRESS;
 }
 
 int etm_recv_frame(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max)
@@ -389,32 +445,26 @@ int etm_recv_frame(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max)
 
 int etm_recv_frame_by(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max, const struct timespec *deadline)
 {
-	uint8_t raw[ETM_HDR_LEN];
-	struct etm_hdr h;
-	uint8_t *buf;
+	struct etm_frame_reader r;
 	int ret;
 
 	*payload = NULL;
-	ret = read_full(fd, raw, sizeof(raw), deadline);
-	if (ret)
-		return ret;
-	ret = etm_hdr_decode(raw, &h);
-	if (ret)
-		return ret;
-	/* Refuse before allocating: the length is the peer's claim, not a fact. */
-	if (h.len > max)
-		return -EMSGSIZE;
-	/* One spare byte keeps text payloads NUL-terminated and malloc(0) out of the picture. */
-	buf = malloc((size_t)h.len + 1);
-	if (!buf)
-		return -ENOMEM;
-	ret = read_full(fd, buf, h.len, deadline);
+	etm_frame_reader_init(&r, max);
+	/*
+	 * With @deadline, the whole frame must arrive by then: a peer trickling
+	 * one byte per socket timeout cannot hold the connection open.
+	 */
+	do {
+		if (deadline && (ret = wait_for(fd, POLLIN, deadline)))
+			break;
+		ret = etm_frame_reader_step(&r, fd);
+	} while (ret == -EINPROGRESS);
 	if (ret) {
-		free(buf);
-		return ret;
+		etm_frame_reader_clear(&r);
+		/* SO_RCVTIMEO expiry shows up as EAGAIN on a blocking socket. */
+		return ret == -EAGAIN ? -ETIMEDOUT : ret;
 	}
-	buf[h.len] = '\0';
-	*hdr = h;
-	*payload = buf;
+	*hdr = r.hdr;
+	*payload = r.payload;
 	return 0;
 }

@@ -115,7 +115,38 @@ int etm_end_decode(const uint8_t *buf, size_t len, int32_t *status, char **msg);
  */
 int etm_send_frame(int fd, uint8_t type, const void *payload, size_t len);
 int etm_recv_frame(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max);
-/* The same, but the whole frame must have arrived by @deadline (CLOCK_MONOTONIC). */
+/*
+ * The same, but the whole frame must have gone out / arrived by @deadline
+ * (CLOCK_MONOTONIC), whatever the socket's timeouts: no per-call timeout
+ * that a peer trickling one byte at a time could renew. A deadline already
+ * past makes a send non-blocking: it succeeds only if the frame fits in the
+ * socket buffer at once.
+ */
+int etm_send_frame_by(int fd, uint8_t type, const void *payload, size_t len, const struct timespec *deadline);
 int etm_recv_frame_by(int fd, struct etm_hdr *hdr, uint8_t **payload, size_t max, const struct timespec *deadline);
+
+/*
+ * One frame read piece by piece from a non-blocking socket, for a server
+ * that waits on many connections in one poll(): the header is checked, and
+ * the payload allocated, only once the header is complete.
+ */
+struct etm_frame_reader {
+	uint8_t raw[ETM_HDR_LEN];
+	struct etm_hdr hdr;
+	uint8_t *payload; /* hdr.len + 1 bytes (NUL-terminated) once the header is in */
+	size_t got;	  /* bytes of header and payload read so far */
+	size_t max;	  /* the largest payload accepted */
+};
+
+void etm_frame_reader_init(struct etm_frame_reader *r, size_t max);
+/* Free the payload and start over. */
+void etm_frame_reader_clear(struct etm_frame_reader *r);
+/*
+ * One read(2): 0 once the frame is complete (then r->hdr and r->payload hold
+ * it; the caller takes the payload and sets r->payload to NULL, or clears);
+ * -EINPROGRESS after progress, call again; -EAGAIN when the socket has
+ * nothing more now; else the errors of etm_recv_frame().
+ */
+int etm_frame_reader_step(struct etm_frame_reader *r, int fd);
 
 #endif

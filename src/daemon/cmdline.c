@@ -82,7 +82,7 @@ int etmemd_parse_args(int argc, char **argv, struct etmemd_opts *opts, GString *
 			}
 			have_socket = true;
 			if (optarg[0] == '\0' || strlen(optarg) > ETM_SOCKET_NAME_MAX) {
-				g_string_printf(err, "socket name must be 1..%d characters", ETM_SOCKET_NAME_MAX);
+				g_string_printf(err, "socket name must be 1..%d bytes", ETM_SOCKET_NAME_MAX);
 				return -EINVAL;
 			}
 			strcpy(opts->socket, optarg);

@@ -19,6 +19,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "engine.h"
 #include "target.h"
 
@@ -33,18 +34,10 @@
 /* Quote @v printable: control bytes and non-ASCII as \xNN, cut at ERR_VALUE_MAX. */
 static void append_value(GString *s, const char *v)
 {
-	size_t i;
+	char buf[ETM_ESCAPED_SIZE(ERR_VALUE_MAX)];
 
-	for (i = 0; v[i] && i < ERR_VALUE_MAX; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			g_string_append_printf(s, "\\x%02x", c);
-		else
-			g_string_append_c(s, (char)c);
-	}
-	if (v[i])
-		g_string_append(s, "...");
+	etm_escape(buf, sizeof(buf), v, ERR_VALUE_MAX, true);
+	g_string_append(s, buf);
 }
 
 int etm_conf_error(struct etm_conf *conf, const char *group, const char *key, const char *value, const char *fmt, ...)
@@ -399,10 +392,10 @@ int etm_conf_get_str(struct etm_conf *conf, const char *group, const char *key, 
 	len = strlen(g_strchomp(v));
 	if (len == 0) {
 		g_free(v);
-		return etm_conf_error(conf, group, key, "", "empty, must be 1..%zu characters", maxlen);
+		return etm_conf_error(conf, group, key, "", "empty, must be 1..%zu bytes", maxlen);
 	}
 	if (len > maxlen) {
-		etm_conf_error(conf, group, key, v, "too long (%zu bytes), must be 1..%zu characters", len, maxlen);
+		etm_conf_error(conf, group, key, v, "too long (%zu bytes), must be 1..%zu bytes", len, maxlen);
 		g_free(v);
 		return -EINVAL;
 	}

@@ -2,7 +2,7 @@
 /*
  * etmemd: the resident daemon. It owns the registry, serves the control
  * socket, and on SIGTERM/SIGINT stops every task (each engine restores the
- * system state it changed) and exits 0.
+ * system state it changed) and exits 0. SIGHUP is logged and ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,6 +109,27 @@ static void recover_journal(void)
 		etm_warn("released %u DAMON kdamond(s) a dead etmemd had left", stopped);
 }
 
+/*
+ * The signalfd is readable: SIGTERM and SIGINT stop the daemon. SIGHUP
+ * (conventionally "reload") does not: etmemd keeps no configuration of its
+ * own to reload, and a stray hangup must not stop every task.
+ */
+static bool take_signal(int sig_fd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(sig_fd, &si, sizeof(si));
+
+	if (n != (ssize_t)sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGHUP) {
+		etm_warn("SIGHUP from pid %u ignored: etmemd has nothing to reload (use etmem obj del/add)",
+			 (unsigned)si.ssi_pid);
+		return false;
+	}
+	etm_info("%s from pid %u", strsignal((int)si.ssi_signo), (unsigned)si.ssi_pid);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct etmemd_opts opts;
@@ -169,14 +190,13 @@ int main(int argc, char **argv)
 	}
 	etm_info("etmemd %s started on socket @%s, log level %d", ETMEM_VERSION, opts.socket, opts.log_level);
 
-	ret = etm_server_run(srv, sig_fd);
+	etm_server_run(srv, sig_fd, take_signal);
+	/* The server has joined every client thread: nothing else uses the registry now. */
 	etm_info("stopping: stopping every task and restoring system state");
 	etm_registry_stop_all(reg);
 	/* Every reclaim of ours is over: leave no empty runtime directory behind (others' records keep it). */
 	rmdir(ETM_RUN_DIR);
-	/* A client still stuck past every timeout may hold registry objects. */
-	if (ret == 0)
-		etm_registry_free(reg);
+	etm_registry_free(reg);
 	etm_server_free(srv);
 	close(sig_fd);
 	g_string_free(err, TRUE);

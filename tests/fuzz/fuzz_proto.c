@@ -6,11 +6,15 @@
  *
  * Input layout: the first 12 bytes are a header; the rest is the payload,
  * decoded whatever the header says (so payload decoding is reached even when
- * the header is rejected).
+ * the header is rejected). The whole input also goes through the daemon's
+ * incremental frame reader, which must read exactly the frame it announces.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/proto.h"
 
@@ -53,6 +57,33 @@ static void check_end(const uint8_t *buf, size_t len)
 	free(msg);
 }
 
+/* The input as a peer's bytes, then EOF: the reader ends with a frame or an error. */
+static void check_reader(const uint8_t *data, size_t size)
+{
+	struct etm_frame_reader r;
+	struct etm_hdr hdr;
+	ssize_t n;
+	int p[2], ret;
+
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
+		return;
+	n = size ? write(p[1], data, size) : 0;
+	close(p[1]);
+	etm_frame_reader_init(&r, ETM_MAX_REQUEST);
+	while ((ret = etm_frame_reader_step(&r, p[0])) == -EINPROGRESS)
+		;
+	close(p[0]);
+	if (ret == -EAGAIN)
+		abort();
+	if (ret == 0) {
+		if (n < ETM_HDR_LEN || etm_hdr_decode(data, &hdr) || hdr.len != r.hdr.len || hdr.type != r.hdr.type ||
+		    hdr.len > ETM_MAX_REQUEST || (size_t)n < ETM_HDR_LEN + hdr.len ||
+		    memcmp(r.payload, data + ETM_HDR_LEN, hdr.len) || r.payload[hdr.len] != 0)
+			abort();
+	}
+	etm_frame_reader_clear(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct etm_hdr hdr;
@@ -60,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t plen;
 	uint8_t *copy;
 
+	check_reader(data, size);
 	if (size < ETM_HDR_LEN)
 		return 0;
 	if (etm_hdr_decode(data, &hdr) == 0) {

@@ -3,6 +3,7 @@
 """Hostile and raw clients for etmemd's socket (integration tests).
 
 usage: rawclient.py SOCKET_NAME SCENARIO
+       rawclient.py SOCKET_NAME add PATH
 Scenarios print one line per check and exit non-zero on a failed check.
 """
 import socket
@@ -160,7 +161,19 @@ def show_raw(name):
     return status == 0
 
 
+def add_raw(name, path):
+    """obj add of PATH exactly as given (etmem would resolve it first); prints the END message."""
+    s = connect(name)
+    s.sendall(request(0, file=path))
+    data, status, msg = read_reply(s)
+    s.close()
+    print(f"status={status} {msg}")
+    return status == 0
+
+
 if __name__ == "__main__":
     sock, scenario = sys.argv[1], sys.argv[2]
+    if scenario == "add":
+        sys.exit(0 if add_raw(sock, sys.argv[3]) else 1)
     fn = {"garbage": garbage, "silent": silent, "trickle": trickle, "show": show_raw}[scenario]
     sys.exit(0 if fn(sock) else 1)

@@ -226,7 +226,7 @@ static void test_errors(void **state)
 	ERR("unexpected argument '-s'", "project", "show", "--", "-s", "s");
 
 	/* Empty values. */
-	ERR("socket name must be 1..106 characters", "project", "show", "-s", "");
+	ERR("socket name must be 1..106 bytes", "project", "show", "-s", "");
 	ERR("project name must be 1..255 bytes", "project", "start", "-n", "", "-s", "s");
 	ERR("configuration file name is empty", "obj", "add", "-f", "", "-s", "s");
 	ERR("cannot use configuration file '/nonexistent/etmem.conf'", "obj", "add", "-f", "/nonexistent/etmem.conf",
@@ -251,8 +251,8 @@ static void test_lengths(void **state)
 
 	assert_int_equal(PARSE(&cmd, "project", "show", "-s", s106), 0);
 	assert_int_equal(strlen(cmd.socket), 106);
-	ERR("socket name must be 1..106 characters", "project", "show", "-s", s107);
-	ERR("socket name must be 1..106 characters", "obj", "add", "-f", "/etc/passwd", "--socket", s107);
+	ERR("socket name must be 1..106 bytes", "project", "show", "-s", s107);
+	ERR("socket name must be 1..106 bytes", "obj", "add", "-f", "/etc/passwd", "--socket", s107);
 
 	assert_int_equal(PARSE(&cmd, "engine", n255, "-n", n255, "-e", n255, "-t", n255, "-s", "s"), 0);
 	assert_int_equal(strlen(cmd.proj), 255);

@@ -147,7 +147,7 @@ static void test_get_str_yesno(void **state)
 	g_free(s);
 	s = NULL;
 	assert_int_equal(etm_conf_get_str(conf, "g", "long", true, 4, &s), -EINVAL);
-	assert_non_null(strstr(err->str, "[g] long=abcde: too long (5 bytes), must be 1..4 characters"));
+	assert_non_null(strstr(err->str, "[g] long=abcde: too long (5 bytes), must be 1..4 bytes"));
 	assert_null(s);
 	g_string_truncate(err, 0);
 	assert_int_equal(etm_conf_get_str(conf, "g", "empty", true, 4, &s), -EINVAL);

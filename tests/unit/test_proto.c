@@ -755,6 +755,118 @@ static void test_send_partial_writes(void **state)
 	close(sv[1]);
 }
 
+/* ---- incremental reader and deadlines ---- */
+
+static void test_reader_byte_by_byte(void **state)
+{
+	static const char msg[] = "a request payload";
+	struct etm_frame_reader r;
+	uint8_t *f;
+	size_t flen, i;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+	f = make_frame(ETM_FRAME_REQUEST, msg, sizeof(msg) - 1, &flen);
+	etm_frame_reader_init(&r, 1024);
+	assert_int_equal(etm_frame_reader_step(&r, sv[1]), -EAGAIN);
+	for (i = 0; i < flen; i++) {
+		int ret;
+
+		assert_int_equal(write(sv[0], f + i, 1), 1);
+		while ((ret = etm_frame_reader_step(&r, sv[1])) == -EINPROGRESS)
+			;
+		assert_int_equal(ret, i + 1 == flen ? 0 : -EAGAIN);
+	}
+	assert_int_equal(r.hdr.type, ETM_FRAME_REQUEST);
+	assert_int_equal(r.hdr.len, sizeof(msg) - 1);
+	assert_memory_equal(r.payload, msg, sizeof(msg));
+	/* Complete stays complete. */
+	assert_int_equal(etm_frame_reader_step(&r, sv[1]), 0);
+	etm_frame_reader_clear(&r);
+	assert_null(r.payload);
+	assert_int_equal(r.got, 0);
+	free(f);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_reader_rejects_before_allocating(void **state)
+{
+	struct etm_frame_reader r;
+	uint8_t raw[ETM_HDR_LEN];
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+	etm_frame_reader_init(&r, 100);
+	etm_hdr_encode(raw, ETM_FRAME_REQUEST, 101);
+	assert_int_equal(write(sv[0], raw, sizeof(raw)), (ssize_t)sizeof(raw));
+	assert_int_equal(etm_frame_reader_step(&r, sv[1]), -EMSGSIZE);
+	assert_null(r.payload);
+	etm_frame_reader_clear(&r);
+	/* EOF mid-header. */
+	assert_int_equal(write(sv[0], raw, 3), 3);
+	close(sv[0]);
+	assert_int_equal(etm_frame_reader_step(&r, sv[1]), -EINPROGRESS);
+	assert_int_equal(etm_frame_reader_step(&r, sv[1]), -ECONNRESET);
+	etm_frame_reader_clear(&r);
+	close(sv[1]);
+}
+
+/* A deadline bounds the whole frame, not each read. */
+static void test_recv_deadline(void **state)
+{
+	uint8_t raw[ETM_HDR_LEN];
+	struct timespec t0, t1, deadline;
+	struct etm_hdr h;
+	uint8_t *got;
+	int sv[2];
+
+	(void)state;
+	make_pair(sv);
+	etm_hdr_encode(raw, ETM_FRAME_DATA, 0);
+	assert_int_equal(write(sv[0], raw, 4), 4);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	deadline = t0;
+	deadline.tv_nsec += 200 * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	assert_int_equal(etm_recv_frame_by(sv[1], &h, &got, ETM_MAX_PAYLOAD, &deadline), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec > deadline.tv_sec ||
+		    (t1.tv_sec == deadline.tv_sec && t1.tv_nsec >= deadline.tv_nsec - 1000000L));
+	assert_null(got);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A send with a past deadline never blocks: it fails once the peer's buffer is full. */
+static void test_send_deadline_never_blocks(void **state)
+{
+	static uint8_t payload[ETM_MAX_PAYLOAD];
+	struct timespec now;
+	int sv[2], sz = 4096, ret, i;
+
+	(void)state;
+	make_pair(sv);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Nobody reads sv[1]: the buffer fills and the send gives up at once. */
+	for (i = 0, ret = 0; i < 100 && ret == 0; i++)
+		ret = etm_send_frame_by(sv[0], ETM_FRAME_DATA, payload, sizeof(payload), &now);
+	assert_int_equal(ret, -ETIMEDOUT);
+	/* A short frame on a fresh socket goes out at once. */
+	close(sv[0]);
+	close(sv[1]);
+	make_pair(sv);
+	assert_int_equal(etm_send_frame_by(sv[0], ETM_FRAME_END, "\0\0\0\0", 4, &now), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,6 +888,10 @@ int main(void)
 		cmocka_unit_test(test_recv_bad_frames),
 		cmocka_unit_test(test_recv_timeout),
 		cmocka_unit_test(test_send_partial_writes),
+		cmocka_unit_test(test_reader_byte_by_byte),
+		cmocka_unit_test(test_reader_rejects_before_allocating),
+		cmocka_unit_test(test_recv_deadline),
+		cmocka_unit_test(test_send_deadline_never_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

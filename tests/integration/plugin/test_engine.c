@@ -7,6 +7,7 @@
  *   task key    test_start=ok|slow|fail  (slow: start_task sleeps 3 s)
  *   private command "bytes": writes all 256 byte values, 0xff and 0xfe included
  *   private command "echo": writes the task name, or "no task"
+ *   private command "fill N": writes N bytes ('a'..'z' repeated)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,22 @@ static void stop_task(struct engine *eng, struct task *tk)
 	tt->running = 0;
 }
 
+static int fill(int fd, unsigned long long n)
+{
+	char buf[65536];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)('a' + i % 26);
+	while (n > 0) {
+		size_t chunk = n < sizeof(buf) ? (size_t)n : sizeof(buf);
+
+		if (write(fd, buf, chunk) != (ssize_t)chunk)
+			return -1;
+		n -= chunk;
+	}
+	return 0;
+}
+
 static int mgt(struct engine *eng, struct task *tk, char *cmd, int fd)
 {
 	(void)eng;
@@ -92,6 +109,8 @@ static int mgt(struct engine *eng, struct task *tk, char *cmd, int fd)
 		dprintf(fd, "%s\n", tk ? tk->name : "no task");
 		return 0;
 	}
+	if (strncmp(cmd, "fill ", 5) == 0)
+		return fill(fd, strtoull(cmd + 5, NULL, 10));
 	return -1;
 }
 
