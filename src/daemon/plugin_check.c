@@ -61,6 +61,8 @@ static int check_lib(struct walk *w, const struct stat *st, const char *name)
 {
 	unsigned mode = st->st_mode & 07777;
 
+	if (S_ISDIR(st->st_mode))
+		return refuse(w, EISDIR, "%s is a directory", name);
 	if (!S_ISREG(st->st_mode))
 		return refuse(w, EINVAL, "%s is not a regular file", name);
 	if (!owner_is_root(w, st, true))
