@@ -334,7 +334,10 @@ static int recover_one(const char *name, const char *buf, size_t len, void *arg)
 	if (e == -EXDEV || e == -EINVAL || e == -ELOOP || e == -ENOTDIR) {
 		etm_warn("memcg journal %s/%s: %s/memory.limit_in_bytes is not a file of the memory cgroup filesystem "
 			 "under %s (%s): not a record of etmemd, left alone",
-			 ra->jdir, name, r.dir, root.mnt, strerror(-e));
+			 ra->jdir, name, r.dir, root.mnt,
+			 e == -EXDEV	? "another filesystem on the way, or not a regular file"
+			 : e == -EINVAL ? "an empty, '.' or '..' component"
+					: "a symbolic link on the way");
 		return e;
 	}
 	if (e < 0) {
