@@ -51,6 +51,11 @@ static const char *const tokens[] = { "/", "a", "b", "lib", "e.so", "..", ".", "
 
 static char base[64];
 
+static void remove_base(void)
+{
+	rmdir(base); /* empty between inputs */
+}
+
 static bool fake_owner(const struct stat *st, bool is_lib, void *arg)
 {
 	const struct tree *t = arg;
@@ -169,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(base, sizeof(base), "/tmp/etm-fuzz-plugin-XXXXXX");
 		if (!mkdtemp(base))
 			abort();
+		atexit(remove_base);
 	}
 	snprintf(rootdir, sizeof(rootdir), "%s/t", base);
 	if (mkdir(rootdir, 0755) || (t.rootfd = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
