@@ -38,8 +38,11 @@ extern const struct etm_engine_type etm_psi_engine;
 extern const struct etm_engine_type etm_thirdparty_engine;
 
 /*
- * Third-party: check the library file (root-owned, mode 0500/0700, regular),
- * dlopen it and resolve @ops_name. On failure @err says why.
+ * Third-party: open the library file once and check it and every directory
+ * on its path (plugin_check.h: root-owned, not writable by group or others;
+ * the file regular, root:root, mode 0500/0700), dlopen the opened file and
+ * resolve @ops_name, checked to be a struct engine_ops of that library. On
+ * failure @err says why.
  */
 int etm_thirdparty_load(struct etm_engine *eng, GString *err);
 void etm_thirdparty_unload(struct etm_engine *eng);

@@ -188,7 +188,7 @@ static void krec_write(struct etm_kdamond *k, uint64_t kpid)
 	if (k->jdfd < 0)
 		return;
 	if ((err = etm_owner_self(&r.owner)) || (n = err = etm_kdamond_rec_format(&r, buf, sizeof(buf))) < 0 ||
-	    (err = etm_journal_put(k->jdfd, k->jname, buf, (size_t)n, false))) {
+	    (err = etm_journal_put(k->jdfd, k->jname, buf, (size_t)n, false, &k->jlfd))) {
 		etm_warn("journal %s/%s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, k->jname, strerror(-err),
 			 k->idx);
 		return;
@@ -204,6 +204,7 @@ static void krec_write(struct etm_kdamond *k, uint64_t kpid)
 static void krec_open(struct etm_kdamond *k)
 {
 	k->jheld = false;
+	k->jlfd = -1;
 	snprintf(k->jname, sizeof(k->jname), KREC_PREFIX "%d", k->idx);
 	if ((k->jdfd = etm_journal_dir_open(ETM_RUN_DIR, true)) < 0) {
 		etm_warn("journal %s: %s: a crash would leave kdamond %d on", ETM_RUN_DIR, strerror(-k->jdfd), k->idx);
@@ -217,10 +218,13 @@ static void krec_drop(struct etm_kdamond *k)
 {
 	if (k->jdfd < 0)
 		return;
+	/* Removed before its lock goes: never taken for a dead owner's meanwhile. */
 	if (k->jheld)
 		unlinkat(k->jdfd, k->jname, 0);
+	if (k->jlfd >= 0)
+		close(k->jlfd);
 	close(k->jdfd);
-	k->jdfd = -1;
+	k->jdfd = k->jlfd = -1;
 	k->jheld = false;
 }
 
@@ -300,7 +304,7 @@ static int krec_recover_one(const char *name, const char *buf, size_t len, void 
 {
 	unsigned *stopped = arg;
 	struct etm_kdamond_rec r;
-	struct etm_kdamond k = { .jdfd = -1 };
+	struct etm_kdamond k = { .jdfd = -1, .jlfd = -1 };
 	char state[16] = "";
 	uint64_t kpid = 0;
 
@@ -308,8 +312,6 @@ static int krec_recover_one(const char *name, const char *buf, size_t len, void 
 		etm_warn("journal %s/%s: not a well-formed kdamond record: left in place", ETM_RUN_DIR, name);
 		return -EINVAL;
 	}
-	if (etm_owner_alive(&r.owner))
-		return ETM_JOURNAL_KEEP; /* a running etmemd's kdamond */
 	k.idx = r.idx;
 	snprintf(k.dir, sizeof(k.dir), ETM_DAMON_ADMIN "/kdamonds/%d", k.idx);
 	if (etm_kdamond_read_str(&k, "state", state, sizeof(state)))

@@ -27,8 +27,11 @@ int etm_damon_probe(const char *ops, char *why, size_t len);
 struct etm_kdamond {
 	int idx;
 	char dir[96]; /* ETM_DAMON_ADMIN/kdamonds/IDX */
-	/* Its journal record (journal.h), valid while idx >= 0; jdfd -1 when the journal is unusable. */
-	int jdfd;
+	/*
+	 * Its journal record (journal.h), valid while idx >= 0; jdfd -1 when
+	 * the journal is unusable. jlfd: the record's file, locked while jheld.
+	 */
+	int jdfd, jlfd;
 	bool jheld;
 	char jname[32];
 };
@@ -36,7 +39,8 @@ struct etm_kdamond {
 /*
  * The journal record of a kdamond slot (ETM_RUN_DIR/kdamond-IDX): written at
  * alloc, updated with the kernel thread's pid at each etm_kdamond_on(),
- * removed at release. kpid 0: allocated, never turned on.
+ * removed at release, and locked by its owner all along (journal.h). kpid 0:
+ * allocated, never turned on.
  */
 struct etm_kdamond_rec {
 	struct etm_owner owner;
@@ -59,8 +63,9 @@ void etm_kdamond_release(struct etm_kdamond *k);
 /* state=on, then record the kdamond's pid, so a crash of ours can be told from someone else's kdamond. */
 int etm_kdamond_on(struct etm_kdamond *k);
 /*
- * At start-up: release the slots whose records a dead etmemd left, when the
- * slot still is what it left (on with the recorded kdamond pid, or off);
+ * At start-up: release the slots whose records a dead etmemd left (their
+ * lock is free, journal.h), when the slot still is what it left (on with the
+ * recorded kdamond pid, or off);
  * a slot running another kdamond is left alone. @stopped counts releases.
  * 0 (also without a journal or DAMON), or -errno of the journal directory.
  */

@@ -2,9 +2,17 @@
 /*
  * etmemd's undo journal: small record files in a private runtime directory
  * for every kernel-side change that outlives a crash of the daemon (a
- * lowered cgroup v1 limit, a running DAMON kdamond). Each record names its
- * owner by pid AND start time (a pid alone may be reused), so the next
- * etmemd can tell a dead owner's leftovers from a live daemon's work.
+ * lowered cgroup v1 limit, a running DAMON kdamond).
+ *
+ * Who is alive: the owner of a record holds an flock(LOCK_EX) on its file
+ * for as long as the record is its own, and the kernel drops that lock when
+ * the owner dies, before its parent reaps it (a zombie holds no files). A
+ * record whose lock can be taken is therefore a dead owner's, whatever its
+ * pid shows now; one whose lock is held is a live owner's, be it another
+ * etmemd or another task of this one (flock locks conflict between open
+ * files, not processes). The record's "owner PID START" (pid and start
+ * time) names the owner in messages.
+ *
  * The record formats belong to their users (memcg_journal.c,
  * damon_sysfs.c); this file only holds what they share.
  */
@@ -30,8 +38,6 @@ struct etm_owner {
 int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out);
 /* This process. 0 or -errno. */
 int etm_owner_self(struct etm_owner *o);
-/* Is @o still the process that wrote the record? */
-bool etm_owner_alive(const struct etm_owner *o);
 
 /*
  * "owner PID START" at *@p, advancing it past START on success only;
@@ -45,15 +51,25 @@ int etm_owner_parse(const char **p, const char *end, struct etm_owner *o);
  * group or others; -ENOENT when missing and not @create. A directory fd.
  */
 int etm_journal_dir_open(const char *jdir, bool create);
-/* Read record @name (O_NOFOLLOW, at most ETM_JOURNAL_REC_MAX bytes) into @buf (that size + 1). */
-int etm_journal_read(int dfd, const char *name, char *buf, size_t *len);
 /*
- * Write record @name whole and atomically: into a temporary file first, then
- * linked into place (@excl: -EEXIST when a record of that name exists, which
- * makes the record a lock) or renamed over the old one. Readers never see a
- * partial record.
+ * Write record @name whole and atomically: into a temporary file first,
+ * locked, then linked into place (@excl: -EEXIST when a record of that name
+ * exists, which makes the record a lock) or renamed over the old one.
+ * Readers never see a partial record, nor one unlocked while its owner
+ * lives: on success *@lockfd (closed first if >= 0) is the new file's
+ * descriptor, which the owner keeps open (the lock) until it removes the
+ * record or gives it up. On failure *@lockfd is left as it was.
  */
-int etm_journal_put(int dfd, const char *name, const char *buf, size_t len, bool excl);
+int etm_journal_put(int dfd, const char *name, const char *buf, size_t len, bool excl, int *lockfd);
+/*
+ * Take record @name over from a dead owner: open it (O_NOFOLLOW), check it
+ * is a regular file of root (or us) not writable by group or others (else
+ * -EPERM, with a warning), take its lock without waiting (-EBUSY: the owner
+ * is alive) and read it (at most ETM_JOURNAL_REC_MAX bytes) into @buf (that
+ * size + 1). -ENOENT: gone meanwhile. Else the locked descriptor: the caller
+ * undoes the record, removes it (unlinkat) and only then closes it.
+ */
+int etm_journal_claim(int dfd, const char *name, char *buf, size_t *len);
 /* Temporary files of etm_journal_put() carry this in their names. */
 #define ETM_JOURNAL_TMP ".tmp."
 bool etm_journal_is_tmp(const char *name);
@@ -61,17 +77,16 @@ bool etm_journal_is_tmp(const char *name);
 void etm_journal_sweep_tmp(int dfd, const char *name);
 
 /*
- * What a record's owner left, handed to its user at start-up: @buf/@len is
- * the record's text. Return 0 when it is dealt with (the record is removed),
- * ETM_JOURNAL_KEEP to leave it (a live owner's), or -errno to leave it for
- * the next start (the user says why in the log).
+ * What a dead owner left, handed to its user at start-up: @buf/@len is the
+ * record's text. Return 0 when it is dealt with (the record is removed), or
+ * -errno to leave it for the next start (the user says why in the log).
  */
-#define ETM_JOURNAL_KEEP 1
 typedef int (*etm_journal_undo_fn)(const char *name, const char *buf, size_t len, void *arg);
 /*
- * Hand every record named @prefix* in @jdir to @undo; temporary files a
- * crash left are swept. 0 (also without a journal directory), or the last
- * -errno @undo or a read returned.
+ * Hand every record named @prefix* in @jdir whose owner is dead to @undo;
+ * live owners' records are left alone, temporary files a crash left are
+ * swept. 0 (also without a journal directory), or the last -errno @undo or
+ * a claim returned.
  */
 int etm_journal_recover(const char *jdir, const char *prefix, etm_journal_undo_fn undo, void *arg);
 

@@ -8,7 +8,13 @@
  * its working set: an OOM kill waiting to happen. And two reclaims of one
  * memcg at once (two tasks, or two daemons) would each take the other's
  * lowered limit for the original and could restore the wrong one. One record
- * file per memcg, created O_EXCL, is both the lock and the undo log.
+ * file per memcg, created O_EXCL and flock'ed by its owner for as long as it
+ * lives (journal.h), is both the lock and the undo log.
+ *
+ * A record is a root-only file, but what it says is still not trusted to
+ * point anywhere: at start-up its directory must lie below the cgroup v1
+ * memory mount and is reached through cgroup_fs.h, so a forged or stale
+ * record cannot make etmemd write any other file.
  */
 #include "scan/memcg_reclaim.h"
 
@@ -22,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "scan/cgroup_fs.h"
 #include "scan/journal.h"
 #include "scan/procfs.h"
 
@@ -95,37 +102,78 @@ static void rec_name(const char *dir, char *name, size_t len)
 	snprintf(name, len, NAME_PREFIX "%016" PRIx64, h);
 }
 
-static int read_rec(int dfd, const char *name, struct etm_memcg_journal_rec *r)
+/*
+ * memory.limit_in_bytes of @dir, opened with @flags: below @root when the
+ * directory comes from a record alone; by its path (NULL @root) when it is
+ * the memcg etmemd is about to cut itself.
+ */
+static int limit_open(const char *dir, const struct etm_cgroup_root *root, int flags)
 {
-	char buf[ETM_JOURNAL_REC_MAX + 1];
-	size_t n;
-	int err = etm_journal_read(dfd, name, buf, &n);
+	char path[400];
+	int dfd, fd;
 
-	return err ? err : etm_memcg_journal_parse(buf, n, r);
+	if (!root) {
+		snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
+		fd = open(path, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if ((dfd = etm_cgroup_dir_open(root, dir)) < 0)
+		return dfd;
+	fd = etm_cgroup_file_open(root, dfd, "memory.limit_in_bytes", flags);
+	close(dfd);
+	return fd;
+}
+
+static int limit_read(const char *dir, const struct etm_cgroup_root *root, uint64_t *out)
+{
+	char b[64];
+	const char *p = b;
+	int fd = limit_open(dir, root, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = read(fd, b, sizeof(b) - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : etm_parse_u64(&p, b + n, out);
+}
+
+static int limit_write(const char *dir, const struct etm_cgroup_root *root, uint64_t v)
+{
+	char b[32];
+	int len = snprintf(b, sizeof(b), "%" PRIu64, v), fd = limit_open(dir, root, O_WRONLY), err = 0;
+	ssize_t w;
+
+	if (fd < 0)
+		return fd;
+	if ((w = write(fd, b, (size_t)len)) < 0)
+		err = -errno;
+	else if (w != len)
+		err = -EIO;
+	close(fd);
+	return err;
 }
 
 /*
  * Undo what a dead owner left: 0 when nothing is left to undo (restored now,
  * never cut, or the memcg is gone); -ESTALE when the limit is neither ours
- * nor the original (someone set another one since: theirs wins).
+ * nor the original (someone set another one since: theirs wins). @root as
+ * for limit_open().
  */
-static int undo(const struct etm_memcg_journal_rec *r)
+static int undo(const struct etm_memcg_journal_rec *r, const struct etm_cgroup_root *root)
 {
-	struct etm_memcg_dir d = { .v1 = true };
-	char path[400], v[32];
 	uint64_t cur;
 	int err;
 
-	snprintf(d.dir, sizeof(d.dir), "%s", r->dir);
-	if ((err = etm_memcg_read_u64(&d, "memory.limit_in_bytes", &cur)))
+	if ((err = limit_read(r->dir, root, &cur)))
 		return err == -ENOENT ? 0 : err;
 	if (cur >= r->orig)
 		return 0;
 	if (cur < r->last)
 		return -ESTALE;
-	snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", r->dir);
-	snprintf(v, sizeof(v), "%" PRIu64, r->orig);
-	if ((err = etm_write_str(path, v)))
+	if ((err = limit_write(r->dir, root, r->orig)))
 		return err;
 	etm_warn("memcg_lru: %s/memory.limit_in_bytes was left at %" PRIu64 " by etmemd pid %d, which died during "
 		 "a reclaim: restored to %" PRIu64,
@@ -138,16 +186,47 @@ static int write_rec(struct etm_memcg_journal *j, bool excl)
 	char buf[ETM_JOURNAL_REC_MAX];
 	int n = etm_memcg_journal_format(&j->rec, buf, sizeof(buf));
 
-	return n < 0 ? n : etm_journal_put(j->dfd, j->name, buf, (size_t)n, excl);
+	return n < 0 ? n : etm_journal_put(j->dfd, j->name, buf, (size_t)n, excl, &j->lockfd);
+}
+
+/*
+ * Someone's record under our name: -EBUSY while its owner lives. A dead
+ * owner's is undone and removed: 0, try again. Its directory must be ours
+ * (else -EEXIST: a hash collision, skipped rather than guessed at), so the
+ * undo writes only where this reclaim is about to write anyway.
+ */
+static int take_over(struct etm_memcg_journal *j, const char *jdir, const struct etm_memcg_dir *d)
+{
+	char buf[ETM_JOURNAL_REC_MAX + 1];
+	struct etm_memcg_journal_rec old;
+	size_t n;
+	int fd = etm_journal_claim(j->dfd, j->name, buf, &n);
+
+	if (fd == -ENOENT)
+		return 0; /* ended meanwhile */
+	if (fd < 0)
+		return fd;
+	if (etm_memcg_journal_parse(buf, n, &old)) {
+		etm_warn("memcg journal %s/%s: unreadable record: replaced", jdir, j->name);
+	} else if (strcmp(old.dir, d->dir)) {
+		close(fd);
+		return -EEXIST;
+	} else if (undo(&old, NULL) == -ESTALE) {
+		etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed since; "
+			 "left as it is",
+			 d->dir, old.orig);
+	}
+	unlinkat(j->dfd, j->name, 0);
+	close(fd);
+	return 0;
 }
 
 int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uint64_t orig, struct etm_memcg_journal *j)
 {
-	struct etm_memcg_journal_rec old;
 	int err;
 
 	memset(j, 0, sizeof(*j));
-	j->dfd = -1;
+	j->dfd = j->lockfd = -1;
 	if (strlen(d->dir) >= sizeof(j->rec.dir))
 		return -ENAMETOOLONG;
 	if ((err = etm_owner_self(&j->rec.owner)))
@@ -170,25 +249,8 @@ int etm_memcg_journal_begin(const char *jdir, const struct etm_memcg_dir *d, uin
 		if (err != -EEXIST)
 			break;
 		/* Someone's record: a reclaim in progress, or what a dead etmemd left. */
-		err = read_rec(j->dfd, j->name, &old);
-		if (err == -ENOENT)
-			continue; /* ended meanwhile */
-		if (!err && etm_owner_alive(&old.owner)) {
-			err = -EBUSY;
+		if ((err = take_over(j, jdir, d)))
 			break;
-		}
-		if (!err && strcmp(old.dir, d->dir)) {
-			err = -EEXIST; /* a hash collision: skip rather than guess */
-			break;
-		}
-		if (!err && undo(&old) == -ESTALE)
-			etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed "
-				 "since; left as it is",
-				 d->dir, old.orig);
-		if (err)
-			etm_warn("memcg journal %s/%s: unreadable record (%s): replaced", jdir, j->name,
-				 strerror(-err));
-		unlinkat(j->dfd, j->name, 0);
 		err = -EAGAIN;
 	}
 	if (err) {
@@ -211,6 +273,7 @@ int etm_memcg_journal_note(struct etm_memcg_journal *j, uint64_t next)
 
 void etm_memcg_journal_end(struct etm_memcg_journal *j)
 {
+	/* Removed before its lock goes: nobody finds it unlocked and undoes what is already undone. */
 	if (j->held)
 		unlinkat(j->dfd, j->name, 0);
 	etm_memcg_journal_abandon(j);
@@ -218,6 +281,9 @@ void etm_memcg_journal_end(struct etm_memcg_journal *j)
 
 void etm_memcg_journal_abandon(struct etm_memcg_journal *j)
 {
+	if (j->held && j->lockfd >= 0)
+		close(j->lockfd);
+	j->lockfd = -1;
 	if (j->dfd >= 0)
 		close(j->dfd);
 	j->dfd = -1;
@@ -226,27 +292,53 @@ void etm_memcg_journal_abandon(struct etm_memcg_journal *j)
 
 struct recover_arg {
 	const char *jdir;
+	const struct etm_cgroup_root *root; /* NULL: from /proc/self/mountinfo, per record */
 	unsigned restored;
 };
+
+/* Where a record's directory may be: below the v1 memory mount. 0, or -EXDEV with a warning. */
+static int record_root(const struct recover_arg *ra, const char *name, const char *dir, struct etm_cgroup_root *out)
+{
+	if (ra->root) {
+		*out = *ra->root;
+		return 0;
+	}
+	if (!etm_cgroup_mount_find(true, dir, out))
+		return 0;
+	etm_warn("memcg journal %s/%s: %s is not below a mount of the cgroup v1 memory hierarchy: not a record of "
+		 "etmemd, left alone",
+		 ra->jdir, name, dir);
+	return -EXDEV;
+}
 
 static int recover_one(const char *name, const char *buf, size_t len, void *arg)
 {
 	struct recover_arg *ra = arg;
 	struct etm_memcg_journal_rec r;
+	struct etm_cgroup_root root;
 	int e = etm_memcg_journal_parse(buf, len, &r);
 
 	if (e) {
 		etm_warn("memcg journal %s/%s: not a well-formed record: left in place", ra->jdir, name);
 		return e;
 	}
-	if (etm_owner_alive(&r.owner))
-		return ETM_JOURNAL_KEEP; /* another etmemd's reclaim in progress */
-	e = undo(&r);
+	if ((e = record_root(ra, name, r.dir, &root)))
+		return e;
+	e = undo(&r, &root);
 	if (e == -ESTALE) {
 		etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed since; "
 			 "left as it is",
 			 r.dir, r.orig);
 		return 0;
+	}
+	if (e == -EXDEV || e == -EINVAL || e == -ELOOP || e == -ENOTDIR) {
+		etm_warn("memcg journal %s/%s: %s/memory.limit_in_bytes is not a file of the memory cgroup filesystem "
+			 "under %s (%s): not a record of etmemd, left alone",
+			 ra->jdir, name, r.dir, root.mnt,
+			 e == -EXDEV	? "another filesystem on the way, or not a regular file"
+			 : e == -EINVAL ? "an empty, '.' or '..' component"
+					: "a symbolic link on the way");
+		return e;
 	}
 	if (e < 0) {
 		etm_warn("memcg_lru: could not restore %s/memory.limit_in_bytes to %" PRIu64 ": %s", r.dir, r.orig,
@@ -257,11 +349,16 @@ static int recover_one(const char *name, const char *buf, size_t len, void *arg)
 	return 0;
 }
 
-int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
+int etm_memcg_journal_recover_at(const char *jdir, const struct etm_cgroup_root *root, unsigned *restored)
 {
-	struct recover_arg ra = { .jdir = jdir };
+	struct recover_arg ra = { .jdir = jdir, .root = root };
 	int err = etm_journal_recover(jdir, NAME_PREFIX, recover_one, &ra);
 
 	*restored = ra.restored;
 	return err;
+}
+
+int etm_memcg_journal_recover(const char *jdir, unsigned *restored)
+{
+	return etm_memcg_journal_recover_at(jdir, NULL, restored);
 }

@@ -2,14 +2,16 @@
 /*
  * memcg_lru's text parsers on arbitrary bytes: memory.stat (v1/v2), the
  * multi-gen LRU switch, the debugfs lru_gen listing, the journal's records
- * (limit cuts, kdamonds) and /proc/PID/stat's start time. Never reads outside the input;
+ * (limit cuts, kdamonds), /proc/PID/stat's start time and the mount table
+ * that confines a record's directory. Never reads outside the input;
  * results stay within their bounds; a parsed record formats back to a text
- * that parses to the same record.
+ * that parses to the same record; a mount found holds the path asked for.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/cgroup_fs.h"
 #include "scan/damon_sysfs.h"
 #include "scan/memcg_reclaim.h"
 
@@ -45,6 +47,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int n = etm_kdamond_rec_format(&k, txt, sizeof(txt));
 
 		if (n < 0 || etm_kdamond_rec_parse(txt, (size_t)n, &k2) || memcmp(&k, &k2, sizeof(k)))
+			abort();
+	}
+	for (int v1 = 0; v1 < 2; v1++) {
+		static const char dir[] = "/sys/fs/cgroup/memory/etm wl";
+		struct etm_cgroup_root cr;
+		size_t ml;
+
+		if (etm_cgroup_mount_parse(buf, size, v1, dir, &cr))
+			continue;
+		ml = strnlen(cr.mnt, sizeof(cr.mnt));
+		if (ml == sizeof(cr.mnt) || cr.mnt[0] != '/' ||
+		    (strcmp(cr.mnt, "/") && (strncmp(dir, cr.mnt, ml) || (dir[ml] && dir[ml] != '/'))))
 			abort();
 	}
 	free(buf);

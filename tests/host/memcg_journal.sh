@@ -49,9 +49,11 @@ record "$JDIR/memcg-etmtest-a-$$" "$DEAD" 1 "$ORIG" $((128 << 20)) "$A"
 # B: the limit was changed below our last cut since: left as it is.
 echo $((64 << 20)) >"$B/memory.limit_in_bytes" || fail "lowering $B"
 record "$JDIR/memcg-etmtest-b-$$" "$DEAD" 1 "$ORIG" $((128 << 20)) "$B"
-# C: a live owner's record (this shell, its real start time): untouched.
+# C: a live owner's record: its owner (this shell) holds the record's lock, as etmemd does: untouched.
 START=$(awk '{ sub(/.*\) /, ""); print $20 }' /proc/$$/stat)
 record "$JDIR/memcg-etmtest-c-$$" $$ "$START" "$ORIG" $((128 << 20)) "$B"
+exec 9<"$JDIR/memcg-etmtest-c-$$"
+flock -x -n 9 || fail "C: cannot lock the record"
 
 host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 

@@ -10,6 +10,9 @@ ETMEM="$ETMEM_BIN_DIR/etmem"
 SOCK="etmem-test-$$-$RANDOM"
 TMP=$(mktemp -d /tmp/etmem-it.XXXXXX)
 chmod 0700 "$TMP"
+# Test plugins: etmemd refuses a library in a directory others may write
+# (anything under /tmp), so they go into a private directory under /run.
+PLUGIN_DIR=$(mktemp -d /run/etmem-plugins.XXXXXX)
 DAEMON_PID=""
 CLEANUPS=()
 FAILS=0
@@ -24,7 +27,7 @@ cleanup() {
 		kill -TERM "$DAEMON_PID" 2>/dev/null || true
 		wait "$DAEMON_PID" 2>/dev/null || true
 	fi
-	rm -rf "$TMP"
+	rm -rf "$TMP" "$PLUGIN_DIR"
 	exit $rc
 }
 trap cleanup EXIT

@@ -4,7 +4,7 @@
 # third-party engine (the test plugin), through the real binaries.
 . "$(dirname "$0")/lib.sh"
 
-install -m 0700 "$ETMEM_TEST_ENGINE" "$TMP/test_engine.so"
+install -m 0700 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/test_engine.so"
 start_daemon
 
 check "show with no project" bash -c "'$ETMEM' project show -s '$SOCK' | grep -qx 'no project exists'"
@@ -22,7 +22,7 @@ eng=$(write_conf eng.yaml <<EOF
 name=thirdparty
 project=it
 eng_name=tester
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=test_engine_ops
 test_mode=ok
 EOF

@@ -4,7 +4,7 @@
 # wrong, and the daemon's state stays exactly as it was.
 . "$(dirname "$0")/lib.sh"
 
-install -m 0700 "$ETMEM_TEST_ENGINE" "$TMP/test_engine.so"
+install -m 0700 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/test_engine.so"
 start_daemon
 
 base=$(write_conf base.yaml <<EOF
@@ -131,13 +131,13 @@ EOF
 refuse "task for a missing project" "nosuch" "$bad"
 
 # Plugin file checks: mode, and a missing ops symbol.
-install -m 0644 "$ETMEM_TEST_ENGINE" "$TMP/loose.so"
+install -m 0644 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/loose.so"
 bad=$(write_conf plugin_mode.yaml <<EOF
 [engine]
 name=thirdparty
 project=keep
 eng_name=loose
-libname=$TMP/loose.so
+libname=$PLUGIN_DIR/loose.so
 ops_name=test_engine_ops
 EOF
 )
@@ -147,7 +147,7 @@ bad=$(write_conf plugin_sym.yaml <<EOF
 name=thirdparty
 project=keep
 eng_name=nosym
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=no_such_ops
 EOF
 )
@@ -157,7 +157,7 @@ bad=$(write_conf plugin_fill.yaml <<EOF
 name=thirdparty
 project=keep
 eng_name=failfill
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=test_engine_ops
 test_mode=fail_fill
 EOF
@@ -170,7 +170,7 @@ eng=$(write_conf eng.yaml <<EOF
 name=thirdparty
 project=keep
 eng_name=tester
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=test_engine_ops
 EOF
 )

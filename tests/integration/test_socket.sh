@@ -5,7 +5,7 @@
 # start that must not block show, and SIGTERM leaving nothing behind.
 . "$(dirname "$0")/lib.sh"
 
-install -m 0700 "$ETMEM_TEST_ENGINE" "$TMP/test_engine.so"
+install -m 0700 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/test_engine.so"
 start_daemon
 
 # A second daemon on the same name fails clearly and leaves the first alone.
@@ -58,7 +58,7 @@ eng=$(write_conf eng.yaml <<EOF
 name=thirdparty
 project=conc
 eng_name=tester
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=test_engine_ops
 [task]
 project=conc

@@ -3,7 +3,9 @@
  * etmemd's undo journal (journal.h): the v1 limit-cut records of
  * memcg_journal.c (text, the lock, the start-up undo of a dead etmemd's cut,
  * on stand-in directories: regular files in /tmp play memory.limit_in_bytes
- * and memory.usage_in_bytes) and the kdamond records of damon_sysfs.c.
+ * and memory.usage_in_bytes, and the temporary directory plays the memory
+ * cgroup mount), the kdamond records of damon_sysfs.c, and the confinement
+ * of what a record names (cgroup_fs.h).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,11 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "scan/cgroup_fs.h"
 #include "scan/damon_sysfs.h"
 #include "scan/memcg_reclaim.h"
 #include "test_file_util.h"
@@ -30,6 +38,7 @@ struct fx {
 	char jdir[96];	/* the journal */
 	char memcg[96]; /* the stand-in memcg */
 	struct etm_memcg_dir d;
+	struct etm_cgroup_root cg; /* the stand-in memory cgroup mount: root, on its own filesystem */
 };
 
 static uint64_t get_u64(const char *dir, const char *name)
@@ -70,6 +79,16 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->d.dir, sizeof(f->d.dir), "%s", f->memcg);
 	f->d.v1 = true;
+	{
+		struct statfs sf;
+		struct stat st;
+
+		if (statfs(f->root, &sf) || stat(f->root, &st))
+			return -1;
+		snprintf(f->cg.mnt, sizeof(f->cg.mnt), "%s", f->root);
+		f->cg.dev = st.st_dev;
+		f->cg.magic = (long)sf.f_type;
+	}
 	*state = f;
 	return 0;
 }
@@ -178,18 +197,19 @@ static void test_lock(void **state)
 	assert_int_equal(chmod(f->jdir, 0700), 0);
 }
 
-/* What a dead etmemd leaves: a record whose owner pid no longer runs that process. */
+/* What a dead etmemd leaves: a record nobody holds locked (its owner field says nothing about that). */
 static void plant(struct fx *f, uint64_t orig, uint64_t last, const char *limit)
 {
 	struct etm_memcg_journal j;
-	char buf[1024];
+	char buf[1024], path[160];
 
 	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, orig, &j), 0);
-	j.rec.owner.start = my_start() + 1; /* same pid, another process: dead */
 	j.rec.last = last;
 	assert_true(etm_memcg_journal_format(&j.rec, buf, sizeof(buf)) > 0);
 	etm_memcg_journal_abandon(&j);
 	put_file(f->jdir, j.name, buf);
+	snprintf(path, sizeof(path), "%s/%s", f->jdir, j.name);
+	assert_int_equal(chmod(path, 0600), 0);
 	put_file(f->memcg, "memory.limit_in_bytes", limit);
 }
 
@@ -199,26 +219,26 @@ static void test_recover(void **state)
 	unsigned restored = 9;
 
 	/* no journal directory at all: nothing to do, nothing created */
-	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
 	assert_int_equal(restored, 0);
 
 	/* the limit is one of our cuts: back to the original */
 	plant(f, 1024 * MiB, 128 * MiB, "201326592\n");
-	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
 	assert_int_equal(restored, 1);
 	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 1024 * MiB);
 	assert_int_equal(nrecords(f->jdir), 0);
 
 	/* someone set a lower limit since: theirs stays */
 	plant(f, 1024 * MiB, 128 * MiB, "67108864\n");
-	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
 	assert_int_equal(restored, 0);
 	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 64 * MiB);
 	assert_int_equal(nrecords(f->jdir), 0);
 
 	/* the restore had happened already */
 	plant(f, 1024 * MiB, 128 * MiB, "1073741824\n");
-	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
 	assert_int_equal(restored, 0);
 	assert_int_equal(nrecords(f->jdir), 0);
 
@@ -226,7 +246,7 @@ static void test_recover(void **state)
 	struct etm_memcg_journal j;
 
 	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 1024 * MiB, &j), 0);
-	assert_int_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
 	assert_int_equal(nrecords(f->jdir), 1);
 	etm_memcg_journal_end(&j);
 
@@ -273,23 +293,37 @@ static void test_reclaim_v1_journal(void **state)
 	etm_memcg_journal_end(&j);
 }
 
-/* Records appear whole or not at all; the exclusive put is the lock; a crash's temporary file is swept. */
+/* Records appear whole or not at all, locked; the exclusive put is the lock; a crash's temporary file is swept. */
 static void test_put(void **state)
 {
 	struct fx *f = *state;
 	struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
-	char path[160];
-	int dfd;
+	char path[160], buf[ETM_JOURNAL_REC_MAX + 1];
+	int dfd, lfd = -1, lfd2 = -1, cfd;
+	size_t n;
 
 	assert_true((dfd = etm_journal_dir_open(f->jdir, true)) >= 0);
-	assert_int_equal(etm_journal_put(dfd, "memcg-a", "one\n", 4, true), 0);
-	assert_int_equal(etm_journal_put(dfd, "memcg-a", "two\n", 4, true), -EEXIST);
-	assert_int_equal(etm_journal_put(dfd, "memcg-a", "three\n", 6, false), 0); /* replaced whole */
-	assert_int_equal(nrecords(f->jdir), 1);					   /* no temporary file left */
+	assert_int_equal(etm_journal_put(dfd, "memcg-a", "one\n", 4, true, &lfd), 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(etm_journal_put(dfd, "memcg-a", "two\n", 4, true, &lfd2), -EEXIST);
+	assert_int_equal(lfd2, -1);
+	/* the owner's lock: another open file (this very process) cannot claim it */
+	assert_int_equal(etm_journal_claim(dfd, "memcg-a", buf, &n), -EBUSY);
+	assert_int_equal(etm_journal_put(dfd, "memcg-a", "three\n", 6, false, &lfd), 0); /* replaced whole */
+	assert_int_equal(nrecords(f->jdir), 1);						 /* no temporary file left */
 	char got[16] = "";
 
 	get_file(f->jdir, "memcg-a", got, sizeof(got));
 	assert_string_equal(got, "three\n");
+	/* the replacement is locked too, and the replaced file's lock went with it */
+	assert_int_equal(etm_journal_claim(dfd, "memcg-a", buf, &n), -EBUSY);
+	close(lfd);
+	cfd = etm_journal_claim(dfd, "memcg-a", buf, &n);
+	assert_true(cfd >= 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "three\n", 6);
+	assert_int_equal(etm_journal_claim(dfd, "memcg-a", buf, &n), -EBUSY); /* one claimer at a time */
+	close(cfd);
 	/* a fresh temporary file stays (a writer may hold it), an old one goes */
 	put_file(f->jdir, "memcg-b" ETM_JOURNAL_TMP "1.1", "x");
 	put_file(f->jdir, "memcg-c" ETM_JOURNAL_TMP "1.1", "x");
@@ -302,6 +336,270 @@ static void test_put(void **state)
 	assert_int_equal(nrecords(f->jdir), 2);
 	assert_int_equal(access(path, F_OK), -1);
 	close(dfd);
+}
+
+/* Files under a record's name that etmemd did not write are not records: left alone, nothing read from them. */
+static void test_claim_refusals(void **state)
+{
+	struct fx *f = *state;
+	char buf[ETM_JOURNAL_REC_MAX + 1], path[160];
+	size_t n;
+	int dfd;
+
+	assert_true((dfd = etm_journal_dir_open(f->jdir, true)) >= 0);
+	put_file(f->jdir, "memcg-open", "x");
+	snprintf(path, sizeof(path), "%s/memcg-open", f->jdir);
+	assert_int_equal(chmod(path, 0622), 0);
+	assert_int_equal(etm_journal_claim(dfd, "memcg-open", buf, &n), -EPERM);
+	assert_int_equal(symlinkat("memcg-open", dfd, "memcg-link"), 0);
+	assert_int_equal(etm_journal_claim(dfd, "memcg-link", buf, &n), -EPERM);
+	assert_int_equal(mkfifoat(dfd, "memcg-fifo", 0600), 0);
+	assert_int_equal(etm_journal_claim(dfd, "memcg-fifo", buf, &n), -EPERM); /* and does not block */
+	assert_int_equal(etm_journal_claim(dfd, "memcg-none", buf, &n), -ENOENT);
+	{
+		char big[ETM_JOURNAL_REC_MAX + 2];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		put_file(f->jdir, "memcg-big", big);
+		assert_int_equal(etm_journal_claim(dfd, "memcg-big", buf, &n), -EFBIG);
+	}
+	close(dfd);
+}
+
+/*
+ * Defect 5 of issue 8: an etmemd killed mid-reclaim whose parent has not
+ * reaped it yet (a zombie: its pid and start time still show in /proc) is
+ * dead. The kernel dropped its record's lock when it died: the cut is undone.
+ */
+static void test_zombie_owner(void **state)
+{
+	struct fx *f = *state;
+	unsigned restored = 9;
+	int go[2], status;
+	pid_t pid;
+	char st;
+
+	put_file(f->memcg, "memory.limit_in_bytes", "1073741824\n");
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct etm_memcg_journal j;
+
+		close(go[0]);
+		if (etm_memcg_journal_begin(f->jdir, &f->d, 1024 * MiB, &j) || etm_memcg_journal_note(&j, 128 * MiB))
+			_exit(1);
+		put_file(f->memcg, "memory.limit_in_bytes", "268435456\n");
+		if (write(go[1], "k", 1) != 1)
+			_exit(1);
+		pause(); /* SIGKILLed mid-reclaim */
+		_exit(1);
+	}
+	close(go[1]);
+	assert_int_equal(read(go[0], &st, 1), 1);
+	close(go[0]);
+	/* while it lives its record is a lock, for this process as for any other */
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(nrecords(f->jdir), 1);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 256 * MiB);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	{
+		char path[64], stat[512] = "";
+		FILE *s;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		for (int i = 0; i < 500 && !strstr(stat, ") Z "); i++) { /* not reaped: a zombie */
+			usleep(10000);
+			s = fopen(path, "r");
+			assert_non_null(s);
+			assert_non_null(fgets(stat, sizeof(stat), s));
+			fclose(s);
+		}
+		assert_non_null(strstr(stat, ") Z "));
+	}
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
+	assert_int_equal(restored, 1);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 1024 * MiB);
+	assert_int_equal(nrecords(f->jdir), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+/* A record's owner field does not make it live or dead: its lock does. */
+static void test_lock_not_owner_field(void **state)
+{
+	struct fx *f = *state;
+	struct etm_memcg_journal a, b;
+	unsigned restored;
+	char buf[1024];
+
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 300 * MiB, &a), 0);
+	/* a live record that names a long dead owner is still locked */
+	a.rec.owner.pid = 1;
+	a.rec.owner.start = 1;
+	assert_int_equal(etm_memcg_journal_note(&a, 200 * MiB), 0);
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 300 * MiB, &b), -EBUSY);
+	put_file(f->memcg, "memory.limit_in_bytes", "209715200\n");
+	assert_int_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(nrecords(f->jdir), 1);
+	/* the restore failed: the record stays, unlocked, and the next claim (same process) undoes it */
+	etm_memcg_journal_abandon(&a);
+	assert_int_equal(etm_memcg_journal_begin(f->jdir, &f->d, 0, &b), 0);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 300 * MiB);
+	assert_true(etm_memcg_journal_format(&b.rec, buf, sizeof(buf)) > 0);
+	etm_memcg_journal_end(&b);
+	assert_int_equal(nrecords(f->jdir), 0);
+}
+
+/* Write a dead owner's record naming @dir, as a forger would. */
+static void forge(struct fx *f, const char *name, const char *dir)
+{
+	char buf[1024], path[160];
+	struct etm_memcg_journal_rec r = { .owner = { .pid = 1, .start = 1 }, .orig = 1024 * MiB, .last = 0 };
+
+	snprintf(r.dir, sizeof(r.dir), "%s", dir);
+	assert_true(etm_memcg_journal_format(&r, buf, sizeof(buf)) > 0);
+	put_file(f->jdir, name, buf);
+	snprintf(path, sizeof(path), "%s/%s", f->jdir, name);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/*
+ * Defect 8 of issue 8: a record's directory is followed only below the
+ * memory cgroup mount, one component at a time, to a file of its
+ * filesystem. Forged records are left alone and nothing is written.
+ */
+static void test_forged_records(void **state)
+{
+	struct fx *f = *state;
+	char outside[96], dots[160], target[160], got[64];
+	unsigned restored = 9;
+
+	assert_int_equal(mkdir(f->jdir, 0700), 0);
+	snprintf(outside, sizeof(outside), "%s-outside", f->root);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	put_file(outside, "memory.limit_in_bytes", "4096\n");
+	put_file(outside, "victim", "4096\n");
+	/* outside the mount */
+	forge(f, "memcg-out", outside);
+	/* '..' back out of it */
+	snprintf(dots, sizeof(dots), "%s/memcg a/../../%s", f->root, strrchr(outside, '/') + 1);
+	forge(f, "memcg-dots", dots);
+	/* the limit file a symlink to a file elsewhere */
+	snprintf(target, sizeof(target), "%s/victim", outside);
+	assert_int_equal(mkdir(f->memcg, 0700) == 0 || errno == EEXIST, 1);
+	{
+		char lk[160];
+
+		snprintf(lk, sizeof(lk), "%s/memory.limit_in_bytes", f->memcg);
+		assert_int_equal(symlink(target, lk), 0);
+	}
+	forge(f, "memcg-link", f->memcg);
+	/* a directory on the way a symlink out of the mount */
+	{
+		char lk[160];
+
+		snprintf(lk, sizeof(lk), "%s/jump", f->root);
+		assert_int_equal(symlink(outside, lk), 0);
+		snprintf(lk, sizeof(lk), "%s/jump", f->root);
+		forge(f, "memcg-jump", lk);
+	}
+	assert_int_not_equal(etm_memcg_journal_recover_at(f->jdir, &f->cg, &restored), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(nrecords(f->jdir), 4); /* left for the operator to see */
+	get_file(outside, "memory.limit_in_bytes", got, sizeof(got));
+	assert_string_equal(got, "4096\n");
+	get_file(outside, "victim", got, sizeof(got));
+	assert_string_equal(got, "4096\n");
+	/* with the real mount table: /tmp is below no memory cgroup mount, nothing is written */
+	assert_int_not_equal(etm_memcg_journal_recover(f->jdir, &restored), 0);
+	assert_int_equal(restored, 0);
+	get_file(outside, "memory.limit_in_bytes", got, sizeof(got));
+	assert_string_equal(got, "4096\n");
+	{
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outside);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+/* The mount table: the v1 memory hierarchy or cgroup2, the deepest mount holding the path, escapes undone. */
+static void test_mountinfo(void **state)
+{
+	const char *mi = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+			 "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+			 "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory\n"
+			 "36 31 0:33 / /mnt/mem\\040two rw - cgroup cgroup rw,nosuid,memory,cpu\n"
+			 "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+			 "42 35 0:40 / /sys/fs/cgroup/memory/deep rw - cgroup cgroup rw,memory\n"
+			 "bad line\n"
+			 "43 31 0:41 / /sys/fs/cgroup/memoryx rw - cgroup cgroup rw,memoryx";
+	struct etm_cgroup_root r;
+
+	(void)state;
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/sys/fs/cgroup/memory/a b", &r), 0);
+	assert_string_equal(r.mnt, "/sys/fs/cgroup/memory");
+	assert_int_equal(r.dev, makedev(0, 32));
+	assert_int_equal(r.magic, 0x27e0eb);
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/sys/fs/cgroup/memory", &r), 0);
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/sys/fs/cgroup/memory/deep/x", &r), 0);
+	assert_string_equal(r.mnt, "/sys/fs/cgroup/memory/deep");
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/mnt/mem two/x", &r), 0);
+	assert_string_equal(r.mnt, "/mnt/mem two");
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/sys/fs/cgroup/memoryx/a", &r), -ENOENT);
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/sys/fs/cgroup/cpu/a", &r), -ENOENT);
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), true, "/tmp/x", &r), -ENOENT);
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), false, "/sys/fs/cgroup/unified/a", &r), 0);
+	assert_int_equal(r.magic, 0x63677270);
+	assert_int_equal(etm_cgroup_mount_parse(mi, strlen(mi), false, "/sys/fs/cgroup/memory/a", &r), -ENOENT);
+}
+
+/* Walking below a mount: no '.', '..', empty components, symlinks, or other filesystems. */
+static void test_cgroup_dir_open(void **state)
+{
+	struct fx *f = *state;
+	struct etm_cgroup_root other = f->cg;
+	char p[192];
+	int fd;
+
+	fd = etm_cgroup_dir_open(&f->cg, f->memcg);
+	assert_true(fd >= 0);
+	put_file(f->memcg, "memory.limit_in_bytes", "1\n");
+	{
+		int ffd = etm_cgroup_file_open(&f->cg, fd, "memory.limit_in_bytes", O_RDONLY);
+
+		assert_true(ffd >= 0);
+		close(ffd);
+		assert_int_equal(etm_cgroup_file_open(&f->cg, fd, "missing", O_RDONLY), -ENOENT);
+	}
+	close(fd);
+	fd = etm_cgroup_dir_open(&f->cg, f->root); /* the mount itself */
+	assert_true(fd >= 0);
+	assert_int_equal(etm_cgroup_file_open(&f->cg, fd, "memcg a", O_RDONLY), -EXDEV); /* not a regular file */
+	close(fd);
+	snprintf(p, sizeof(p), "%s/./memcg a", f->root);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, p), -EINVAL);
+	snprintf(p, sizeof(p), "%s/memcg a/..", f->root);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, p), -EINVAL);
+	snprintf(p, sizeof(p), "%s//memcg a", f->root);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, p), -EINVAL);
+	snprintf(p, sizeof(p), "%s/memcg a/", f->root);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, p), -EINVAL);
+	snprintf(p, sizeof(p), "%sx/memcg a", f->root);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, p), -EXDEV);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, "relative"), -EINVAL);
+	snprintf(p, sizeof(p), "%s/lnk", f->root);
+	assert_int_equal(symlink(f->memcg, p), 0);
+	assert_int_equal(etm_cgroup_dir_open(&f->cg, p), -ENOTDIR);
+	/* another filesystem (here: a root that says so) */
+	other.magic = 0x27e0eb;
+	assert_int_equal(etm_cgroup_dir_open(&other, f->memcg), -EXDEV);
+	other = f->cg;
+	other.dev = f->cg.dev + 1;
+	assert_int_equal(etm_cgroup_dir_open(&other, f->memcg), -EXDEV);
 }
 
 static void test_kdamond_record(void **state)
@@ -345,16 +643,24 @@ static void test_kdamond_recover_gone(void **state)
 	assert_int_equal(mkdir(f->jdir, 0700), 0);
 	assert_true(etm_kdamond_rec_format(&r, buf, sizeof(buf)) > 0);
 	put_file(f->jdir, "kdamond-1000", buf);
-	/* a live owner's record stays */
+	/* a live owner's record (it holds the lock) stays */
 	r.owner.start = my_start();
 	r.idx = 1001;
 	assert_true(etm_kdamond_rec_format(&r, buf, sizeof(buf)) > 0);
 	put_file(f->jdir, "kdamond-1001", buf);
 	snprintf(path, sizeof(path), "%s/kdamond-1001", f->jdir);
+	int lfd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(lfd >= 0);
+	assert_int_equal(flock(lfd, LOCK_EX), 0);
 	assert_int_equal(etm_kdamond_recover(f->jdir, &stopped), 0);
 	assert_int_equal(stopped, 0);
 	assert_int_equal(nrecords(f->jdir), 1);
 	assert_int_equal(access(path, F_OK), 0);
+	/* once its owner is gone, the record goes too (the slot does not exist) */
+	close(lfd);
+	assert_int_equal(etm_kdamond_recover(f->jdir, &stopped), 0);
+	assert_int_equal(nrecords(f->jdir), 0);
 }
 
 int main(void)
@@ -366,6 +672,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_v1_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zombie_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_not_owner_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_records, setup, teardown),
+		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test_setup_teardown(test_cgroup_dir_open, setup, teardown),
 		cmocka_unit_test(test_kdamond_record),
 		cmocka_unit_test_setup_teardown(test_kdamond_recover_gone, setup, teardown),
 	};

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * Third-party engines: a plugin library providing a struct engine_ops. The
- * library file is checked as the spec requires before anything of it runs
- * inside etmemd: it executes as root with the daemon's privileges.
+ * library file and its ops symbol are checked (plugin_check.h) before
+ * anything of it runs inside etmemd: it executes as root with the daemon's
+ * privileges.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "daemon/engine.h"
+#include "daemon/plugin_check.h"
 #include "daemon/registry.h"
 
 const struct etm_engine_type etm_thirdparty_engine = {
@@ -24,65 +24,53 @@ const struct etm_engine_type etm_thirdparty_engine = {
 	.ops = NULL, /* comes from the plugin */
 };
 
-/* Owner root:root, a regular file, permission bits exactly 0500 or 0700. */
-static int check_library(const char *path, GString *err)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0) {
-		g_string_printf(err, "engine library %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		g_string_printf(err, "engine library %s: not a regular file", path);
-		return -EINVAL;
-	}
-	if (st.st_uid != 0 || st.st_gid != 0) {
-		g_string_printf(err, "engine library %s: owned by %u:%u, must be owned by root:root", path,
-				(unsigned)st.st_uid, (unsigned)st.st_gid);
-		return -EPERM;
-	}
-	if ((st.st_mode & 07777) != 0500 && (st.st_mode & 07777) != 0700) {
-		g_string_printf(err, "engine library %s: mode %04o not allowed (must be 0500 or 0700)", path,
-				(unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
-}
-
 int etm_thirdparty_load(struct etm_engine *eng, GString *err)
 {
-	char real[PATH_MAX];
-	void *handle;
+	g_autoptr(GString) real = g_string_new(NULL);
+	struct etm_plugin_fs fs = { .rootfd = -1 };
 	struct engine_ops *ops;
-	int ret;
+	char name[64];
+	void *handle;
+	int fd, nfd, ret;
 
 	if (!eng->libname || eng->libname[0] != '/') {
 		g_string_printf(err, "engine %s: libname must be an absolute path", eng->pub.name);
 		return -EINVAL;
 	}
-	if (!realpath(eng->libname, real)) {
-		g_string_printf(err, "engine library %s: %s", eng->libname, strerror(errno));
-		return -errno;
-	}
-	ret = check_library(real, err);
-	if (ret)
+	if ((fs.rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		ret = -errno;
+		g_string_printf(err, "engine library %s: opening /: %s", eng->libname, strerror(-ret));
 		return ret;
-	/* RTLD_LOCAL: plugins must not interpose on each other's symbols. */
-	handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
-	if (!handle) {
-		g_string_printf(err, "engine library %s: cannot load: %s", real, dlerror());
-		return -ENOEXEC;
 	}
-	ops = dlsym(handle, eng->ops_name);
-	if (!ops) {
-		g_string_printf(err, "engine library %s: symbol %s not found", real, eng->ops_name);
+	fd = etm_plugin_open(&fs, eng->libname, real, err);
+	close(fs.rootfd);
+	if (fd < 0)
+		return fd;
+	/* Load what was checked: the opened file, never the path again. */
+	if ((nfd = etm_plugin_fd_name(fd, name, sizeof(name))) < 0) {
+		close(fd);
+		g_string_printf(err, "engine library %s: %s", eng->libname, strerror(-nfd));
+		return nfd;
+	}
+	/* RTLD_LOCAL: plugins must not interpose on each other's symbols. */
+	handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+	if (!handle)
+		g_string_printf(err, "engine library %s: cannot load: %s", real->str, dlerror());
+	if (nfd != fd)
+		close(nfd);
+	close(fd);
+	if (!handle)
+		return -ENOEXEC;
+	if ((ret = etm_plugin_ops_resolve(handle, eng->ops_name, &ops, err))) {
+		g_string_prepend(err, ": ");
+		g_string_prepend(err, eng->libname);
+		g_string_prepend(err, "engine library ");
 		dlclose(handle);
-		return -ENOENT;
+		return ret;
 	}
 	eng->pub.handler = handle;
 	eng->pub.ops = ops;
-	etm_info("loaded engine %s from %s (ops %s)", eng->pub.name, real, eng->ops_name);
+	etm_info("loaded engine %s from %s (ops %s)", eng->pub.name, real->str, eng->ops_name);
 	return 0;
 }
 

@@ -8,7 +8,13 @@
  *   private command "bytes": writes all 256 byte values, 0xff and 0xfe included
  *   private command "echo": writes the task name, or "no task"
  *   private command "fill N": writes N bytes ('a'..'z' repeated)
+ * With ETMEM_TEST_PLUGIN_MARKER set to a directory in etmemd's environment,
+ * loading the library leaves a file ran-TEST_ENGINE_ID there: the stress
+ * tests build it twice under two ids to prove which library etmemd ran.
+ * It also exports decoys for the loader's ops_name checks: symbols that are
+ * not a struct engine_ops of this library.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,4 +128,42 @@ struct engine_ops test_engine_ops = {
 	.start_task = start_task,
 	.stop_task = stop_task,
 	.eng_mgt_func = mgt,
+};
+
+#ifndef TEST_ENGINE_ID
+#define TEST_ENGINE_ID "test_engine"
+#endif
+
+__attribute__((constructor)) static void mark_loaded(void)
+{
+	const char *dir = getenv("ETMEM_TEST_PLUGIN_MARKER");
+	char path[512];
+	int fd;
+
+	if (!dir || (size_t)snprintf(path, sizeof(path), "%s/ran-" TEST_ENGINE_ID, dir) >= sizeof(path))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		dprintf(fd, "%d\n", (int)getpid());
+		close(fd);
+	}
+}
+
+/* Decoys: an int, a function, and two right-sized objects whose entries point into data or into libc. */
+int test_engine_not_ops = 1;
+
+int test_engine_function(void)
+{
+	return test_engine_not_ops;
+}
+
+static int decoy_data[32];
+
+struct engine_ops test_engine_data_ops = {
+	.start_task = (int (*)(struct engine *, struct task *))(void *)decoy_data,
+};
+
+struct engine_ops test_engine_foreign_ops = {
+	.fill_eng_params = fill_eng,
+	.stop_task = (void (*)(struct engine *, struct task *))(void *)abort,
 };
