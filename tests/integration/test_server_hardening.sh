@@ -6,7 +6,7 @@
 # symlinked configuration file while etmemd refuses a symlink it is sent.
 . "$(dirname "$0")/lib.sh"
 
-install -m 0700 "$ETMEM_TEST_ENGINE" "$TMP/test_engine.so"
+install -m 0700 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/test_engine.so"
 start_daemon
 
 # SIGHUP: logged and ignored, the daemon keeps serving.
@@ -44,7 +44,7 @@ sleep=1
 name=thirdparty
 project=hard
 eng_name=tester
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=test_engine_ops
 [task]
 project=hard

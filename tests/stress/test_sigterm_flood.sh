@@ -11,7 +11,7 @@
 . "$(dirname "$0")/flood_lib.sh"
 
 host_need_root
-install -m 0700 "$ETMEM_TEST_ENGINE" "$TMP/test_engine.so"
+install -m 0700 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/test_engine.so"
 start_daemon
 check "workload and slide project started" start_workload_project flood
 spawn_target etmem-stress-t
@@ -25,7 +25,7 @@ sleep=1
 name=thirdparty
 project=eng
 eng_name=tester
-libname=$TMP/test_engine.so
+libname=$PLUGIN_DIR/test_engine.so
 ops_name=test_engine_ops
 [task]
 project=eng
