@@ -35,6 +35,9 @@ struct etm_registry {
 	pthread_cond_t settled;
 	bool closing;		      /* stop_all ran: no project starts again */
 	struct etm_project *projects; /* in order of addition */
+	/* obj add/del running now, and the wait for a free slot (CLOCK_MONOTONIC). */
+	int loads;
+	pthread_cond_t load_done;
 };
 
 /* ---- objects ---------------------------------------------------------- */
@@ -221,6 +224,7 @@ struct etm_registry *etm_registry_new(void)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&reg->settled, &ca);
+	pthread_cond_init(&reg->load_done, &ca);
 	pthread_condattr_destroy(&ca);
 	return reg;
 }
@@ -361,19 +365,25 @@ static int project_idle_or_busy(struct etm_project *proj, GString *err)
 	return ETM_OK;
 }
 
+/* @ms from now on CLOCK_MONOTONIC, the clock of the registry's condition variables. */
+static void deadline_in_ms(struct timespec *dl, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, dl);
+	dl->tv_sec += ms / 1000;
+	dl->tv_nsec += (ms % 1000) * 1000000L;
+	if (dl->tv_nsec >= 1000000000L) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Waits, lock held, until no project is in flight or ETM_REGISTRY_SETTLE_MS have passed. */
 static void wait_settled(struct etm_registry *reg)
 {
 	struct timespec dl;
 	bool busy;
 
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += ETM_REGISTRY_SETTLE_MS / 1000;
-	dl.tv_nsec += (ETM_REGISTRY_SETTLE_MS % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	deadline_in_ms(&dl, ETM_REGISTRY_SETTLE_MS);
 	for (;;) {
 		busy = false;
 		for (struct etm_project *p = reg->projects; p && !busy; p = p->next)
@@ -421,8 +431,47 @@ void etm_registry_free(struct etm_registry *reg)
 		etm_project_free(p);
 	}
 	pthread_cond_destroy(&reg->settled);
+	pthread_cond_destroy(&reg->load_done);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
+}
+
+/* ---- configuration files ---------------------------------------------- */
+
+/*
+ * A slot for one `obj add`/`obj del`: a request costs up to its file's size
+ * (10 MiB) in buffer and parsed keys until it ends, and 128 clients may ask
+ * at once. Waits ETM_REGISTRY_LOAD_WAIT_MS at most (a file on a hung
+ * filesystem must not stall every other request).
+ */
+static int load_slot_get(struct etm_registry *reg, GString *err)
+{
+	struct timespec dl;
+	int ret = ETM_OK;
+
+	deadline_in_ms(&dl, ETM_REGISTRY_LOAD_WAIT_MS);
+	pthread_mutex_lock(&reg->lock);
+	while (reg->loads >= ETM_REGISTRY_MAX_LOADS) {
+		if (pthread_cond_timedwait(&reg->load_done, &reg->lock, &dl) == ETIMEDOUT &&
+		    reg->loads >= ETM_REGISTRY_MAX_LOADS) {
+			g_string_printf(err, "etmemd is busy with %d other configuration files, try again",
+					ETM_REGISTRY_MAX_LOADS);
+			ret = ETM_ERR_BUSY;
+			break;
+		}
+	}
+	if (ret == ETM_OK)
+		reg->loads++;
+	pthread_mutex_unlock(&reg->lock);
+	return ret;
+}
+
+static void load_slot_put(struct etm_registry *reg)
+{
+	pthread_mutex_lock(&reg->lock);
+	reg->loads--;
+	pthread_cond_signal(&reg->load_done);
+	pthread_mutex_unlock(&reg->lock);
 }
 
 /* ---- obj add ---------------------------------------------------------- */
@@ -552,7 +601,7 @@ out:
 	return ret;
 }
 
-int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err)
+static int obj_add(struct etm_registry *reg, const char *path, GString *err)
 {
 	struct parsed_objs objs = { 0 };
 	struct etm_conf *conf = NULL;
@@ -637,7 +686,7 @@ int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *er
  * exist, or nothing is deleted. Running tasks are stopped first, without the
  * registry lock (the project is marked STOPPING meanwhile).
  */
-int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err)
+static int obj_del(struct etm_registry *reg, const char *path, GString *err)
 {
 	struct etm_conf *conf = NULL;
 	char *p_proj = NULL, *e_proj = NULL, *e_id = NULL, *t_proj = NULL, *t_eng = NULL, *t_name = NULL;
@@ -751,8 +800,6 @@ int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *er
 		etm_info("project %s deleted", p_proj);
 	}
 	pthread_mutex_unlock(&reg->lock);
-	/* Deleting may free large scan state: give it back to the system now. */
-	malloc_trim(0);
 	goto out;
 conf_err:
 	g_string_assign(err, conf->err->len ? conf->err->str : "invalid configuration");
@@ -765,6 +812,30 @@ out:
 	free(t_eng);
 	free(t_name);
 	etm_conf_free(conf);
+	/* Deleting may free large scan state, and the parse is freed now: give both back. */
+	malloc_trim(0);
+	return ret;
+}
+
+int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err)
+{
+	int ret = load_slot_get(reg, err);
+
+	if (ret)
+		return ret;
+	ret = obj_add(reg, path, err);
+	load_slot_put(reg);
+	return ret;
+}
+
+int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err)
+{
+	int ret = load_slot_get(reg, err);
+
+	if (ret)
+		return ret;
+	ret = obj_del(reg, path, err);
+	load_slot_put(reg);
 	return ret;
 }
 

@@ -104,7 +104,13 @@ void etm_registry_free(struct etm_registry *reg);
  * Registry operations used by the request dispatcher. @out receives command
  * output; @err receives the one-line error message on failure. Both return
  * an enum etm_status.
+ *
+ * At most ETM_REGISTRY_MAX_LOADS obj add/del run at once (each holds its
+ * file, up to 10 MiB, while it runs); another waits for a slot up to
+ * ETM_REGISTRY_LOAD_WAIT_MS and then fails with ETM_ERR_BUSY.
  */
+#define ETM_REGISTRY_MAX_LOADS 4
+#define ETM_REGISTRY_LOAD_WAIT_MS 5000
 int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_start(struct etm_registry *reg, const char *proj, GString *err);
