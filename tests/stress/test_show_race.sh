@@ -9,9 +9,9 @@
 # its content.
 . "$(dirname "$0")/lib.sh"
 
-stress_need_root
-stress_memcg "etmem-stress-show-$$"
-start_workload --size 128M --hot-frac 0.1 --cgroup "$STRESS_MEMCG"
+need_root
+test_memcg "etmem-stress-show-$$"
+start_workload --size 128M --hot-frac 0.1 --cgroup "$TEST_MEMCG"
 start_daemon
 
 proj=$(write_conf proj.conf <<EOF
