@@ -897,6 +897,11 @@ static int parse_target(struct etm_conf *conf, bool required, const char *eng, c
 		return 0;
 	if (strcmp(*type, "pid") == 0 && !etm_target_pid_valid(*value))
 		return etm_conf_error(conf, TASK_GROUP, "value", *value, "not a valid pid, must be 1..4194304");
+	/* Decided here, for every engine: etmemd checks the rest when it adds and starts the task. */
+	if (strcmp(*type, "pid") == 0 && strcmp(*value, "1") == 0)
+		return etm_conf_error(conf, TASK_GROUP, "value", *value,
+				      "pid 1 is init: a target covers its descendants, that is every process; "
+				      "give the pid of the workload");
 	if (strcmp(*type, "name") == 0 && !etm_target_name_valid(*value))
 		return etm_conf_error(conf, TASK_GROUP, "value", *value,
 				      "not a valid process name, must be 1..%d characters of A-Z a-z 0-9 . / %% _ -",

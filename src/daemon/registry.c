@@ -28,6 +28,7 @@
 #include "common/proto.h"
 #include "config.h"
 #include "engine.h"
+#include "target.h"
 
 struct etm_registry {
 	pthread_mutex_t lock;
@@ -278,6 +279,23 @@ static bool task_move(struct etm_registry *reg, struct etm_task *tk, enum etm_ta
 }
 
 /*
+ * A target that reaches beyond its workload is refused for every engine
+ * (target.h): when the task is added, and again when it starts, since what
+ * a name matches changes. true with @err set.
+ */
+static bool target_refused(struct etm_task *tk, GString *err)
+{
+	char why[256] = "";
+
+	if (!tk->pub.type || !tk->pub.value ||
+	    etm_target_check(tk->pub.type, tk->pub.value, why, sizeof(why)) != -EPERM)
+		return false;
+	g_string_printf(err, "task %s: target %s=%s refused: %s", tk->pub.name, tk->pub.type, tk->pub.value, why);
+	etm_warn("%s", err->str);
+	return true;
+}
+
+/*
  * The engine's start_task, with its failure explained in @err. The caller
  * has the task in STARTING (or holds the lock over a task nobody can see).
  */
@@ -290,6 +308,10 @@ static int engine_start_task(struct etm_task *tk, GString *err)
 		g_string_printf(err, "engine %s has no runtime yet: task %s cannot be started", eng->name,
 				tk->pub.name);
 		return ETM_ERR_NOT_SUPPORTED;
+	}
+	if (target_refused(tk, err)) {
+		g_string_prepend(err, "cannot start task: ");
+		return ETM_ERR_INVAL;
 	}
 	g_string_truncate(err, 0);
 	tk->start_err = err;
@@ -590,6 +612,12 @@ static int add_parse_task(struct etm_registry *reg, struct etm_conf *conf, struc
 		goto conf_err;
 	objs->tk->pub.eng = &eng->pub;
 	objs->tk_eng = eng;
+	if (target_refused(objs->tk, err)) {
+		g_string_prepend(err, ": ");
+		g_string_prepend(err, conf->path);
+		g_string_prepend(err, "config ");
+		ret = ETM_ERR_CONFIG;
+	}
 	goto out;
 conf_err:
 	g_string_assign(err, conf->err->len ? conf->err->str : "invalid [task] section");

@@ -451,13 +451,16 @@ static void run_cycle(struct slide_rt *rt)
 	double t0 = mono_now();
 	pid_t *pids = NULL;
 	size_t n = 0;
+	char why[256];
 	int err;
 
-	err = etm_target_resolve(rt->type, rt->value, &pids, &n);
+	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
 	if (err) {
 		rt_error(rt, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
 		return;
 	}
+	if (why[0])
+		rt_error(rt, "%s %s: %s; left out", rt->type, rt->value, why);
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = 0;
 	rt->fig_npids = n;
@@ -541,7 +544,7 @@ static int memcg_precheck(struct slide_rt *rt, struct task *tk)
 	pid_t *pids = NULL;
 	size_t n = 0, ok = 0;
 	char why[512] = "";
-	int err = etm_target_resolve(rt->type, rt->value, &pids, &n);
+	int err = etm_target_resolve(rt->type, rt->value, &pids, &n, NULL, 0);
 
 	if (err)
 		return 0; /* resolved again every cycle */
