@@ -223,6 +223,14 @@ static void test_slide_tracker_dram(void **state)
 	EDIT_ERR(BASE_SLIDE, NULL, "task/access_tracker=damon",
 		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or "
 		 "memcg_lru");
+	/* memcg_shared: no by default. */
+	parse_edit(BASE_SLIDE, NULL, "task/access_tracker=memcg_lru", &p);
+	assert_false(slide_of(&p)->memcg_shared);
+	parsed_clear(&p);
+	parse_edit(BASE_SLIDE, NULL, "task/memcg_shared=yes", &p);
+	assert_true(slide_of(&p)->memcg_shared);
+	parsed_clear(&p);
+	EDIT_ERR(BASE_SLIDE, NULL, "task/memcg_shared=1", "[task] memcg_shared=1: must be yes or no");
 
 	parse_edit(BASE_SLIDE, NULL, "task/dram_percent=1", &p);
 	assert_int_equal(slide_of(&p)->dram_percent, 1);
