@@ -296,36 +296,26 @@ int etm_target_check(const char *type, const char *value, char *why, size_t why_
 	return why[0] ? -EPERM : 0;
 }
 
-int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t *n, char *why, size_t why_len)
-{
-	GArray *ents, *out, *stack;
-	GHashTable *lineage;
-	struct dirent *de;
+/* What one resolution looks for, and what it found refused. */
+struct match {
 	bool by_name;
-	long want_pid = 0;
-	int proc_fd;
+	const char *name;
+	long pid;
+	GHashTable *lineage;
+	char *why;
+	size_t why_len;
+};
+
+/*
+ * Every user process in /proc, each with its parent and whether it matches;
+ * a forbidden match is left unmatched (the first one said in m->why).
+ */
+static int scan_proc(struct match *m, GArray *ents)
+{
+	int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
 	DIR *dir;
 
-	*pids = NULL;
-	*n = 0;
-	if (why && why_len)
-		why[0] = '\0';
-	if (!type || !value)
-		return -EINVAL;
-	if (strcmp(type, "name") == 0) {
-		if (!etm_target_name_valid(value))
-			return -EINVAL;
-		by_name = true;
-	} else if (strcmp(type, "pid") == 0) {
-		want_pid = pid_value(value);
-		if (want_pid <= 0)
-			return -EINVAL;
-		by_name = false;
-	} else {
-		return -EINVAL;
-	}
-
-	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0)
 		return -errno;
 	dir = fdopendir(proc_fd);
@@ -335,8 +325,7 @@ int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t
 		close(proc_fd);
 		return rc;
 	}
-	lineage = self_lineage(dirfd(dir));
-	ents = g_array_new(FALSE, FALSE, sizeof(struct proc_ent));
+	m->lineage = self_lineage(dirfd(dir));
 	while ((de = readdir(dir)) != NULL) {
 		struct proc_ent e = { 0 };
 		char comm[COMM_MAX + 1], refusal[256];
@@ -351,59 +340,88 @@ int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t
 			continue;
 		kthread = (flags & ETM_PF_KTHREAD) || pid == ETM_KTHREADD_PID || e.ppid == ETM_KTHREADD_PID;
 		e.pid = (pid_t)pid;
-		e.match = by_name ? strcmp(comm, value) == 0 : pid == want_pid;
-		/* A forbidden match is left out; the first one is reported. */
-		if (e.match && forbidden(e.pid, comm, kthread, lineage, refusal, sizeof(refusal))) {
+		e.match = m->by_name ? strcmp(comm, m->name) == 0 : pid == m->pid;
+		if (e.match && forbidden(e.pid, comm, kthread, m->lineage, refusal, sizeof(refusal))) {
 			e.match = false;
-			if (why && why_len && !why[0])
-				snprintf(why, why_len, "%s", refusal);
+			if (m->why && m->why_len && !m->why[0])
+				snprintf(m->why, m->why_len, "%s", refusal);
 		}
 		/* Kernel threads are never targets, nor are their "children". */
-		if (kthread)
-			continue;
-		g_array_append_val(ents, e);
+		if (!kthread)
+			g_array_append_val(ents, e);
 	}
 	closedir(dir); /* closes proc_fd */
+	return 0;
+}
 
-	/*
-	 * Descendants: depth-first over a ppid-sorted array; @seen keeps a pid
-	 * met twice (a reparenting race can look like a cycle) from being
-	 * walked again.
-	 */
+/*
+ * The matches and all their descendants: depth-first over the ppid-sorted
+ * @ents; @seen keeps a pid met twice (a reparenting race can look like a
+ * cycle) from being walked again, and etmemd's lineage is never entered.
+ */
+static GArray *descendants(GArray *ents, GHashTable *lineage)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(pid_t)), *stack = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+
 	g_array_sort(ents, cmp_ent_ppid);
-	out = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	stack = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	for (size_t i = 0; i < ents->len; i++) {
 		struct proc_ent *e = &g_array_index(ents, struct proc_ent, i);
 
 		if (e->match)
 			g_array_append_val(stack, e->pid);
 	}
-	{
-		GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	while (stack->len) {
+		pid_t p = g_array_index(stack, pid_t, stack->len - 1);
 
-		while (stack->len) {
-			pid_t p = g_array_index(stack, pid_t, stack->len - 1);
-			size_t k;
-
-			g_array_set_size(stack, stack->len - 1);
-			/* etmemd or an ancestor below a target (a reparenting race): never, nor below it. */
-			if (g_hash_table_contains(seen, GINT_TO_POINTER(p)) ||
-			    g_hash_table_contains(lineage, GINT_TO_POINTER(p)))
-				continue;
-			g_hash_table_add(seen, GINT_TO_POINTER(p));
-			g_array_append_val(out, p);
-			for (k = first_child((struct proc_ent *)(void *)ents->data, ents->len, p);
-			     k < ents->len && g_array_index(ents, struct proc_ent, k).ppid == p; k++)
-				g_array_append_val(stack, g_array_index(ents, struct proc_ent, k).pid);
-		}
-		g_hash_table_destroy(seen);
+		g_array_set_size(stack, stack->len - 1);
+		if (g_hash_table_contains(seen, GINT_TO_POINTER(p)) ||
+		    g_hash_table_contains(lineage, GINT_TO_POINTER(p)))
+			continue;
+		g_hash_table_add(seen, GINT_TO_POINTER(p));
+		g_array_append_val(out, p);
+		for (size_t k = first_child((struct proc_ent *)(void *)ents->data, ents->len, p);
+		     k < ents->len && g_array_index(ents, struct proc_ent, k).ppid == p; k++)
+			g_array_append_val(stack, g_array_index(ents, struct proc_ent, k).pid);
 	}
+	g_hash_table_destroy(seen);
 	g_array_free(stack, TRUE);
-	g_array_free(ents, TRUE);
-	g_hash_table_destroy(lineage);
-
 	g_array_sort(out, cmp_pid);
+	return out;
+}
+
+int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t *n, char *why, size_t why_len)
+{
+	struct match m = { .name = value, .why = why, .why_len = why_len };
+	GArray *ents, *out;
+	int rc;
+
+	*pids = NULL;
+	*n = 0;
+	if (why && why_len)
+		why[0] = '\0';
+	if (!type || !value)
+		return -EINVAL;
+	if (strcmp(type, "name") == 0) {
+		if (!etm_target_name_valid(value))
+			return -EINVAL;
+		m.by_name = true;
+	} else if (strcmp(type, "pid") == 0) {
+		m.pid = pid_value(value);
+		if (m.pid <= 0)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	ents = g_array_new(FALSE, FALSE, sizeof(struct proc_ent));
+	rc = scan_proc(&m, ents);
+	if (rc) {
+		g_array_free(ents, TRUE);
+		return rc;
+	}
+	out = descendants(ents, m.lineage);
+	g_array_free(ents, TRUE);
+	g_hash_table_destroy(m.lineage);
 	*n = out->len;
 	*pids = (pid_t *)(void *)g_array_free(out, *n == 0);
 	return 0;
