@@ -42,6 +42,7 @@
 #include "etmem/etmemd_thirdparty_export.h"
 
 struct etm_engine;
+struct etm_figures;
 
 struct etm_engine_type {
 	const char *name; /* the [engine] name= value: slide, cslide, psi, thirdparty */
@@ -51,12 +52,13 @@ struct etm_engine_type {
 	/* NULL for thirdparty: its vtable comes from the plugin. */
 	const struct engine_ops *ops;
 	/*
-	 * Optional: extra figures of one task for `project show`, appended as
-	 * indented "key: value" lines. Called with the registry lock held, for
-	 * a STARTED task only (see the contract above): the runtime is valid,
-	 * but the engine's own threads change it, so lock the engine's state.
+	 * Optional: the figures of one task (figures.h), added as typed fields
+	 * that `project show` renders (and later JSON and metrics). Called with
+	 * the registry lock held, for a STARTED task only (see the contract
+	 * above): the runtime is valid, but the engine's own threads change it,
+	 * so lock the engine's state.
 	 */
-	void (*task_figures)(struct engine *eng, struct task *tk, GString *out);
+	void (*task_figures)(struct engine *eng, struct task *tk, struct etm_figures *figs);
 };
 
 /* The built-in types: NULL if @name is none of them. */

@@ -28,6 +28,7 @@
 #include "common/proto.h"
 #include "config.h"
 #include "engine.h"
+#include "figures.h"
 #include "target.h"
 
 struct etm_registry {
@@ -976,8 +977,12 @@ static void show_project(struct etm_project *proj, GString *out)
 			g_string_append_printf(out, "%-8d %-8s %-16s %-16s %-16s %-8s\n", idx,
 					       tk->type ? tk->type : "-", tk->value ? tk->value : "-", tk->name,
 					       e->name, started ? "true" : "false");
-			if (eng->type->task_figures && started)
-				eng->type->task_figures(e, tk, out);
+			if (eng->type->task_figures && started) {
+				g_autoptr(etm_figures) figs = etm_figures_new();
+
+				eng->type->task_figures(e, tk, figs);
+				etm_figures_render_text(figs, "    ", out);
+			}
 		}
 	}
 	g_string_append_c(out, '\n');
