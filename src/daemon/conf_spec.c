@@ -34,7 +34,7 @@ static const struct etm_key_enum scan_types[] = {
 };
 
 static const struct etm_key project_head_keys[] = {
-	NAME_ROW(PS, name, "The project's name, at most 64 bytes."),
+	NAME_ROW(PS, name, "The project's name."),
 	{ .name = "scan_type",
 	  .type = ETM_KEY_ENUM,
 	  .max = 16,
@@ -457,7 +457,7 @@ static long max_threads_max(const void *params, const void *ctx)
 static const struct etm_key task_keys[] = {
 	NAME_ROW(TS, project, "The project of the task's engine."),
 	NAME_ROW(TS, engine, "The engine: its type, or eng_name for thirdparty."),
-	NAME_ROW(TS, name, "The task's name, at most 64 bytes."),
+	NAME_ROW(TS, name, "The task's name."),
 	{ .name = "type",
 	  .type = ETM_KEY_ENUM,
 	  .max = 8,

@@ -48,8 +48,8 @@ static void check_bounds(struct etm_conf *conf)
 		abort();
 	for (gsize i = 0; i < ngroups; i++) {
 		gsize n = 0;
-		g_auto(GStrv) keys = g_key_file_get_keys(conf->kf, groups[i], &n, NULL);
 
+		g_strfreev(g_key_file_get_keys(conf->kf, groups[i], &n, NULL));
 		nkeys += n;
 	}
 	if (nkeys > ETM_CONF_MAX_KEYS)
