@@ -6,7 +6,6 @@
 #include "objects.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -18,17 +17,12 @@
 
 /* ---- constructors and lists ------------------------------------------- */
 
+/* glib allocations: out of memory aborts, as everywhere in etmemd. */
 struct etm_project *etm_project_new(const char *name)
 {
-	struct etm_project *proj = calloc(1, sizeof(*proj));
+	struct etm_project *proj = g_new0(struct etm_project, 1);
 
-	if (!proj)
-		return NULL;
-	proj->pub.name = strdup(name);
-	if (!proj->pub.name) {
-		free(proj);
-		return NULL;
-	}
+	proj->pub.name = g_strdup(name);
 	proj->pub.type = PAGE_SCAN;
 	proj->pub.scan_param = &proj->page;
 	proj->pub.sysmem_threshold = -1;
@@ -47,21 +41,15 @@ void etm_project_free(struct etm_project *proj)
 		next = eng->next;
 		etm_engine_free(etm_engine_of(eng));
 	}
-	free(proj->pub.name);
-	free(proj);
+	g_free(proj->pub.name);
+	g_free(proj);
 }
 
 struct etm_engine *etm_engine_new(const struct etm_engine_type *type, const char *name)
 {
-	struct etm_engine *eng = calloc(1, sizeof(*eng));
+	struct etm_engine *eng = g_new0(struct etm_engine, 1);
 
-	if (!eng)
-		return NULL;
-	eng->pub.name = strdup(name);
-	if (!eng->pub.name) {
-		free(eng);
-		return NULL;
-	}
+	eng->pub.name = g_strdup(name);
 	eng->type = type;
 	eng->pub.engine_type = type->type;
 	/* The ABI has a non-const pointer; built-in vtables are never written. */
@@ -86,30 +74,21 @@ void etm_engine_free(struct etm_engine *eng)
 	eng->pub.params = NULL;
 	if (eng->type == &etm_thirdparty_engine)
 		etm_thirdparty_unload(eng);
-	free(eng->eng_name);
-	free(eng->libname);
-	free(eng->ops_name);
-	free(eng->pub.name);
-	free(eng);
+	g_free(eng->eng_name);
+	g_free(eng->libname);
+	g_free(eng->ops_name);
+	g_free(eng->pub.name);
+	g_free(eng);
 }
 
 struct etm_task *etm_task_new(const char *name, const char *type, const char *value)
 {
-	struct etm_task *tk = calloc(1, sizeof(*tk));
+	struct etm_task *tk = g_new0(struct etm_task, 1);
 
-	if (!tk)
-		return NULL;
-	tk->pub.name = strdup(name);
-	tk->pub.type = type ? strdup(type) : NULL;
-	tk->pub.value = value ? strdup(value) : NULL;
+	tk->pub.name = g_strdup(name);
+	tk->pub.type = g_strdup(type);
+	tk->pub.value = g_strdup(value);
 	tk->pub.max_threads = 1;
-	if (!tk->pub.name || (type && !tk->pub.type) || (value && !tk->pub.value)) {
-		free(tk->pub.name);
-		free(tk->pub.type);
-		free(tk->pub.value);
-		free(tk);
-		return NULL;
-	}
 	return tk;
 }
 
@@ -125,10 +104,10 @@ void etm_task_free(struct etm_task *tk)
 	else if (eng && eng->ops && eng->ops->clear_task_params)
 		eng->ops->clear_task_params(&tk->pub);
 	tk->pub.params = NULL;
-	free(tk->pub.name);
-	free(tk->pub.type);
-	free(tk->pub.value);
-	free(tk);
+	g_free(tk->pub.name);
+	g_free(tk->pub.type);
+	g_free(tk->pub.value);
+	g_free(tk);
 }
 
 struct etm_engine *etm_project_find_engine(struct etm_project *proj, const char *name)
@@ -199,8 +178,6 @@ struct etm_project *etm_project_build(const struct etm_project_spec *spec)
 {
 	struct etm_project *proj = etm_project_new(spec->name);
 
-	if (!proj)
-		return NULL;
 	proj->page = spec->page;
 	proj->psi = spec->psi;
 	proj->region = spec->region;
@@ -275,8 +252,6 @@ int etm_engine_build(struct etm_conf *conf, const struct etm_engine_spec *spec, 
 	if ((rc = engine_fits(conf, spec, proj)))
 		return rc;
 	eng = etm_engine_new(spec->type, spec->id);
-	if (!eng)
-		return -ENOMEM;
 	eng->pub.proj = proj ? &proj->pub : NULL;
 	if (spec->type->type == THIRDPARTY_ENGINE) {
 		eng->eng_name = g_strdup(spec->id);
@@ -377,8 +352,6 @@ int etm_task_build(struct etm_conf *conf, const struct etm_task_spec *spec, stru
 	if ((rc = task_fits(conf, spec, eng)) || (rc = task_target(conf, spec, eng)))
 		return rc;
 	tk = etm_task_new(spec->name, etm_target_kind_name(spec->target), spec->value);
-	if (!tk)
-		return -ENOMEM;
 	tk->pub.max_threads = spec->max_threads;
 	tk->pub.swap_flag = spec->swap_flag;
 	tk->pub.eng = &eng->pub;

@@ -23,7 +23,7 @@ struct etm_project *etm_project_build(const struct etm_project_spec *spec);
  * A new engine of @proj (not appended; @proj may be NULL for tests): @spec
  * must name @proj, its type suit @proj's scan_type; the type's own [engine]
  * keys are parsed. thirdparty: only its identity, the plugin is loaded by
- * etm_engine_attach_plugin(). 0 or -EINVAL (-ENOMEM).
+ * etm_engine_attach_plugin(). 0 or -EINVAL.
  */
 int etm_engine_build(struct etm_conf *conf, const struct etm_engine_spec *spec, struct etm_project *proj,
 		     struct etm_engine **out);
@@ -36,7 +36,7 @@ int etm_engine_attach_plugin(struct etm_conf *conf, struct etm_engine *eng, GStr
 /*
  * A new task of @eng (not appended): @spec must name @eng and its project,
  * the target is checked (required except for psi), and the engine parses its
- * own [task] keys with the project as context. 0 or -EINVAL (-ENOMEM).
+ * own [task] keys with the project as context. 0 or -EINVAL.
  */
 int etm_task_build(struct etm_conf *conf, const struct etm_task_spec *spec, struct etm_engine *eng,
 		   struct etm_task **out);

@@ -75,10 +75,11 @@ static inline struct etm_task *etm_task_of(struct task *t)
 }
 
 /*
- * Constructors take copies of the strings. Freeing an engine or task frees
- * its params first (the type's free hook, or a plugin's clear_*_params);
- * freeing a project frees its engines and tasks. None of these touches the
- * registry lists. objects.h builds them from configuration specs.
+ * Constructors take copies of the strings (glib allocations: out of memory
+ * aborts). Freeing an engine or task frees its params first (the type's
+ * free hook, or a plugin's clear_*_params); freeing a project frees its
+ * engines and tasks. None of these touches the registry lists. objects.h
+ * builds them from configuration specs.
  */
 struct etm_project *etm_project_new(const char *name);
 void etm_project_free(struct etm_project *proj);

@@ -118,10 +118,6 @@ static int add_project(struct etm_registry *reg, struct add_batch *b, GString *e
 		return ETM_ERR_PROJ_EXISTS;
 	}
 	b->proj = etm_project_build(spec);
-	if (!b->proj) {
-		g_string_assign(err, "out of memory");
-		return ETM_ERR_INTERNAL;
-	}
 	return ETM_OK;
 }
 
@@ -448,25 +444,28 @@ static int obj_del(struct etm_registry *reg, const char *path, GString *err)
 	return ETM_OK;
 }
 
-int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err)
+/* @op on @path in a load slot (see load_slot_get()). */
+static int in_load_slot(struct etm_registry *reg, const char *path, GString *err,
+			int (*op)(struct etm_registry *reg, const char *path, GString *err))
 {
 	int ret = load_slot_get(reg, err);
 
 	if (ret)
 		return ret;
-	ret = obj_add(reg, path, err);
+	ret = op(reg, path, err);
 	load_slot_put(reg);
 	return ret;
 }
 
+int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err)
+{
+	return in_load_slot(reg, path, err, obj_add);
+}
+
 int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err)
 {
-	int ret = load_slot_get(reg, err);
+	int ret = in_load_slot(reg, path, err, obj_del);
 
-	if (ret)
-		return ret;
-	ret = obj_del(reg, path, err);
-	load_slot_put(reg);
 	/* Deleting may free large scan state, and the parse is freed now: give both back. */
 	malloc_trim(0);
 	return ret;
