@@ -377,7 +377,7 @@ static void show_project(struct etm_project *proj, GString *out)
 		g_string_append(out, "no engine exists\n\n");
 		return;
 	}
-	/* The original's columns and widths, header line included. */
+	/* The original's columns and widths, header line included (order and figures: docs/compat.md). */
 	g_string_append_printf(out, "%-8s %-8s %-16s %-16s %-16s %-8s\n", "number", "type", "value", "name", "engine",
 			       "started");
 	for (struct engine *e = proj->pub.engs; e; e = e->next) {
