@@ -428,72 +428,69 @@ int etm_registry_show(struct etm_registry *reg, const char *name, GString *out, 
 
 /* ---- engine private commands ------------------------------------------ */
 
+/* Lock held: the engine (and task) a command names, in a started project; ETM_OK or an error with @err set. */
+static int eng_cmd_find(struct etm_registry *reg, const char *proj_name, const char *eng_name, const char *task_name,
+			struct etm_project **proj, struct etm_engine **eng, struct etm_task **tk, GString *err)
+{
+	*proj = etm_reg_find_project(reg, proj_name);
+	if (!*proj) {
+		g_string_printf(err, "project %s is not exist", proj_name);
+		return ETM_ERR_PROJ_NOEXIST;
+	}
+	*eng = etm_project_find_engine(*proj, eng_name);
+	if (!*eng) {
+		g_string_printf(err, "engine %s is not exist in project %s", eng_name, proj_name);
+		return ETM_ERR_ENG_NOEXIST;
+	}
+	*tk = task_name ? etm_engine_find_task(*eng, task_name) : NULL;
+	if (task_name && !*tk) {
+		g_string_printf(err, "task %s is not exist in engine %s", task_name, eng_name);
+		return ETM_ERR_TASK_NOEXIST;
+	}
+	if ((*proj)->state != ETM_PROJ_STARTED || (*tk && (*tk)->state != ETM_TASK_STARTED)) {
+		g_string_printf(err, "project %s is not started: engine commands need a running project", proj_name);
+		return ETM_ERR_PROJ_STOPPED;
+	}
+	if (!(*eng)->pub.ops || !(*eng)->pub.ops->eng_mgt_func) {
+		g_string_printf(err, "engine %s has no private commands", eng_name);
+		return ETM_ERR_NOT_SUPPORTED;
+	}
+	return ETM_OK;
+}
+
 int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj_name, const char *eng_name, const char *task_name,
 			 const char *cmd, int out_fd, GString *err)
 {
 	struct etm_project *proj;
 	struct etm_engine *eng;
-	struct etm_task *tk = NULL;
-	char *cmd_copy;
+	struct etm_task *tk;
+	g_autofree char *cmd_copy = NULL;
 	int ret;
 
 	pthread_mutex_lock(&reg->lock);
-	proj = etm_reg_find_project(reg, proj_name);
-	if (!proj) {
-		g_string_printf(err, "project %s is not exist", proj_name);
-		ret = ETM_ERR_PROJ_NOEXIST;
-		goto unlock;
-	}
-	eng = etm_project_find_engine(proj, eng_name);
-	if (!eng) {
-		g_string_printf(err, "engine %s is not exist in project %s", eng_name, proj_name);
-		ret = ETM_ERR_ENG_NOEXIST;
-		goto unlock;
-	}
-	if (task_name) {
-		tk = etm_engine_find_task(eng, task_name);
-		if (!tk) {
-			g_string_printf(err, "task %s is not exist in engine %s", task_name, eng_name);
-			ret = ETM_ERR_TASK_NOEXIST;
-			goto unlock;
-		}
-	}
-	if (proj->state != ETM_PROJ_STARTED || (tk && tk->state != ETM_TASK_STARTED)) {
-		g_string_printf(err, "project %s is not started: engine commands need a running project", proj_name);
-		ret = ETM_ERR_PROJ_STOPPED;
-		goto unlock;
-	}
-	if (!eng->pub.ops || !eng->pub.ops->eng_mgt_func) {
-		g_string_printf(err, "engine %s has no private commands", eng_name);
-		ret = ETM_ERR_NOT_SUPPORTED;
-		goto unlock;
-	}
+	ret = eng_cmd_find(reg, proj_name, eng_name, task_name, &proj, &eng, &tk, err);
 	/*
 	 * busy keeps the project, eng, tk and every task runtime of the project
 	 * alive while we run unlocked: no start, stop or delete can begin.
 	 */
-	proj->busy++;
+	if (ret == ETM_OK)
+		proj->busy++;
 	pthread_mutex_unlock(&reg->lock);
+	if (ret != ETM_OK)
+		return ret;
 
 	/* The ABI passes a mutable string: give the engine its own copy. */
-	cmd_copy = strdup(cmd);
-	if (!cmd_copy) {
-		ret = ETM_ERR_INTERNAL;
-		g_string_assign(err, "out of memory");
-	} else {
-		ret = eng->pub.ops->eng_mgt_func(&eng->pub, tk ? &tk->pub : NULL, cmd_copy, out_fd);
-		if (ret != 0) {
-			if (err->len == 0)
-				g_string_printf(err, "engine %s rejected command %s (error %d)", eng_name, cmd, ret);
-			ret = ETM_ERR_INVAL;
-		}
-		free(cmd_copy);
+	cmd_copy = g_strdup(cmd);
+	ret = eng->pub.ops->eng_mgt_func(&eng->pub, tk ? &tk->pub : NULL, cmd_copy, out_fd);
+	if (ret != 0) {
+		if (err->len == 0)
+			g_string_printf(err, "engine %s rejected command %s (error %d)", eng_name, cmd, ret);
+		ret = ETM_ERR_INVAL;
 	}
 
 	pthread_mutex_lock(&reg->lock);
 	proj->busy--;
 	pthread_cond_broadcast(&reg->settled);
-unlock:
 	pthread_mutex_unlock(&reg->lock);
 	return ret;
 }
