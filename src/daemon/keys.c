@@ -178,6 +178,9 @@ static long key_max(const struct etm_key *k, const void *params, const void *ctx
 	return k->max_fn ? k->max_fn(params, ctx) : (long)k->max;
 }
 
+/* ETM_KEY_U64 rows point at uint64_t or unsigned long fields (the ABI's region_scan): one size, 64-bit only. */
+_Static_assert(sizeof(unsigned long) == sizeof(uint64_t), "ETM_KEY_U64 needs an LP64 target");
+
 static void store_int(const struct etm_key *k, void *params, long v)
 {
 	if (k->type == ETM_KEY_INT) {
