@@ -28,6 +28,15 @@ static GPtrArray *all_tables(void)
 	return a;
 }
 
+static bool has_control(const char *s)
+{
+	for (; s && *s; s++) {
+		if ((unsigned char)*s < 0x20)
+			return true;
+	}
+	return false;
+}
+
 static void test_tables_well_formed(void **state)
 {
 	g_autoptr(GPtrArray) tables = all_tables();
@@ -39,12 +48,16 @@ static void test_tables_well_formed(void **state)
 		g_autofree void *params = g_malloc0(t->params_size);
 
 		assert_non_null(t->title);
+		assert_false(has_control(t->intro));
 		assert_true(t->n_keys > 0 && t->n_keys <= ETM_KEY_TABLE_MAX);
 		for (size_t k = 0; k < t->n_keys; k++) {
 			const struct etm_key *key = &t->keys[k];
 
 			if (!key->doc || !*key->doc)
 				fail_msg("%s: %s has no doc line", t->title, key->name);
+			/* roff, not C escapes: "\\fB" in the source, never a form feed. */
+			if (has_control(key->doc) || has_control(key->range_doc))
+				fail_msg("%s: %s's doc has a control character", t->title, key->name);
 			if (etm_keys_find(t, key->name) != key)
 				fail_msg("%s: %s twice", t->title, key->name);
 			if (key->type == ETM_KEY_CUSTOM && !key->parse)
