@@ -29,6 +29,10 @@ char *etm_keydoc_block_name(const struct etm_key_table *t)
 /* "1..120", "greater than 0 and at most 1", "yes or no", ... ; empty when the doc says it all. */
 static void key_range(const struct etm_key *k, GString *out)
 {
+	if (k->range_doc_fn) {
+		k->range_doc_fn(out);
+		return;
+	}
 	if (k->range_doc) {
 		g_string_append(out, k->range_doc);
 		return;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "config.h"
 
 /* ---------------------------------------------------------- typed getters */
@@ -58,6 +60,8 @@ typedef int (*etm_key_parse_fn)(struct etm_conf *conf, const char *group, const 
 typedef void (*etm_key_free_fn)(const struct etm_key *key, void *params);
 /* A bound that depends on the context (the project's loop) or on the machine (the CPU count). */
 typedef long (*etm_key_bound_fn)(const void *params, const void *ctx);
+/* etmem.conf(5)'s text of a range known only at run time (names from another table), appended to @out. */
+typedef void (*etm_key_range_doc_fn)(GString *out);
 
 struct etm_key_enum {
 	const char *name;
@@ -82,8 +86,9 @@ struct etm_key {
 	size_t offset;	 /* where the value goes in the params struct */
 	etm_key_parse_fn parse;
 	etm_key_free_fn free;
-	const char *doc;       /* one line for etmem.conf(5), roff allowed */
-	const char *range_doc; /* the range as etmem.conf(5) says it, when not min..max */
+	const char *doc;		   /* one line for etmem.conf(5), roff allowed */
+	const char *range_doc;		   /* the range as etmem.conf(5) says it, when not min..max */
+	etm_key_range_doc_fn range_doc_fn; /* or written by a function (a custom row's names listed elsewhere) */
 };
 
 /*
