@@ -37,6 +37,7 @@
 
 #include "common/log.h"
 #include "daemon/engine.h"
+#include "daemon/figures.h"
 #include "daemon/registry.h"
 #include "daemon/target.h"
 #include "scan/access.h"
@@ -767,54 +768,57 @@ static void slide_stop_task(struct engine *eng, struct task *tk)
 	rt_free(rt); /* turns a DAMON kdamond off */
 }
 
-static void slide_task_figures(struct engine *eng, struct task *tk, GString *out)
+static void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs)
 {
 	struct slide_rt *rt = tk->timer_inst;
+	bool memcg = rt && rt->acc->scope == ETM_ACCESS_MEMCG;
+	uint64_t pids[FIGURE_PIDS_MAX];
+	struct etm_figure *f;
 
 	(void)eng;
 	if (!rt)
 		return;
 	pthread_mutex_lock(&rt->lock);
-	g_string_append_printf(out, "    backend: %s%s%s\n", rt->acc->name,
-			       rt->act || rt->acc->group_windowed ? " + " : "",
-			       rt->act			 ? rt->act->name
-			       : rt->acc->group_windowed ? "memcg_reclaim"
-							 : "");
-	g_string_append_printf(out, "    pids: %zu", rt->fig_npids);
+	/* "tracker + action": the action is memcg_reclaim for windowed reclaimers. */
+	g_autofree char *backend =
+	    g_strdup_printf("%s%s%s", rt->acc->name, rt->act || rt->acc->group_windowed ? " + " : "",
+			    rt->act		      ? rt->act->name
+			    : rt->acc->group_windowed ? "memcg_reclaim"
+						      : "");
+
+	etm_fig_text(figs, "backend", "backend", backend);
 	for (size_t i = 0; i < rt->fig_npids && i < FIGURE_PIDS_MAX; i++)
-		g_string_append_printf(out, "%s%d", i ? "," : " (", (int)rt->fig_pids[i]);
-	g_string_append_printf(out, "%s\n", rt->fig_npids > FIGURE_PIDS_MAX ? ",...)" : rt->fig_npids ? ")" : "");
-	g_string_append_printf(out, "    cycles: %" PRIu64 "\n", rt->cycles);
+		pids[i] = (uint64_t)rt->fig_pids[i];
+	etm_fig_list(figs, "processes", "pids", pids, MIN(rt->fig_npids, (size_t)FIGURE_PIDS_MAX), rt->fig_npids);
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", rt->cycles);
 	/* Per-page figures are the last cycle's, for every tracker. */
-	g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n", rt->scanned);
-	if (rt->acc->scope == ETM_ACCESS_MEMCG && !rt->mstats.hot_known)
-		g_string_append(out, "    hot: n/a\n");
-	else
-		g_string_append_printf(out, "    hot: %" PRIu64 "%s\n", rt->hot,
-				       rt->acc->scope == ETM_ACCESS_MEMCG ? " (the LRU's active anon)" : "");
-	g_string_append_printf(out, "    cold: %" PRIu64 "\n", rt->cold);
-	if (rt->acc->scope == ETM_ACCESS_MEMCG) {
-		g_string_append_printf(out, "    cold bytes identified (all cycles): %" PRIu64 "\n",
-				       rt->mstats.bytes_cold);
+	etm_fig_u64(figs, "scanned_pages", ETM_FIG_GAUGE, "pages scanned", rt->scanned);
+	if (memcg && !rt->mstats.hot_known)
+		etm_fig_unknown(figs, "hot_pages", ETM_FIG_GAUGE, ETM_FIG_U64, "hot", NULL);
+	else if ((f = etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot)) && memcg)
+		etm_fig_note(f, "(the LRU's active anon)");
+	etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", rt->cold);
+	if (memcg) {
+		etm_fig_u64(figs, "cold_identified_bytes", ETM_FIG_COUNTER, "cold bytes identified (all cycles)",
+			    rt->mstats.bytes_cold);
 		if (rt->acc->group_windowed)
-			g_string_append_printf(out, "    last reclaim: %.3f s\n", rt->mstats.last_reclaim_s);
+			etm_fig_double(figs, "last_reclaim_seconds", ETM_FIG_GAUGE, "last reclaim",
+				       rt->mstats.last_reclaim_s);
 	}
-	g_string_append_printf(out, "    processes gated: %" PRIu64 "\n", rt->gated);
-	g_string_append_printf(out, "    bytes swapped out: %" PRIu64 "\n", rt->swapped_bytes);
+	etm_fig_u64(figs, "gated_processes", ETM_FIG_GAUGE, "processes gated", rt->gated);
+	etm_fig_u64(figs, "swapped_out_bytes", ETM_FIG_COUNTER, "bytes swapped out", rt->swapped_bytes);
 	if (rt->advised_bytes)
-		g_string_append_printf(out, "    bytes advised: %" PRIu64 "\n", rt->advised_bytes);
+		etm_fig_u64(figs, "advised_bytes", ETM_FIG_COUNTER, "bytes advised", rt->advised_bytes);
 	if (rt->cycles)
-		g_string_append_printf(out, "    last cycle: %.3f s\n", rt->last_cycle_s);
+		etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", rt->last_cycle_s);
 	else
-		g_string_append(out, "    last cycle: none yet\n");
+		etm_fig_unknown(figs, "last_cycle_seconds", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "last cycle", "none yet");
 	if (rt->last_error[0])
-		g_string_append_printf(out, "    last error: %s\n", rt->last_error);
+		etm_fig_text(figs, "last_error", "last error", rt->last_error);
 	pthread_mutex_unlock(&rt->lock);
 }
 
 static const struct engine_ops slide_ops = {
-	.fill_task_params = slide_fill_task_params,
-	.clear_task_params = slide_clear_task_params,
 	.start_task = slide_start_task,
 	.stop_task = slide_stop_task,
 };
@@ -824,5 +828,7 @@ const struct etm_engine_type etm_slide_engine = {
 	.type = SLIDE_ENGINE,
 	.scan_type = PAGE_SCAN,
 	.ops = &slide_ops,
+	.task_keys = &slide_task_keys,
+	.parse_task = slide_parse_task,
 	.task_figures = slide_task_figures,
 };
