@@ -152,15 +152,33 @@ static int scan_spans(struct idle_ctx *c, struct etm_pagestate *ps, etm_pip_emit
 	return err;
 }
 
+int etm_etmem_probe(const char *file, int oflags, const char *module, char *why, size_t len)
+{
+	char path[64];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	fd = open(path, oflags | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	if (e == ENOENT)
+		snprintf(why, len, "/proc/PID/%s missing (not an openEuler kernel with CONFIG_ETMEM)", file);
+	else if (e == ENODEV)
+		snprintf(why, len, "/proc/PID/%s present but off: the %s module is not loaded (modprobe %s)", file,
+			 module, module);
+	else if (e == EPERM || e == EACCES)
+		snprintf(why, len, "/proc/PID/%s: %s (it needs CAP_SYS_ADMIN)", file, strerror(e));
+	else
+		snprintf(why, len, "/proc/PID/%s: %s", file, strerror(e));
+	return e == ENOENT || e == ENODEV ? -ENOTSUP : -e;
+}
+
 static int idle_probe(char *why, size_t len)
 {
-	if (access("/proc/self/idle_pages", F_OK)) {
-		snprintf(why, len,
-			 "/proc/PID/idle_pages missing (not an openEuler kernel with CONFIG_ETMEM, or etmem_scan "
-			 "module not loaded)");
-		return -ENOTSUP;
-	}
-	return 0;
+	return etm_etmem_probe("idle_pages", O_RDONLY, "etmem_scan", why, len);
 }
 
 static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
