@@ -89,15 +89,24 @@ int etm_idle_pages_read_span(int fd, uint64_t start, uint64_t end, uint8_t *buf,
 				continue;
 			return errno == ENOENT ? -ESRCH : -errno;
 		}
-		if (r == 0)
-			break; /* at or beyond TASK_SIZE */
-		err = etm_pip_parse(buf, (size_t)r, emit, arg, &res);
-		if (err)
-			return err;
 		/* The kernel leaves the position at the next unscanned address. */
 		np = lseek(fd, 0, SEEK_CUR);
 		if (np == (off_t)-1)
 			return -errno;
+		if (r == 0) {
+			/*
+			 * Nothing to report in the window (say, no area flagged
+			 * with VMA_SCAN_FLAG): go on from where the kernel got
+			 * to; 0 without progress is the end of the address space.
+			 */
+			if ((uint64_t)np <= pos)
+				break;
+			pos = (uint64_t)np;
+			continue;
+		}
+		err = etm_pip_parse(buf, (size_t)r, emit, arg, &res);
+		if (err)
+			return err;
 		if ((uint64_t)np <= pos) {
 			/* No progress: fall back on what the stream covered, else stop. */
 			if (res.next > pos)
