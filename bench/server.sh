@@ -17,6 +17,8 @@
 #   --rounds N         running/stopped window pairs (default 3)
 #   --warmup S         seconds of load before the first window (default 10)
 #   --pass-max S       longest swap-out pass (default 180)
+#   --settle S         seconds between the pass and the rounds, measured apart
+#                      (default 20: the pass's last reclaim may still run)
 #   --nice N           nice value of the server and the client (default 0)
 #   --rt P             run the server and the client SCHED_FIFO at priority P
 #                      (default 0: off). For a busy machine: other CFS work
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
 	--bin) BIN=$2; shift 2 ;;
 	--no-install) INSTALL=0; shift ;;
 	--perf) PERF_SET=1; PASS+=("$1" "$2"); shift 2 ;;
-	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | \
+	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | --settle | \
 		--nice | --rt | --loop | --interval | --sleep | --T | --tracker | --engines | --damos-apply-s)
 		[ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
 		PASS+=("$1" "$2"); shift 2 ;;
