@@ -567,6 +567,10 @@ class Bench:
     def swap_pass(self, eng, idle):
         """The engine from its start until the idle part is out: swap >= 95 % of it,
         or (past 10 % of it) no growth (< 0.5 % of it) over 10 s, at most --pass-max s."""
+        perf = Perf(self.a.tmp, self.srv.pid) if self.a.perf else None
+        if perf:
+            perf.start("pass")
+            time.sleep(0.3)
         self.mark()
         s0 = self.snapshot(eng)
         hist = []
@@ -586,7 +590,13 @@ class Bench:
                "usage_bytes": s1["usage"], "swap_bytes": s1["swap"],
                "swap_frac_of_idle": round(s1["swap"] / idle, 4),
                "daemon_cpu_s": round(s1["cpu"] - s0["cpu"], 4),
-               "daemon_cpu_frac": round((s1["cpu"] - s0["cpu"]) / (s1["t"] - s0["t"]), 4)}
+               "daemon_cpu_frac": round((s1["cpu"] - s0["cpu"]) / (s1["t"] - s0["t"]), 4),
+               "daemon": eng.log_summary(s0["log"])}
+        if perf:
+            rec["perf"] = perf.stop(eng.pid())
+            if lat:
+                rec["slow_requests"] = attribute(lat, perf.intervals["etmemd"] + perf.intervals["server"],
+                                                 perf.faults, lat[0][0], lat[-1][0])
         emit(rec)
         log(f"pass: {rec['seconds']} s, swap {s1['swap'] >> 20} MiB ({rec['swap_frac_of_idle']:.2f} of idle), "
             f"p99 {summ['p99_us']:.0f} us")
