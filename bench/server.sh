@@ -93,6 +93,7 @@ trap 'exit 130' INT TERM
 KV=$BIN/etmem-bench-kv
 if [ ! -x "$KV" ]; then
 	KV=$D/etmem-bench-kv
+	# shellcheck disable=SC2046 # pkg-config's flags are meant to be split
 	cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$KV" "$HERE/kvclient.c" \
 		$(pkg-config --cflags --libs hiredis) -lpthread ||
 		{ echo '{"bench":"server","error":"cannot build the client (bench/kvclient.c)"}'; exit 1; }
