@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scan/access.h"
+#include "scan/backend.h"
 #include "scan/action.h"
 #include "scan/pagestate.h"
 

@@ -29,7 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "scan/access.h"
+#include "scan/backend.h"
 #include "scan/pagestate.h"
 
 #define MAX_SIZES 8

@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "etmem/etmemd_scan_exp.h"
-#include "scan/access.h"
+#include "scan/backend.h"
 #include "scan/idle_pages.h"
 #include "scan/procfs.h"
 

@@ -39,7 +39,7 @@
 #include "daemon/engine.h"
 #include "daemon/registry.h"
 #include "daemon/target.h"
-#include "scan/access.h"
+#include "scan/backend.h"
 #include "scan/action.h"
 #include "scan/pagestate.h"
 #include "scan/procfs.h"

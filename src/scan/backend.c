@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-#include "scan/access.h"
+#include "scan/backend.h"
 
 #include <errno.h>
 #include <stdio.h>

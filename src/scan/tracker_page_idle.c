@@ -11,7 +11,7 @@
  * a per-CPU LRU batch cannot be marked idle and read as accessed, which
  * errs on the hot side.
  */
-#include "scan/access.h"
+#include "scan/backend.h"
 
 #include <errno.h>
 #include <fcntl.h>

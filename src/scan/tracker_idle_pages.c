@@ -5,7 +5,7 @@
  * (idle_stream.h). Unlike the original, a whole span is read in chunks until
  * it is covered, so a fragmented VMA is never cut short.
  */
-#include "scan/access.h"
+#include "scan/backend.h"
 
 #include <errno.h>
 #include <fcntl.h>

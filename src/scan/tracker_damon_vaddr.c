@@ -7,7 +7,7 @@
  * of the region: accessed (weight 1) if nr_accesses > 0, else idle. The
  * granularity is DAMON's regions, not pages.
  */
-#include "scan/access.h"
+#include "scan/backend.h"
 
 #include <dirent.h>
 #include <errno.h>

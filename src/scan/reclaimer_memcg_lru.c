@@ -23,7 +23,7 @@
  * since the page was last scanned, i.e. about T = 1 over the window since
  * the previous reclaim. A larger T cannot be honoured (slide warns).
  */
-#include "scan/access.h"
+#include "scan/backend.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  * after a start only resets the bits: cold pages go out on the second.
  * Counts of hot pages do not exist: stats are bytes (tried, cold, applied).
  */
-#include "scan/access.h"
+#include "scan/backend.h"
 
 #include <errno.h>
 #include <stdio.h>
