@@ -20,7 +20,7 @@ bool etm_target_pid_valid(const char *value);
  */
 int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t *n);
 
-/* Parse a /proc/PID/stat line's ppid and comm (fuzzable, no I/O). */
+/* ppid and comm of a /proc/PID/stat line (scan/proc_stat.h; fuzzable, no I/O). */
 int etm_parse_proc_stat(const char *buf, size_t len, pid_t *ppid, char *comm, size_t comm_len);
 
 #endif

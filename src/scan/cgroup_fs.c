@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 #define MAX_FIELDS 64

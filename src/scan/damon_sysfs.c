@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 /*
@@ -42,14 +43,14 @@ static int read_word(const char *path, char *buf, size_t len)
 
 static int read_u64_path(const char *path, uint64_t *out)
 {
-	char w[32], *end;
-
+	char w[32];
+	const char *p = w;
 	int err = read_word(path, w, sizeof(w));
+
 	if (err)
 		return err;
-	errno = 0;
-	*out = strtoull(w, &end, 0);
-	if (errno || end == w)
+	/* sysfs prints these in decimal; anything else in the word is not a number */
+	if (etm_parse_u64(&p, w + strlen(w), out) || *p)
 		return -EINVAL;
 	return 0;
 }
@@ -173,7 +174,7 @@ int etm_kdamond_rec_parse(const char *buf, size_t len, struct etm_kdamond_rec *r
 		return -EINVAL;
 	p += 8;
 	if (etm_parse_u64(&p, end, &idx) || idx > 65535 || p == end || *p++ != ' ' ||
-	    etm_parse_u64(&p, end, &r->kpid) || r->kpid > INT32_MAX || p == end || *p++ != '\n' || p != end)
+	    etm_parse_u64(&p, end, &r->kpid) || r->kpid > ETM_PID_MAX || p == end || *p++ != '\n' || p != end)
 		return -EINVAL;
 	r->idx = (int)idx;
 	return 0;

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "scan/cgroup_fs.h"
 #include "scan/journal.h"
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 #define REC_MAGIC "etmem-memcg-limit 1\n"

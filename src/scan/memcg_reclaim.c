@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "scan/pagestate.h"
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 /* memory.stat is a few dozen short lines; anything far longer is not it. */

@@ -16,6 +16,7 @@
 #include "etmem/etmemd_scan_exp.h"
 #include "scan/backend.h"
 #include "scan/idle_pages.h"
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -41,28 +42,13 @@ EXPORT void etmemd_scan_exit(void)
 	atomic_store(&scan_inited, 0);
 }
 
-static int parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s || strlen(s) > 10)
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
-		return -EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
-
 EXPORT struct vmas *etmemd_get_vmas(const char *pid, char **vmflags_array, int vmflags_num, bool is_anon_only)
 {
 	struct etm_vma_filter f = { .anon_only = is_anon_only, .vmflags = vmflags_array, .nvmflags = 0 };
 	struct vmas *v = NULL;
 	pid_t p;
 
-	if (parse_pid(pid, &p))
+	if (etm_pid_parse(pid, &p))
 		return NULL;
 	if (vmflags_num < 0 || vmflags_num > 64 || (vmflags_num && !vmflags_array))
 		return NULL;
@@ -209,7 +195,7 @@ EXPORT int etmemd_get_page_refs(const struct vmas *vmas, const char *pid, struct
 	pid_t p;
 	int err;
 
-	if (!atomic_load(&scan_inited) || !vmas || !page_refs || parse_pid(pid, &p))
+	if (!atomic_load(&scan_inited) || !vmas || !page_refs || etm_pid_parse(pid, &p))
 		return -1;
 	flags &= ALL_SCAN_FLAGS;
 	if (!etm_access_idle_pages.probe(why, sizeof(why)))

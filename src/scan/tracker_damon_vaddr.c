@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "scan/damon_sysfs.h"
+#include "scan/parse.h"
 
 #define CTX "contexts/0"
 #define SCH CTX "/schemes/0"
@@ -103,11 +104,11 @@ static int vaddr_scan(void *ctx, struct etm_pagestate *ps)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
+		const char *end = de->d_name;
 		uint64_t s, e, acc;
-		char *end;
 
-		strtoul(de->d_name, &end, 10);
-		if (*end || end == de->d_name)
+		/* region directories are numbered; skip the others */
+		if (etm_parse_u64(&end, de->d_name + strlen(de->d_name), &s) || *end)
 			continue;
 		snprintf(rel, sizeof(rel), SCH "/tried_regions/%s/start", de->d_name);
 		if (etm_kdamond_read_u64(&c->k, rel, &s))

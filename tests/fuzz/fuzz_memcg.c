@@ -2,7 +2,7 @@
 /*
  * memcg_lru's text parsers on arbitrary bytes: memory.stat (v1/v2), the
  * multi-gen LRU switch, the debugfs lru_gen listing, the journal's records
- * (limit cuts, kdamonds), /proc/PID/stat's start time and the mount table
+ * (limit cuts, kdamonds) and the mount table
  * that confines a record's directory. Never reads outside the input;
  * results stay within their bounds; a parsed record formats back to a text
  * that parses to the same record; a mount found holds the path asked for.
@@ -24,7 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct etm_memcg_journal_rec r, r2;
 	struct etm_kdamond_rec k, k2;
 	char txt[1024];
-	uint64_t st;
 	bool on;
 
 	if (!buf)
@@ -35,7 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (etm_lru_gen_parse(buf, size, "/etm-wl", &m) == 0 && (m.nnodes == 0 || m.nnodes > ETM_LRU_GEN_MAX_NODES))
 		abort();
 	(void)etm_lru_gen_parse(buf, size, "/", &m);
-	(void)etm_proc_starttime_parse(buf, size, &st);
 	if (etm_memcg_journal_parse(buf, size, &r) == 0) {
 		int n = etm_memcg_journal_format(&r, txt, sizeof(txt));
 
