@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
+/* The table of backends and the choices among them: see backend.h. */
 #include "scan/backend.h"
 
 #include <errno.h>
@@ -8,64 +9,86 @@
 #include "common/log.h"
 #include "scan/procfs.h"
 
-/* The auto order: most precise and cheapest first. */
-static const struct etm_access_ops *const trackers[] = {
-	&etm_access_idle_pages,
-	&etm_access_page_idle,
-	&etm_access_damon_vaddr,
-	&etm_access_damon_paddr,
+const struct etm_backend etm_backends[] = {
+	{ .name = "idle_pages", .tracker = &etm_tracker_idle_pages },
+	{ .name = "page_idle", .tracker = &etm_tracker_page_idle },
+	{ .name = "damon_vaddr", .tracker = &etm_tracker_damon_vaddr },
+	{ .name = "damon_paddr", .reclaimer = &etm_reclaimer_damon_paddr },
 	/* Last: coarser (whole-memcg, T = 1) but needs only a memory controller. */
-	&etm_access_memcg_lru,
+	{ .name = "memcg_lru", .reclaimer = &etm_reclaimer_memcg_lru },
 };
 
-const struct etm_access_ops *etm_access_find(const char *name)
+const size_t etm_nbackends = sizeof(etm_backends) / sizeof(etm_backends[0]);
+
+const struct etm_backend *etm_backend_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(trackers) / sizeof(trackers[0]); i++)
-		if (!strcmp(trackers[i]->name, name))
-			return trackers[i];
+	for (size_t i = 0; i < etm_nbackends; i++)
+		if (!strcmp(etm_backends[i].name, name))
+			return &etm_backends[i];
 	return NULL;
 }
 
-int etm_access_choose(const char *want, const struct etm_access_ops **out, char *why, size_t len)
+int etm_backend_probe(const struct etm_backend *b, char *why, size_t len)
+{
+	return b->tracker ? b->tracker->probe(why, len) : b->reclaimer->probe(why, len);
+}
+
+int etm_backend_names(char *buf, size_t len, const char *sep, const char *last)
+{
+	int n = snprintf(buf, len, "%s", ETM_BACKEND_AUTO);
+
+	for (size_t i = 0; i < etm_nbackends; i++)
+		n += snprintf(buf + ((size_t)n < len ? (size_t)n : len), (size_t)n < len ? len - (size_t)n : 0, "%s%s",
+			      i + 1 < etm_nbackends ? sep : last, etm_backends[i].name);
+	return n;
+}
+
+static int choose_named(const char *want, const struct etm_backend **out, char *why, size_t len)
+{
+	const struct etm_backend *b = etm_backend_find(want);
+	char one[256];
+	int err;
+
+	if (!b) {
+		char names[160];
+
+		etm_backend_names(names, sizeof(names), ", ", ", ");
+		snprintf(why, len, "unknown access tracker '%s' (%s)", want, names);
+		return -EINVAL;
+	}
+	if ((err = etm_backend_probe(b, one, sizeof(one)))) {
+		snprintf(why, len, "access tracker %s unavailable: %s", b->name, one);
+		return err;
+	}
+	*out = b;
+	return 0;
+}
+
+int etm_backend_choose(const char *want, const struct etm_backend **out, char *why, size_t len)
 {
 	char one[256];
 	size_t used = 0;
-	int err;
 
-	if (want && strcmp(want, ETM_ACCESS_AUTO)) {
-		const struct etm_access_ops *a = etm_access_find(want);
-
-		if (!a) {
-			snprintf(why, len,
-				 "unknown access tracker '%s' (auto, idle_pages, page_idle, damon_vaddr, "
-				 "damon_paddr, memcg_lru)",
-				 want);
-			return -EINVAL;
-		}
-		err = a->probe(one, sizeof(one));
-		if (err) {
-			snprintf(why, len, "access tracker %s unavailable: %s", a->name, one);
-			return err;
-		}
-		*out = a;
-		return 0;
-	}
+	if (want && strcmp(want, ETM_BACKEND_AUTO))
+		return choose_named(want, out, why, len);
 	if (len)
 		why[0] = '\0';
-	for (size_t i = 0; i < sizeof(trackers) / sizeof(trackers[0]); i++) {
-		if (!trackers[i]->probe(one, sizeof(one))) {
-			*out = trackers[i];
+	for (size_t i = 0; i < etm_nbackends; i++) {
+		const struct etm_backend *b = &etm_backends[i];
+
+		if (!etm_backend_probe(b, one, sizeof(one))) {
+			*out = b;
 			return 0;
 		}
-		etm_info("access tracker %s skipped: %s", trackers[i]->name, one);
+		etm_info("access tracker %s skipped: %s", b->name, one);
 		if (used < len)
 			used += (size_t)snprintf(why + used, len - used, "%s%s: %s",
-						 i ? "; " : "no access tracker: ", trackers[i]->name, one);
+						 i ? "; " : "no access tracker: ", b->name, one);
 	}
 	return -ENOTSUP;
 }
 
-int etm_access_ranges(pid_t pid, const struct etm_access_opts *o, struct etm_pagestate *ps)
+int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_pagestate *ps)
 {
 	struct etm_vma_filter f = {
 		.anon_only = true,
@@ -80,4 +103,35 @@ int etm_access_ranges(pid_t pid, const struct etm_access_opts *o, struct etm_pag
 		err = etm_pagestate_add_range(ps, x->start, x->end);
 	etm_vmas_free(v);
 	return err;
+}
+
+size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n)
+{
+	size_t nd = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < nd && strcmp(t[j].path, t[i].path); j++)
+			;
+		if (j < nd) {
+			t[j].swap = t[j].swap && t[i].swap;
+			continue;
+		}
+		if (nd != i)
+			t[nd] = t[i];
+		nd++;
+	}
+	return nd;
+}
+
+const struct etm_action_ops *etm_action_choose_swap(void)
+{
+	char why[256];
+
+	if (!etm_action_swap_pages.probe(why, sizeof(why)))
+		return &etm_action_swap_pages;
+	if (!etm_action_pageout.probe(why, sizeof(why)))
+		return &etm_action_pageout;
+	return NULL;
 }

@@ -11,55 +11,55 @@
 
 #include "scan/parse.h"
 
-int etm_read_file(const char *path, char **buf, size_t *len, size_t max)
+int etm_read_fd(int fd, char **buf, size_t *len, size_t max)
 {
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap + 1), *nb;
-	int fd, err;
 
 	if (!b)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(b);
-		return err;
-	}
 	for (;;) {
 		ssize_t r;
 
 		if (n == cap) {
 			if (cap >= max) {
-				err = -EFBIG;
-				goto fail;
+				free(b);
+				return -EFBIG;
 			}
 			cap = cap * 2 > max ? max : cap * 2;
-			nb = realloc(b, cap + 1);
-			if (!nb) {
-				err = -ENOMEM;
-				goto fail;
+			if (!(nb = realloc(b, cap + 1))) {
+				free(b);
+				return -ENOMEM;
 			}
 			b = nb;
 		}
 		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto fail;
+			int err = -errno;
+
+			free(b);
+			return err;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	b[n] = '\0';
 	*buf = b;
 	*len = n;
 	return 0;
-fail:
+}
+
+int etm_read_file(const char *path, char **buf, size_t *len, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = etm_read_fd(fd, buf, len, max);
 	close(fd);
-	free(b);
 	return err;
 }
 
@@ -139,16 +139,25 @@ int etm_parse_status(const char *buf, size_t len, struct etm_proc_status *st)
 	return 0;
 }
 
-int etm_proc_status(pid_t pid, struct etm_proc_status *st)
+/* /proc/@pid/@name, whole: -ESRCH when the process is gone. */
+static int read_pid_file(pid_t pid, const char *name, size_t max, char **buf, size_t *len)
 {
-	char path[64], *buf;
-	size_t len;
+	char path[64];
 	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	err = etm_read_file(path, &buf, &len, 1 << 16);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	err = etm_read_file(path, buf, len, max);
+	return err == -ENOENT ? -ESRCH : err;
+}
+
+int etm_proc_status(pid_t pid, struct etm_proc_status *st)
+{
+	char *buf;
+	size_t len;
+	int err = read_pid_file(pid, "status", 1 << 16, &buf, &len);
+
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	err = etm_parse_status(buf, len, st);
 	free(buf);
 	return err;
@@ -357,14 +366,12 @@ fail:
 
 int etm_proc_vmas(pid_t pid, const struct etm_vma_filter *f, struct vmas **out)
 {
-	char path[64], *buf;
+	char *buf;
 	size_t len;
-	int err;
+	int err = read_pid_file(pid, f && f->nvmflags ? "smaps" : "maps", 256u << 20, &buf, &len);
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, f && f->nvmflags ? "smaps" : "maps");
-	err = etm_read_file(path, &buf, &len, 256u << 20);
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	err = etm_parse_maps(buf, len, f, out);
 	free(buf);
 	return err;
@@ -414,14 +421,12 @@ int etm_parse_memcg(const char *buf, size_t len, char *path, size_t path_len, bo
 
 int etm_proc_memcg(pid_t pid, char *path, size_t path_len, bool *v1)
 {
-	char f[64], *buf;
+	char *buf;
 	size_t len;
-	int err;
+	int err = read_pid_file(pid, "cgroup", 1 << 16, &buf, &len);
 
-	snprintf(f, sizeof(f), "/proc/%d/cgroup", (int)pid);
-	err = etm_read_file(f, &buf, &len, 1 << 16);
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	err = etm_parse_memcg(buf, len, path, path_len, v1);
 	free(buf);
 	return err;

@@ -17,8 +17,12 @@
 /* The anonymous-VMA name that marks ranges for swap_flag=yes on mainline kernels. */
 #define ETM_SWAP_VMA_NAME "etmem_swap"
 
-/* Read a whole (proc) file into a new NUL-terminated buffer of at most @max bytes. */
+/*
+ * Read a whole (proc) file into a new NUL-terminated buffer of at most @max
+ * bytes (-EFBIG when it is longer). The _fd form reads from @fd's position.
+ */
 int etm_read_file(const char *path, char **buf, size_t *len, size_t max);
+int etm_read_fd(int fd, char **buf, size_t *len, size_t max);
 int etm_write_str(const char *path, const char *s);
 
 struct etm_meminfo {

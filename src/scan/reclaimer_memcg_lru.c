@@ -7,13 +7,13 @@
  * that have a memory controller. The target runs in its own memory cgroup,
  * the same precondition as damon_paddr.
  *
- * Grading is delegated, which is why this tracker has memcg scope and
- * drives its own action (action_memcg_reclaim.c) instead of filling a
- * pagestate: reclaim checks each inactive page's accessed bits through rmap
+ * Grading is delegated, which is why this is a reclaimer (reclaimer.h)
+ * that sizes and triggers the kernel's reclaim (memcg_reclaim.h) instead of
+ * a tracker filling a pagestate: reclaim checks each inactive page's accessed bits through rmap
  * and activates the referenced ones (second chance), so the pages it swaps
  * out are exactly those not accessed since the previous check. etmem's part:
- *  - when: after slide's observation window (loop * sleep seconds, the core
- *    waits it because group_windowed is set), past slide's gates;
+ *  - when: after slide's observation window (loop * sleep seconds, the
+ *    engine waits it because the reclaimer is windowed), past slide's gates;
  *  - how much: the memcg's inactive anon (memory.stat) -- what the LRU
  *    holds as not recently used -- stepwise, re-reading memory.stat between
  *    steps so that hot pages the kernel activates on its first scan shrink
@@ -23,7 +23,7 @@
  * since the page was last scanned, i.e. about T = 1 over the window since
  * the previous reclaim. A larger T cannot be honoured (slide warns).
  */
-#include "scan/backend.h"
+#include "scan/reclaimer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,37 +32,51 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "scan/journal.h"
+#include "scan/lru_gen.h"
+#include "scan/memcg.h"
 #include "scan/memcg_reclaim.h"
 #include "scan/procfs.h"
 
 #define MAX_MEMCGS 16
 
 struct lru_ctx {
-	struct etm_access_opts o;
-	struct etm_memcg_stats total;
+	struct etm_reclaimer_opts o;
+	struct etm_reclaimer_stats total;
 	/* memcgs already warned about memory.swappiness = 0 */
 	char warned[MAX_MEMCGS][256];
 	size_t nwarned;
 	bool aging_warned; /* multi-gen LRU on but the memcg could not be aged */
 };
 
-static int lru_probe(char *why, size_t len)
+/* Is 'memory' among the controllers of cgroup2's root? */
+static bool v2_has_memory(const struct etm_cgroup_root *r)
 {
-	char *b = NULL;
+	char path[sizeof(r->mnt) + 32], *b = NULL, *save = NULL;
+	bool mem = false;
 	size_t n;
 
-	if (!access(ETM_MEMCG_V1_ROOT "/memory.stat", R_OK) && !access(ETM_MEMCG_V1_ROOT, W_OK))
-		return 0;
-	if (!etm_read_file(ETM_MEMCG_V2_ROOT "/cgroup.controllers", &b, &n, 4096)) {
-		bool mem = false;
-		char *save = NULL;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", r->mnt);
+	if (etm_read_file(path, &b, &n, 4096))
+		return false;
+	for (char *t = strtok_r(b, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		mem = mem || !strcmp(t, "memory");
+	free(b);
+	return mem;
+}
 
-		for (char *t = strtok_r(b, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-			mem = mem || !strcmp(t, "memory");
-		free(b);
-		if (mem)
+static int lru_probe(char *why, size_t len)
+{
+	struct etm_cgroup_root r;
+	char stat[sizeof(r.mnt) + 16];
+
+	if (!etm_cgroup_hier_find(true, &r)) {
+		snprintf(stat, sizeof(stat), "%s/memory.stat", r.mnt);
+		if (!access(stat, R_OK) && !access(r.mnt, W_OK))
 			return 0;
 	}
+	if (!etm_cgroup_hier_find(false, &r) && v2_has_memory(&r))
+		return 0;
 	snprintf(why, len,
 		 "no memory cgroup controller (neither %s (cgroup v1) nor 'memory' in %s/cgroup.controllers "
 		 "(cgroup v2)): kernel built without CONFIG_MEMCG or the controller is not mounted",
@@ -70,7 +84,7 @@ static int lru_probe(char *why, size_t len)
 	return -ENOTSUP;
 }
 
-static int lru_group_open(const struct etm_access_opts *o, void **out, char *why, size_t len)
+static int lru_open(const struct etm_reclaimer_opts *o, void **out, char *why, size_t len)
 {
 	struct lru_ctx *c = calloc(1, sizeof(*c));
 
@@ -98,109 +112,113 @@ static void check_swappiness(struct lru_ctx *c, const struct etm_memcg_dir *d, c
 		 d->dir);
 }
 
-static int lru_group_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_memcg_stats *st,
-			    char *why, size_t len)
+/* Multi-gen LRU: a fresh generation per window, else inactive_anon stays 0 (lru_gen.h). */
+static void age(struct lru_ctx *c, const char *path)
+{
+	int err = etm_memcg_lru_gen_age(path);
+
+	if (!err || err == -ENOTSUP || c->aging_warned)
+		return;
+	c->aging_warned = true;
+	etm_warn("memcg_lru: the multi-gen LRU is on but %s could not be aged through %s: %s; its inactive list only "
+		 "grows when the kernel ages it under memory pressure (mount debugfs, or turn the multi-gen LRU off "
+		 "in %s)",
+		 path, ETM_LRU_GEN_DEBUGFS, strerror(-err), ETM_LRU_GEN_ENABLED);
+}
+
+/* After a reclaim of @d: the figures, the log line, and the error to report (0: none). */
+static int reclaimed(struct lru_ctx *c, const struct etm_memcg_dir *d, const struct etm_memcg_lru_stat *s,
+		     const struct etm_memcg_reclaim_res *r, int err, char *why, size_t len)
+{
+	if (r->contended) {
+		etm_info("memcg_lru: %s: another reclaim of this memory cgroup is in progress (a second task or "
+			 "etmemd on it); skipped this cycle",
+			 d->dir);
+		return 0;
+	}
+	c->total.bytes_applied += r->swapped;
+	if (!r->steps && !err) { /* the inactive list is within what the LRU keeps: nothing asked */
+		etm_debug("memcg_lru: %s: inactive anon %llu KiB within the LRU's share of active %llu KiB", d->dir,
+			  (unsigned long long)(s->inactive_anon >> 10), (unsigned long long)(s->active_anon >> 10));
+		return 0;
+	}
+	/* Only a reclaim that ran: "last reclaim" in project show is the most recent real one. */
+	c->total.last_reclaim_s = r->seconds;
+	etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, swapped %llu "
+		 "MiB in %.3f s",
+		 d->dir, (unsigned long long)(s->inactive_anon >> 20), (unsigned long long)(s->active_anon >> 20),
+		 (unsigned long long)(r->asked >> 20), r->steps, r->busy ? " (kernel stopped early)" : "",
+		 (unsigned long long)(r->swapped >> 20), r->seconds);
+	if (r->restore_failed)
+		snprintf(why, len,
+			 "memcg_lru: could not restore %s/memory.limit_in_bytes after reclaim: %s (the limit is left "
+			 "lowered)",
+			 d->dir, strerror(-err));
+	else if (err)
+		snprintf(why, len, "memcg_lru: reclaiming in %s: %s", d->dir, strerror(-err));
+	return err;
+}
+
+/* One memcg: age it, read its LRU, reclaim its cold part if its processes may swap. 0 or -errno with @why. */
+static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char *why, size_t len)
+{
+	struct etm_memcg_lru_stat s;
+	struct etm_memcg_reclaim_res r;
+	struct etm_memcg_dir d;
+	uint64_t amount;
+	int err;
+
+	if ((err = etm_memcg_dir_of(t->path, t->v1, &d))) {
+		snprintf(why, len, "memcg_lru: memory cgroup %s: %s", t->path, strerror(-err));
+		return err;
+	}
+	age(c, t->path);
+	if ((err = etm_memcg_read_stat(&d, &s))) {
+		if (err == -ENOENT) /* removed meanwhile: its processes are gone */
+			return 0;
+		snprintf(why, len, "memcg_lru: reading %s/memory.stat: %s", d.dir, strerror(-err));
+		return err;
+	}
+	c->total.bytes_tried += s.inactive_anon + s.active_anon;
+	c->total.bytes_hot += s.active_anon;
+	if (!t->swap)
+		return 0;
+	check_swappiness(c, &d, t->path);
+	amount = etm_memcg_cold_amount(&s, 0);
+	c->total.bytes_cold += amount;
+	if (!amount)
+		return 0;
+	err = etm_memcg_reclaim(&d, amount, 0, ETM_RUN_DIR, &r);
+	return reclaimed(c, &d, &s, &r, err, why, len);
+}
+
+static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_reclaimer_stats *st, char *why,
+		      size_t len)
 {
 	struct lru_ctx *c = ctx;
 	int ret = 0;
 
 	c->total.bytes_hot = 0; /* this update's active anon, summed over the memcgs */
 	for (size_t i = 0; i < n; i++) {
-		struct etm_memcg_lru_stat s;
-		struct etm_memcg_reclaim_res r;
-		struct etm_memcg_dir d;
-		uint64_t amount;
-		bool dup = false;
-		int err;
+		int err = update_one(c, &t[i], why, len);
 
-		/* One reclaim per memcg and cycle; a memcg swaps only if all its processes may. */
-		for (size_t j = 0; j < i; j++)
-			dup = dup || !strcmp(t[j].path, t[i].path);
-		if (dup)
-			continue;
-		bool swap = true;
-
-		for (size_t j = i; j < n; j++)
-			if (!strcmp(t[j].path, t[i].path))
-				swap = swap && t[j].swap;
-		if ((err = etm_memcg_dir_of(t[i].path, t[i].v1, &d))) {
-			snprintf(why, len, "memcg_lru: memory cgroup %s: %s", t[i].path, strerror(-err));
+		if (err)
 			ret = err;
-			continue;
-		}
-		/* Multi-gen LRU: a fresh generation per window, else inactive_anon stays 0 (memcg_reclaim.h). */
-		err = etm_memcg_lru_gen_age(t[i].path);
-		if (err && err != -ENOTSUP && !c->aging_warned) {
-			c->aging_warned = true;
-			etm_warn("memcg_lru: the multi-gen LRU is on but %s could not be aged through %s: %s; "
-				 "its inactive list only grows when the kernel ages it under memory pressure (mount "
-				 "debugfs, or turn the multi-gen LRU off in %s)",
-				 t[i].path, ETM_LRU_GEN_DEBUGFS, strerror(-err), ETM_LRU_GEN_ENABLED);
-		}
-		if ((err = etm_memcg_read_stat(&d, &s))) {
-			if (err != -ENOENT) { /* removed meanwhile: its processes are gone */
-				snprintf(why, len, "memcg_lru: reading %s/memory.stat: %s", d.dir, strerror(-err));
-				ret = err;
-			}
-			continue;
-		}
-		c->total.bytes_tried += s.inactive_anon + s.active_anon;
-		c->total.bytes_hot += s.active_anon;
-		if (!swap)
-			continue;
-		check_swappiness(c, &d, t[i].path);
-		amount = etm_memcg_cold_amount(&s, 0);
-		c->total.bytes_cold += amount;
-		if (!amount)
-			continue;
-		err = etm_memcg_reclaim(&d, amount, 0, ETM_RUN_DIR, &r);
-		if (r.contended) {
-			etm_info("memcg_lru: %s: another reclaim of this memory cgroup is in progress (a second task "
-				 "or etmemd on it); skipped this cycle",
-				 d.dir);
-			continue;
-		}
-		c->total.bytes_applied += r.swapped;
-		if (!r.steps && !err) { /* the inactive list is within what the LRU keeps: nothing asked */
-			etm_debug("memcg_lru: %s: inactive anon %llu KiB within the LRU's share of active %llu KiB",
-				  d.dir, (unsigned long long)(s.inactive_anon >> 10),
-				  (unsigned long long)(s.active_anon >> 10));
-			continue;
-		}
-		/* Only a reclaim that ran: "last reclaim" in project show is the most recent real one. */
-		c->total.last_reclaim_s = r.seconds;
-		etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, "
-			 "swapped %llu MiB in %.3f s",
-			 d.dir, (unsigned long long)(s.inactive_anon >> 20), (unsigned long long)(s.active_anon >> 20),
-			 (unsigned long long)(r.asked >> 20), r.steps, r.busy ? " (kernel stopped early)" : "",
-			 (unsigned long long)(r.swapped >> 20), r.seconds);
-		if (r.restore_failed) {
-			snprintf(why, len,
-				 "memcg_lru: could not restore %s/memory.limit_in_bytes after reclaim: %s (the limit "
-				 "is left lowered)",
-				 d.dir, strerror(-err));
-			ret = err;
-		} else if (err) {
-			snprintf(why, len, "memcg_lru: reclaiming in %s: %s", d.dir, strerror(-err));
-			ret = err;
-		}
 	}
 	c->total.hot_known = true;
 	*st = c->total;
 	return ret;
 }
 
-static void lru_group_close(void *ctx)
+static void lru_close(void *ctx)
 {
 	free(ctx); /* nothing stays changed in the kernel between two updates */
 }
 
-const struct etm_access_ops etm_access_memcg_lru = {
-	.name = "memcg_lru",
-	.scope = ETM_ACCESS_MEMCG,
-	.group_windowed = true,
+const struct etm_reclaimer_ops etm_reclaimer_memcg_lru = {
+	.windowed = true,
 	.probe = lru_probe,
-	.group_open = lru_group_open,
-	.group_update = lru_group_update,
-	.group_close = lru_group_close,
+	.open = lru_open,
+	.update = lru_update,
+	.close = lru_close,
 };

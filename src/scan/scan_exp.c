@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "etmem/etmemd_scan_exp.h"
-#include "scan/backend.h"
+#include "scan/tracker.h"
 #include "scan/idle_pages.h"
 #include "scan/parse.h"
 #include "scan/procfs.h"
@@ -161,7 +161,7 @@ static int pass_idle_pages(const struct vmas *vmas, pid_t pid, int flags, struct
 
 static int pass_page_idle(const struct vmas *vmas, pid_t pid, struct ref_vec *v)
 {
-	struct etm_access_opts o = { .no_baseline = true };
+	struct etm_tracker_opts o = { .no_baseline = true };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	void *ctx = NULL;
 	int err = 0;
@@ -171,10 +171,10 @@ static int pass_page_idle(const struct vmas *vmas, pid_t pid, struct ref_vec *v)
 	for (const struct vma *x = vmas->vma_list; x && !err; x = x->next)
 		err = etm_pagestate_add_range(ps, x->start, x->end);
 	if (!err)
-		err = etm_access_page_idle.open(pid, &o, &ctx);
+		err = etm_tracker_page_idle.open(pid, &o, &ctx);
 	if (!err) {
-		err = etm_access_page_idle.scan(ctx, ps);
-		etm_access_page_idle.close(ctx);
+		err = etm_tracker_page_idle.scan(ctx, ps);
+		etm_tracker_page_idle.close(ctx);
 	}
 	for (size_t i = 0; !err && i < ps->n; i++) {
 		uint64_t np = (ps->r[i].end - ps->r[i].start) >> ETM_PAGE_SHIFT;
@@ -198,9 +198,9 @@ EXPORT int etmemd_get_page_refs(const struct vmas *vmas, const char *pid, struct
 	if (!atomic_load(&scan_inited) || !vmas || !page_refs || etm_pid_parse(pid, &p))
 		return -1;
 	flags &= ALL_SCAN_FLAGS;
-	if (!etm_access_idle_pages.probe(why, sizeof(why)))
+	if (!etm_tracker_idle_pages.probe(why, sizeof(why)))
 		err = pass_idle_pages(vmas, p, flags, &v);
-	else if (!etm_access_page_idle.probe(why, sizeof(why)))
+	else if (!etm_tracker_page_idle.probe(why, sizeof(why)))
 		err = pass_page_idle(vmas, p, &v);
 	else {
 		etm_err("scan: no per-page access tracking on this kernel: %s", why);

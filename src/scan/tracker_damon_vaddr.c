@@ -7,7 +7,7 @@
  * of the region: accessed (weight 1) if nr_accesses > 0, else idle. The
  * granularity is DAMON's regions, not pages.
  */
-#include "scan/backend.h"
+#include "scan/tracker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,29 +22,16 @@
 #define SCH CTX "/schemes/0"
 
 struct vaddr_ctx {
-	struct etm_kdamond k;
+	struct etm_kdamond k; /* first: etm_kdamond_ctx_close() */
 	pid_t pid;
 };
 
 static int vaddr_probe(char *why, size_t len)
 {
-	int err = etm_damon_probe("vaddr", why, len);
-
-	/* A kdamond we cannot add is as unusable as a missing one. */
-	return err ? err : etm_kdamond_check_free(why, len);
+	return etm_damon_probe("vaddr", why, len);
 }
 
-static void vaddr_close(void *ctx)
-{
-	struct vaddr_ctx *c = ctx;
-
-	if (!c)
-		return;
-	etm_kdamond_release(&c->k);
-	free(c);
-}
-
-static int vaddr_open(pid_t pid, const struct etm_access_opts *o, void **out)
+static int vaddr_open(pid_t pid, const struct etm_tracker_opts *o, void **out)
 {
 	struct vaddr_ctx *c = calloc(1, sizeof(*c));
 	unsigned long long aggr = (unsigned long long)(o->sleep_s ? o->sleep_s : 1) * 1000000ULL;
@@ -78,7 +65,7 @@ static int vaddr_open(pid_t pid, const struct etm_access_opts *o, void **out)
 	*out = c;
 	return 0;
 fail:
-	vaddr_close(c);
+	etm_kdamond_ctx_close(c);
 	return err == -ESRCH || err == -ENOENT ? -ESRCH : err;
 }
 
@@ -127,11 +114,9 @@ static int vaddr_scan(void *ctx, struct etm_pagestate *ps)
 	return 0;
 }
 
-const struct etm_access_ops etm_access_damon_vaddr = {
-	.name = "damon_vaddr",
-	.scope = ETM_ACCESS_PROCESS,
+const struct etm_tracker_ops etm_tracker_damon_vaddr = {
 	.probe = vaddr_probe,
 	.open = vaddr_open,
 	.scan = vaddr_scan,
-	.close = vaddr_close,
+	.close = etm_kdamond_ctx_close,
 };

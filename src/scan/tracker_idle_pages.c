@@ -5,7 +5,7 @@
  * (idle_stream.h). Unlike the original, a whole span is read in chunks until
  * it is covered, so a fragmented VMA is never cut short.
  */
-#include "scan/backend.h"
+#include "scan/tracker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,7 @@
 struct idle_ctx {
 	pid_t pid;
 	int fd;
-	struct etm_access_opts o;
+	struct etm_tracker_opts o;
 	uint8_t buf[READ_CHUNK];
 };
 
@@ -154,7 +154,7 @@ static int idle_probe(char *why, size_t len)
 	return 0;
 }
 
-static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
+static int idle_open(pid_t pid, const struct etm_tracker_opts *o, void **ctx)
 {
 	struct idle_ctx *c = calloc(1, sizeof(*c));
 	struct etm_pagestate *ps;
@@ -176,7 +176,7 @@ static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = etm_access_ranges(pid, o, ps);
+	err = etm_tracker_ranges(pid, o, ps);
 	if (!err)
 		err = scan_spans(c, ps, discard_emit, NULL);
 	etm_pagestate_free(ps);
@@ -205,9 +205,8 @@ static void idle_close(void *ctx)
 	free(c);
 }
 
-const struct etm_access_ops etm_access_idle_pages = {
-	.name = "idle_pages",
-	.scope = ETM_ACCESS_PROCESS,
+const struct etm_tracker_ops etm_tracker_idle_pages = {
+	.kernel_marks = true, /* VMA_SCAN_FLAG */
 	.probe = idle_probe,
 	.open = idle_open,
 	.scan = idle_scan,

@@ -28,6 +28,7 @@
 
 #include "scan/cgroup_fs.h"
 #include "scan/damon_sysfs.h"
+#include "scan/memcg_journal.h"
 #include "scan/memcg_reclaim.h"
 #include "scan/proc_stat.h"
 #include "test_file_util.h"
@@ -78,8 +79,6 @@ static int setup(void **state)
 	snprintf(f->memcg, sizeof(f->memcg), "%s/memcg a", f->root); /* a space, as cgroup names may have */
 	if (mkdir(f->memcg, 0700))
 		return -1;
-	snprintf(f->d.dir, sizeof(f->d.dir), "%s", f->memcg);
-	f->d.v1 = true;
 	{
 		struct statfs sf;
 		struct stat st;
@@ -90,6 +89,9 @@ static int setup(void **state)
 		f->cg.dev = st.st_dev;
 		f->cg.magic = (long)sf.f_type;
 	}
+	/* the memcg the reclaims cut, reached from the stand-in mount like a real one */
+	if (etm_memcg_dir_at(&f->cg, f->memcg, true, &f->d))
+		return -1;
 	*state = f;
 	return 0;
 }

@@ -21,7 +21,7 @@
  * A memcg-scope tracker has no per-process pages: each cycle the gates are
  * evaluated per process, then damon_paddr's kernel-side schemes of their
  * memory cgroups are switched between "page out" and "only count", and
- * memcg_lru (group_windowed) waits the loop * sleep observation window and
+ * memcg_lru (windowed) waits the loop * sleep observation window and
  * has the kernel's LRU reclaim the cold part of each memory cgroup.
  */
 #include <errno.h>
@@ -39,8 +39,9 @@
 #include "daemon/engine.h"
 #include "daemon/registry.h"
 #include "daemon/target.h"
-#include "scan/backend.h"
 #include "scan/action.h"
+#include "scan/backend.h"
+#include "scan/clock.h"
 #include "scan/pagestate.h"
 #include "scan/procfs.h"
 #include "slide_params.h"
@@ -69,9 +70,9 @@ struct slide_rt {
 	int loop, interval, sleep_s, T, sysmem, wm_high, wm_low, dram_percent;
 	uint64_t swap_threshold;
 	bool swap_flag;
-	const struct etm_access_ops *acc;
+	const struct etm_backend *acc; /* a per-page tracker or a kernel-graded reclaimer */
 	const struct etm_action_ops *act;
-	void *group; /* memcg-scope tracker context */
+	void *group; /* the reclaimer's context */
 	char self_memcg[256];
 	/* auto: why the trackers before the chosen one were skipped */
 	char skipped[768];
@@ -83,18 +84,10 @@ struct slide_rt {
 	uint64_t advised_bytes; /* asked of the kernel, including pages already out */
 	uint64_t cyc_scanned, cyc_hot, cyc_cold, cyc_gated;
 	double last_cycle_s;
-	struct etm_memcg_stats mstats;
+	struct etm_reclaimer_stats mstats;
 	bool wmark_sent;
 	char last_error[256];
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Sleep @secs unless stopped first. 0, or -ECANCELED when the task stops. */
 static int rt_wait(struct slide_rt *rt, double secs)
@@ -102,13 +95,7 @@ static int rt_wait(struct slide_rt *rt, double secs)
 	struct timespec dl;
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += (time_t)secs;
-	dl.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	etm_mono_after(secs, &dl);
 	pthread_mutex_lock(&rt->lock);
 	while (!rt->stop && pthread_cond_timedwait(&rt->wake, &rt->lock, &dl) != ETIMEDOUT)
 		;
@@ -164,7 +151,7 @@ static int swap_run(uint64_t start, uint64_t len, void *arg)
 {
 	struct swap_arg *a = arg;
 
-	return a->act->add(a->ctx, start, len);
+	return a->act->add(a->ctx, start, len, ETM_ACTION_SWAP);
 }
 
 /* dram_percent: take cold pages with count < cutoff, and @extra of count == cutoff. */
@@ -197,19 +184,20 @@ static int swap_selected(const struct etm_pagestate *ps, struct swap_arg *a)
 				run_len += ETM_PAGE_SIZE;
 				continue;
 			}
-			if (run_len && (err = a->act->add(a->ctx, run_start, run_len)))
+			if (run_len && (err = a->act->add(a->ctx, run_start, run_len, ETM_ACTION_SWAP)))
 				return err;
 			run_start = addr;
 			run_len = ETM_PAGE_SIZE;
 		}
 	}
-	return run_len ? a->act->add(a->ctx, run_start, run_len) : 0;
+	return run_len ? a->act->add(a->ctx, run_start, run_len, ETM_ACTION_SWAP) : 0;
 }
 
 static int swap_out(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *ps, const struct etm_proc_status *st,
 		    uint64_t *bytes)
 {
 	struct swap_arg a = { .act = rt->act, .rt = rt };
+	struct etm_action_stats ast;
 	int err;
 
 	*bytes = 0;
@@ -233,7 +221,8 @@ static int swap_out(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *
 	}
 	if (!err)
 		err = rt->act->flush(a.ctx);
-	*bytes = rt->act->bytes_done(a.ctx);
+	rt->act->stats(a.ctx, &ast);
+	*bytes = ast.bytes_done;
 	if (!err && rt->wm_high > 0 && rt->act->swapcache_reclaim) {
 		struct etm_meminfo mi;
 
@@ -255,9 +244,9 @@ static int swap_out(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *
 /* One process: gates, loop scans, grading, swap-out. */
 static void slide_job(struct slide_rt *rt, pid_t pid)
 {
-	struct etm_access_opts o = {
+	struct etm_tracker_opts o = {
 		.flagged_only = rt->swap_flag,
-		.vma_name = rt->swap_flag && rt->acc != &etm_access_idle_pages ? ETM_SWAP_VMA_NAME : NULL,
+		.vma_name = rt->swap_flag && !rt->acc->tracker->kernel_marks ? ETM_SWAP_VMA_NAME : NULL,
 		.sleep_s = (unsigned)rt->sleep_s,
 		.loop = (unsigned)rt->loop,
 	};
@@ -287,17 +276,17 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	ps = etm_pagestate_new();
 	if (!ps)
 		return;
-	if ((err = etm_access_ranges(pid, &o, ps)))
+	if ((err = etm_tracker_ranges(pid, &o, ps)))
 		goto out;
-	if ((err = rt->acc->open(pid, &o, &ctx)))
+	if ((err = rt->acc->tracker->open(pid, &o, &ctx)))
 		goto out;
 	for (int i = 0; i < rt->loop; i++) {
 		if ((err = rt_wait(rt, rt->sleep_s)))
 			goto out;
-		if ((err = rt->acc->scan(ctx, ps)))
+		if ((err = rt->acc->tracker->scan(ctx, ps)))
 			goto out;
 	}
-	rt->acc->close(ctx);
+	rt->acc->tracker->close(ctx);
 	ctx = NULL;
 	etm_pagestate_grade(ps, rt->T, &g);
 	if (g.cold && !rt_stopping(rt)) {
@@ -316,7 +305,7 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 		  rt->name, (int)pid, g.scanned, g.hot, g.cold, bytes, etm_pagestate_bytes(ps));
 out:
 	if (ctx)
-		rt->acc->close(ctx);
+		rt->acc->tracker->close(ctx);
 	if (err && !gone(err) && err != -ECANCELED)
 		rt_error(rt, "pid %d: %s: %s", (int)pid, rt->acc->name, strerror(-err));
 	pthread_mutex_lock(&rt->lock);
@@ -397,7 +386,7 @@ static uint64_t since(uint64_t now, uint64_t before)
 static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 {
 	struct etm_memcg_target *t = calloc(n ? n : 1, sizeof(*t));
-	struct etm_memcg_stats ms = { 0 };
+	struct etm_reclaimer_stats ms = { 0 };
 	struct etm_meminfo mi;
 	size_t nt = 0;
 	char why[512];
@@ -406,7 +395,7 @@ static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 	if (!t)
 		return;
 	/* memcg_lru: the kernel checks the accessed bits when it reclaims, at the end of the window. */
-	if (rt->acc->group_windowed && rt_wait(rt, (double)rt->loop * rt->sleep_s)) {
+	if (rt->acc->reclaimer->windowed && rt_wait(rt, (double)rt->loop * rt->sleep_s)) {
 		free(t);
 		return;
 	}
@@ -432,7 +421,9 @@ static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 		}
 		nt++;
 	}
-	err = rt->acc->group_update(rt->group, t, nt, &ms, why, sizeof(why));
+	/* a memcg pages out only if all its processes may */
+	nt = etm_memcg_targets_merge(t, nt);
+	err = rt->acc->reclaimer->update(rt->group, t, nt, &ms, why, sizeof(why));
 	if (err)
 		rt_error(rt, "%s", why);
 	pthread_mutex_lock(&rt->lock);
@@ -448,7 +439,7 @@ static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 
 static void run_cycle(struct slide_rt *rt)
 {
-	double t0 = mono_now();
+	double t0 = etm_mono_now();
 	pid_t *pids = NULL;
 	size_t n = 0;
 	int err;
@@ -465,7 +456,7 @@ static void run_cycle(struct slide_rt *rt)
 		rt->fig_pids[i] = pids[i];
 	pthread_mutex_unlock(&rt->lock);
 
-	if (rt->acc->scope == ETM_ACCESS_MEMCG) {
+	if (rt->acc->reclaimer) {
 		cycle_memcg(rt, pids, n);
 	} else if (n) {
 		pthread_mutex_lock(&rt->lock);
@@ -488,7 +479,7 @@ static void run_cycle(struct slide_rt *rt)
 		rt->hot = rt->cyc_hot;
 		rt->cold = rt->cyc_cold;
 		rt->gated = rt->cyc_gated;
-		rt->last_cycle_s = mono_now() - t0;
+		rt->last_cycle_s = etm_mono_now() - t0;
 	}
 	pthread_mutex_unlock(&rt->lock);
 }
@@ -508,7 +499,7 @@ static void rt_free(struct slide_rt *rt)
 	if (!rt)
 		return;
 	if (rt->group)
-		rt->acc->group_close(rt->group);
+		rt->acc->reclaimer->close(rt->group);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->wake);
 	pthread_cond_destroy(&rt->jobs_cv);
@@ -561,7 +552,7 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 	struct slide_params *sp = tk->params;
 	struct project *proj = eng->proj;
 	struct page_scan *scan = proj ? proj->scan_param : NULL;
-	const char *want = sp ? slide_tracker_name(sp->tracker) : ETM_ACCESS_AUTO;
+	const char *want = sp ? slide_tracker_name(sp->tracker) : ETM_BACKEND_AUTO;
 	struct slide_rt *rt;
 	pthread_condattr_t ca;
 	char why[1024];
@@ -602,14 +593,14 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 		err = -ENOMEM;
 		goto fail;
 	}
-	if ((err = etm_access_choose(want, &rt->acc, why, sizeof(why)))) {
+	if ((err = etm_backend_choose(want, &rt->acc, why, sizeof(why)))) {
 		etm_task_report_error(tk, "%s", why);
 		goto fail;
 	}
-	if (rt->acc->scope == ETM_ACCESS_MEMCG && (!want || !strcmp(want, ETM_ACCESS_AUTO)))
+	if (rt->acc->reclaimer && (!want || !strcmp(want, ETM_BACKEND_AUTO)))
 		snprintf(rt->skipped, sizeof(rt->skipped), "%.700s", why);
-	if (rt->acc->scope == ETM_ACCESS_PROCESS) {
-		rt->act = etm_action_choose();
+	if (rt->acc->tracker) {
+		rt->act = etm_action_choose_swap();
 		if (!rt->act) {
 			etm_task_report_error(tk, "no way to swap out another process's pages (no "
 						  "/proc/PID/swap_pages, process_madvise(MADV_PAGEOUT) unavailable)");
@@ -624,12 +615,12 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 		etm_warn("slide task %s: swapcache_high_wmark/swapcache_low_wmark ignored: this kernel has no "
 			 "swapcache reclaim control (openEuler /proc/PID/swap_pages ioctl)",
 			 tk->name);
-	if (rt->swap_flag && rt->acc != &etm_access_idle_pages)
+	if (rt->swap_flag && !(rt->acc->tracker && rt->acc->tracker->kernel_marks))
 		etm_info("slide task %s: swap_flag=yes: only anonymous ranges named '%s' with "
 			 "prctl(PR_SET_VMA_ANON_NAME) are swapped",
 			 tk->name, ETM_SWAP_VMA_NAME);
-	if (rt->acc->scope == ETM_ACCESS_MEMCG) {
-		struct etm_access_opts o = { .sleep_s = (unsigned)rt->sleep_s, .loop = (unsigned)rt->loop };
+	if (rt->acc->reclaimer) {
+		struct etm_reclaimer_opts o = { .sleep_s = (unsigned)rt->sleep_s, .loop = (unsigned)rt->loop };
 
 		if (rt->T > 1)
 			etm_warn("slide task %s: %s grades at young-bit granularity: a page not accessed during "
@@ -647,7 +638,7 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 			rt->self_memcg[0] = '\0';
 		if ((err = memcg_precheck(rt, tk)))
 			goto fail;
-		if ((err = rt->acc->group_open(&o, &rt->group, why, sizeof(why)))) {
+		if ((err = rt->acc->reclaimer->open(&o, &rt->group, why, sizeof(why)))) {
 			etm_task_report_error(tk, "cannot start access tracker %s: %s", rt->acc->name, why);
 			rt->group = NULL;
 			goto fail;
@@ -700,16 +691,17 @@ static void slide_stop_task(struct engine *eng, struct task *tk)
 static void slide_task_figures(struct engine *eng, struct task *tk, GString *out)
 {
 	struct slide_rt *rt = tk->timer_inst;
+	bool windowed;
 
 	(void)eng;
 	if (!rt)
 		return;
+	windowed = rt->acc->reclaimer && rt->acc->reclaimer->windowed;
 	pthread_mutex_lock(&rt->lock);
-	g_string_append_printf(out, "    backend: %s%s%s\n", rt->acc->name,
-			       rt->act || rt->acc->group_windowed ? " + " : "",
-			       rt->act			 ? rt->act->name
-			       : rt->acc->group_windowed ? "memcg_reclaim"
-							 : "");
+	g_string_append_printf(out, "    backend: %s%s%s\n", rt->acc->name, rt->act || windowed ? " + " : "",
+			       rt->act	  ? rt->act->name
+			       : windowed ? "memcg_reclaim"
+					  : "");
 	g_string_append_printf(out, "    pids: %zu", rt->fig_npids);
 	for (size_t i = 0; i < rt->fig_npids && i < FIGURE_PIDS_MAX; i++)
 		g_string_append_printf(out, "%s%d", i ? "," : " (", (int)rt->fig_pids[i]);
@@ -717,16 +709,16 @@ static void slide_task_figures(struct engine *eng, struct task *tk, GString *out
 	g_string_append_printf(out, "    cycles: %" PRIu64 "\n", rt->cycles);
 	/* Per-page figures are the last cycle's, for every tracker. */
 	g_string_append_printf(out, "    pages scanned: %" PRIu64 "\n", rt->scanned);
-	if (rt->acc->scope == ETM_ACCESS_MEMCG && !rt->mstats.hot_known)
+	if (rt->acc->reclaimer && !rt->mstats.hot_known)
 		g_string_append(out, "    hot: n/a\n");
 	else
 		g_string_append_printf(out, "    hot: %" PRIu64 "%s\n", rt->hot,
-				       rt->acc->scope == ETM_ACCESS_MEMCG ? " (the LRU's active anon)" : "");
+				       rt->acc->reclaimer ? " (the LRU's active anon)" : "");
 	g_string_append_printf(out, "    cold: %" PRIu64 "\n", rt->cold);
-	if (rt->acc->scope == ETM_ACCESS_MEMCG) {
+	if (rt->acc->reclaimer) {
 		g_string_append_printf(out, "    cold bytes identified (all cycles): %" PRIu64 "\n",
 				       rt->mstats.bytes_cold);
-		if (rt->acc->group_windowed)
+		if (windowed)
 			g_string_append_printf(out, "    last reclaim: %.3f s\n", rt->mstats.last_reclaim_s);
 	}
 	g_string_append_printf(out, "    processes gated: %" PRIu64 "\n", rt->gated);
