@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -113,10 +114,47 @@ void etm_conf_free(struct etm_conf *conf)
 	g_free(conf);
 }
 
+/*
+ * The shape bounds (config.h), on the raw bytes, as GKeyFile will see them:
+ * lines end at \n, leading blanks are skipped, '#' starts a comment, '['
+ * a section, anything else is a key (or a syntax error GKeyFile reports).
+ * Stops at the first bound passed, so a hostile file costs one pass.
+ */
+static int conf_prescan(const char *name, const char *data, size_t len, GString *err)
+{
+	const char *p = data, *end = data + len;
+	size_t sections = 0, keys = 0, line = 1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		if ((size_t)(le - p) > ETM_CONF_MAX_LINE)
+			return file_error(err, name, -E2BIG,
+					  "line %zu is longer than %d bytes (the longest line allowed)", line,
+					  ETM_CONF_MAX_LINE);
+		while (p < le && g_ascii_isspace(*p))
+			p++;
+		if (p < le && *p == '[' && ++sections > ETM_CONF_MAX_SECTIONS)
+			return file_error(err, name, -E2BIG,
+					  "more than %d sections (line %zu): a file holds one [project], [engine] "
+					  "and [task]",
+					  ETM_CONF_MAX_SECTIONS, line);
+		if (p < le && *p != '[' && *p != '#' && ++keys > ETM_CONF_MAX_KEYS)
+			return file_error(err, name, -E2BIG, "more than %d keys (line %zu)", ETM_CONF_MAX_KEYS, line);
+		if (!nl)
+			break;
+		p = nl + 1;
+		line++;
+	}
+	return 0;
+}
+
 int etm_conf_load_data(const char *name, const char *data, size_t len, struct etm_conf **out, GString *err)
 {
 	struct etm_conf *conf;
 	GError *gerr = NULL;
+	int rc;
 
 	*out = NULL;
 	if (!name || (!data && len))
@@ -126,6 +164,8 @@ int etm_conf_load_data(const char *name, const char *data, size_t len, struct et
 	/* GKeyFile stops at a NUL; a NUL in a text file is a mistake or an attack. */
 	if (len && memchr(data, '\0', len))
 		return file_error(err, name, -EINVAL, "contains a NUL byte, not a text file");
+	if (len && (rc = conf_prescan(name, data, len, err)))
+		return rc;
 	conf = conf_new(name, err);
 	if (!g_key_file_load_from_data(conf->kf, len ? data : "", len, G_KEY_FILE_NONE, &gerr)) {
 		file_error(conf->err, name, -EINVAL, "cannot parse: %s", gerr->message);
@@ -156,6 +196,7 @@ static const char *file_type_name(mode_t m)
 
 int etm_conf_load(const char *path, struct etm_conf **out, GString *err)
 {
+	enum { BUF_LEN = ETM_CONF_MAX_SIZE + 1 };
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
@@ -203,10 +244,21 @@ int etm_conf_load(const char *path, struct etm_conf **out, GString *err)
 				ETM_CONF_MAX_SIZE);
 		goto out;
 	}
-	/* One byte more than allowed, to notice a file that grew after fstat. */
-	buf = g_malloc((size_t)ETM_CONF_MAX_SIZE + 1);
+	/*
+	 * One byte more than allowed, to notice a file that grew after fstat.
+	 * Mapped, not malloc'ed: once glibc has freed one 10 MiB mmap'ed
+	 * chunk it raises its mmap threshold, later buffers land on the
+	 * client thread's arena and stay resident (malloc_trim does not give
+	 * back an arena's top), ~10 MiB per arena.
+	 */
+	buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		buf = NULL;
+		rc = file_error(err, path, -ENOMEM, "out of memory for a %d-byte buffer", BUF_LEN);
+		goto out;
+	}
 	for (;;) {
-		ssize_t r = read(fd, buf + got, (size_t)ETM_CONF_MAX_SIZE + 1 - got);
+		ssize_t r = read(fd, buf + got, BUF_LEN - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -225,7 +277,8 @@ int etm_conf_load(const char *path, struct etm_conf **out, GString *err)
 	}
 	rc = etm_conf_load_data(path, buf, got, out, err);
 out:
-	g_free(buf);
+	if (buf)
+		munmap(buf, BUF_LEN);
 	close(fd);
 	return rc;
 }
@@ -837,6 +890,11 @@ static int parse_target(struct etm_conf *conf, bool required, const char *eng, c
 		return 0;
 	if (strcmp(*type, "pid") == 0 && !etm_target_pid_valid(*value))
 		return etm_conf_error(conf, TASK_GROUP, "value", *value, "not a valid pid, must be 1..4194304");
+	/* Decided here, for every engine: etmemd checks the rest when it adds and starts the task. */
+	if (strcmp(*type, "pid") == 0 && strcmp(*value, "1") == 0)
+		return etm_conf_error(conf, TASK_GROUP, "value", *value,
+				      "pid 1 is init: a target covers its descendants, that is every process; "
+				      "give the pid of the workload");
 	if (strcmp(*type, "name") == 0 && !etm_target_name_valid(*value))
 		return etm_conf_error(conf, TASK_GROUP, "value", *value,
 				      "not a valid process name, must be 1..%d characters of A-Z a-z 0-9 . / %% _ -",

@@ -15,6 +15,17 @@
 #include "registry.h"
 
 #define ETM_CONF_MAX_SIZE (10 * 1024 * 1024)
+/*
+ * Bounds on a file's shape, checked on its bytes before GKeyFile builds
+ * anything: GKeyFile spends ~160 bytes per section and per key, so 10 MiB
+ * of tiny sections cost ~420 MB per request. The spec puts one project, one
+ * engine and one task in a file (a handful of sections, a few dozen keys):
+ * these are generous. A line holds one key (cslide's node_pair text, 8 KiB,
+ * is the longest value).
+ */
+#define ETM_CONF_MAX_SECTIONS 32
+#define ETM_CONF_MAX_KEYS 512
+#define ETM_CONF_MAX_LINE 16384
 #define ETM_CONF_NAME_MAX 64
 #define ETM_TASK_VALUE_MAX 15
 
@@ -36,7 +47,12 @@ struct etm_conf {
  * negative errno; on failure @err names the file and the reason.
  */
 int etm_conf_load(const char *path, struct etm_conf **out, GString *err);
-/* Parse @data as if it were a file called @name (tests, fuzzing). */
+/*
+ * Parse @data as if it were a file called @name (tests, fuzzing). Like
+ * etm_conf_load(), refuses more than ETM_CONF_MAX_SECTIONS sections,
+ * ETM_CONF_MAX_KEYS keys or a line longer than ETM_CONF_MAX_LINE bytes
+ * (-E2BIG) before parsing.
+ */
 int etm_conf_load_data(const char *name, const char *data, size_t len, struct etm_conf **out, GString *err);
 void etm_conf_free(struct etm_conf *conf);
 

@@ -3,6 +3,35 @@
  * Engine types. Every engine, built in or third-party, is a struct
  * engine_ops (the plugin ABI). A built-in type adds a descriptor with what
  * the daemon must know before and besides the vtable.
+ *
+ * The lifetime of a task's runtime: the contract between the registry and
+ * every engine (built-in types and plugins alike).
+ *
+ *  - A task's runtime is whatever start_task creates: threads, memory
+ *    (usually hung on tk->timer_inst), kernel state. The engine owns it.
+ *    stop_task stops it: it joins (or otherwise ends) every thread that uses
+ *    it, undoes the kernel state and frees it before returning. No reference
+ *    counting is needed for the daemon's sake.
+ *  - The registry keeps each task in one of four states (registry.h), changed
+ *    only under its lock: STOPPED -> STARTING -> STARTED -> STOPPING ->
+ *    STOPPED. start_task runs in STARTING, stop_task in STOPPING, exactly
+ *    once for each start_task that returned 0. For one task, start_task,
+ *    stop_task, eng_mgt_func and task_figures never overlap.
+ *  - task_figures is called with the registry lock held, for a STARTED task
+ *    only. A task leaves STARTED (under that lock) before its stop_task is
+ *    called, so no task_figures call is running when stop_task starts and
+ *    none begins after: stop_task may free what task_figures reads. Because
+ *    it holds the registry lock, task_figures must not block on anything
+ *    slow: take only the engine's own locks, and never hold those while
+ *    waiting (a scan, a sleep, a kernel reclaim).
+ *  - eng_mgt_func is called without the registry lock, while its project is
+ *    STARTED (and the task, when one is named, STARTED) and held busy: no
+ *    start, stop or delete of the project or of any of its tasks can begin
+ *    before it returns, so every runtime of the project stays valid for it.
+ *  - start_task and stop_task are called without the registry lock, except
+ *    at shutdown and when `obj add` starts a new task in a started project
+ *    (start_task with the lock held: the task is not visible yet). So
+ *    neither may call into the registry, except etm_task_report_error().
  */
 #ifndef ETM_ENGINE_H
 #define ETM_ENGINE_H
@@ -23,8 +52,9 @@ struct etm_engine_type {
 	const struct engine_ops *ops;
 	/*
 	 * Optional: extra figures of one task for `project show`, appended as
-	 * indented "key: value" lines. Called without the registry lock held
-	 * against start/stop of this task: the engine locks its own state.
+	 * indented "key: value" lines. Called with the registry lock held, for
+	 * a STARTED task only (see the contract above): the runtime is valid,
+	 * but the engine's own threads change it, so lock the engine's state.
 	 */
 	void (*task_figures)(struct engine *eng, struct task *tk, GString *out);
 };

@@ -3,17 +3,23 @@
  * The registry of projects, engines and tasks, and the operations the
  * clients ask for.
  *
- * Locking: one registry mutex guards the lists and every project's state.
- * Slow work (starting or stopping engine tasks, engine private commands)
- * runs without it: the project is first marked STARTING/STOPPING or busy,
- * which makes every other operation that would change it fail with
- * ETM_ERR_BUSY instead of waiting, so `project show` and other projects are
- * never held up by one slow start.
+ * Locking: one registry mutex guards the lists, every project's state and
+ * every task's state. Slow work (starting or stopping engine tasks, engine
+ * private commands) runs without it: the project is first marked
+ * STARTING/STOPPING or busy, which makes every other operation that would
+ * change it fail with ETM_ERR_BUSY instead of waiting, so `project show` and
+ * other projects are never held up by one slow start.
+ *
+ * Task runtimes (engine.h has the contract): a task leaves STARTED under the
+ * lock before its engine's stop_task runs, and `project show` reads figures
+ * under the lock of STARTED tasks only, so a runtime freed by stop_task is
+ * never read.
  */
 #include "registry.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +28,17 @@
 #include "common/proto.h"
 #include "config.h"
 #include "engine.h"
+#include "target.h"
 
 struct etm_registry {
 	pthread_mutex_t lock;
+	/* Broadcast whenever a project leaves STARTING/STOPPING or busy (CLOCK_MONOTONIC). */
+	pthread_cond_t settled;
+	bool closing;		      /* stop_all ran: no project starts again */
 	struct etm_project *projects; /* in order of addition */
+	/* obj add/del running now, and the wait for a free slot (CLOCK_MONOTONIC). */
+	int loads;
+	pthread_cond_t load_done;
 };
 
 /* ---- objects ---------------------------------------------------------- */
@@ -204,10 +217,16 @@ static void engine_unlink_task(struct etm_engine *eng, struct etm_task *tk)
 struct etm_registry *etm_registry_new(void)
 {
 	struct etm_registry *reg = calloc(1, sizeof(*reg));
+	pthread_condattr_t ca;
 
 	if (!reg)
 		return NULL;
 	pthread_mutex_init(&reg->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&reg->settled, &ca);
+	pthread_cond_init(&reg->load_done, &ca);
+	pthread_condattr_destroy(&ca);
 	return reg;
 }
 
@@ -231,19 +250,6 @@ static void unlink_project(struct etm_registry *reg, struct etm_project *proj)
 	}
 }
 
-/* Stop one task if it runs. Engine stop_task must return promptly. */
-static void task_stop(struct etm_task *tk)
-{
-	struct engine *eng = tk->pub.eng;
-
-	if (!tk->started)
-		return;
-	if (eng->ops && eng->ops->stop_task)
-		eng->ops->stop_task(eng, &tk->pub);
-	tk->started = false;
-	etm_info("task %s of engine %s stopped", tk->pub.name, eng->name);
-}
-
 void etm_task_report_error(struct task *tk, const char *fmt, ...)
 {
 	struct etm_task *t = etm_task_of(tk);
@@ -259,17 +265,53 @@ void etm_task_report_error(struct task *tk, const char *fmt, ...)
 	g_free(msg);
 }
 
-static int task_start(struct etm_task *tk, GString *err)
+/* Moves @tk from @from to @to under the registry lock; false when it was not in @from. */
+static bool task_move(struct etm_registry *reg, struct etm_task *tk, enum etm_task_state from, enum etm_task_state to)
+{
+	bool moved;
+
+	pthread_mutex_lock(&reg->lock);
+	moved = tk->state == from;
+	if (moved)
+		tk->state = to;
+	pthread_mutex_unlock(&reg->lock);
+	return moved;
+}
+
+/*
+ * A target that reaches beyond its workload is refused for every engine
+ * (target.h): when the task is added, and again when it starts, since what
+ * a name matches changes. true with @err set.
+ */
+static bool target_refused(struct etm_task *tk, GString *err)
+{
+	char why[256] = "";
+
+	if (!tk->pub.type || !tk->pub.value ||
+	    etm_target_check(tk->pub.type, tk->pub.value, why, sizeof(why)) != -EPERM)
+		return false;
+	g_string_printf(err, "task %s: target %s=%s refused: %s", tk->pub.name, tk->pub.type, tk->pub.value, why);
+	etm_warn("%s", err->str);
+	return true;
+}
+
+/*
+ * The engine's start_task, with its failure explained in @err. The caller
+ * has the task in STARTING (or holds the lock over a task nobody can see).
+ */
+static int engine_start_task(struct etm_task *tk, GString *err)
 {
 	struct engine *eng = tk->pub.eng;
 	int ret;
 
-	if (tk->started)
-		return ETM_OK;
 	if (!eng->ops || !eng->ops->start_task) {
 		g_string_printf(err, "engine %s has no runtime yet: task %s cannot be started", eng->name,
 				tk->pub.name);
 		return ETM_ERR_NOT_SUPPORTED;
+	}
+	if (target_refused(tk, err)) {
+		g_string_prepend(err, "cannot start task: ");
+		return ETM_ERR_INVAL;
 	}
 	g_string_truncate(err, 0);
 	tk->start_err = err;
@@ -283,33 +325,116 @@ static int task_start(struct etm_task *tk, GString *err)
 			g_string_prepend(err, "cannot start task: ");
 		return ETM_ERR_INTERNAL;
 	}
-	tk->started = true;
 	etm_info("task %s of engine %s started", tk->pub.name, eng->name);
 	return ETM_OK;
 }
 
-static void project_stop_tasks(struct etm_project *proj)
+/* The engine's stop_task: the caller has the task in STOPPING (or holds the lock). */
+static void engine_stop_task(struct etm_task *tk)
+{
+	struct engine *eng = tk->pub.eng;
+
+	if (eng->ops && eng->ops->stop_task)
+		eng->ops->stop_task(eng, &tk->pub);
+	etm_info("task %s of engine %s stopped", tk->pub.name, eng->name);
+}
+
+/* Start one registered task unless it runs; called without the lock. */
+static int task_start(struct etm_registry *reg, struct etm_task *tk, GString *err)
+{
+	int ret;
+
+	if (!task_move(reg, tk, ETM_TASK_STOPPED, ETM_TASK_STARTING))
+		return ETM_OK;
+	ret = engine_start_task(tk, err);
+	task_move(reg, tk, ETM_TASK_STARTING, ret == ETM_OK ? ETM_TASK_STARTED : ETM_TASK_STOPPED);
+	return ret;
+}
+
+/*
+ * Stop one registered task if it runs; called without the lock. Leaving
+ * STARTED first withdraws the runtime from `project show` (engine.h).
+ * Engine stop_task must return promptly.
+ */
+static void task_stop(struct etm_registry *reg, struct etm_task *tk)
+{
+	if (!task_move(reg, tk, ETM_TASK_STARTED, ETM_TASK_STOPPING))
+		return;
+	engine_stop_task(tk);
+	task_move(reg, tk, ETM_TASK_STOPPING, ETM_TASK_STOPPED);
+}
+
+/* The caller has marked @proj STARTING or STOPPING, which freezes its lists. */
+static void project_stop_tasks(struct etm_registry *reg, struct etm_project *proj)
 {
 	for (struct engine *eng = proj->pub.engs; eng; eng = eng->next)
 		for (struct task *tk = eng->tasks; tk; tk = tk->next)
-			task_stop(etm_task_of(tk));
+			task_stop(reg, etm_task_of(tk));
+}
+
+static bool project_in_flight(const struct etm_project *proj)
+{
+	return proj->busy > 0 || proj->state == ETM_PROJ_STARTING || proj->state == ETM_PROJ_STOPPING;
 }
 
 /* The project state as a client-facing error, or ETM_OK when it is idle. */
 static int project_idle_or_busy(struct etm_project *proj, GString *err)
 {
-	if (proj->busy > 0 || proj->state == ETM_PROJ_STARTING || proj->state == ETM_PROJ_STOPPING) {
+	if (project_in_flight(proj)) {
 		g_string_printf(err, "project %s is busy with another request, try again", proj->pub.name);
 		return ETM_ERR_BUSY;
 	}
 	return ETM_OK;
 }
 
+/* @ms from now on CLOCK_MONOTONIC, the clock of the registry's condition variables. */
+static void deadline_in_ms(struct timespec *dl, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, dl);
+	dl->tv_sec += ms / 1000;
+	dl->tv_nsec += (ms % 1000) * 1000000L;
+	if (dl->tv_nsec >= 1000000000L) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Waits, lock held, until no project is in flight or ETM_REGISTRY_SETTLE_MS have passed. */
+static void wait_settled(struct etm_registry *reg)
+{
+	struct timespec dl;
+	bool busy;
+
+	deadline_in_ms(&dl, ETM_REGISTRY_SETTLE_MS);
+	for (;;) {
+		busy = false;
+		for (struct etm_project *p = reg->projects; p && !busy; p = p->next)
+			busy = project_in_flight(p);
+		if (!busy || pthread_cond_timedwait(&reg->settled, &reg->lock, &dl) == ETIMEDOUT)
+			return;
+	}
+}
+
 void etm_registry_stop_all(struct etm_registry *reg)
 {
 	pthread_mutex_lock(&reg->lock);
+	reg->closing = true;
+	wait_settled(reg);
 	for (struct etm_project *p = reg->projects; p; p = p->next) {
-		project_stop_tasks(p);
+		if (project_in_flight(p)) {
+			/* Its request still owns its tasks: stopping them here could stop them twice. */
+			etm_warn("project %s is still busy with a request: its tasks are left to it", p->pub.name);
+			continue;
+		}
+		/* Shutdown: the engines stop their tasks with the lock held, nothing else is served. */
+		for (struct engine *eng = p->pub.engs; eng; eng = eng->next)
+			for (struct task *tk = eng->tasks; tk; tk = tk->next) {
+				if (etm_task_of(tk)->state != ETM_TASK_STARTED)
+					continue;
+				etm_task_of(tk)->state = ETM_TASK_STOPPING;
+				engine_stop_task(etm_task_of(tk));
+				etm_task_of(tk)->state = ETM_TASK_STOPPED;
+			}
 		p->state = ETM_PROJ_STOPPED;
 		p->pub.start = false;
 	}
@@ -327,8 +452,48 @@ void etm_registry_free(struct etm_registry *reg)
 		next = p->next;
 		etm_project_free(p);
 	}
+	pthread_cond_destroy(&reg->settled);
+	pthread_cond_destroy(&reg->load_done);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
+}
+
+/* ---- configuration files ---------------------------------------------- */
+
+/*
+ * A slot for one `obj add`/`obj del`: a request costs up to its file's size
+ * (10 MiB) in buffer and parsed keys until it ends, and 128 clients may ask
+ * at once. Waits ETM_REGISTRY_LOAD_WAIT_MS at most (a file on a hung
+ * filesystem must not stall every other request).
+ */
+static int load_slot_get(struct etm_registry *reg, GString *err)
+{
+	struct timespec dl;
+	int ret = ETM_OK;
+
+	deadline_in_ms(&dl, ETM_REGISTRY_LOAD_WAIT_MS);
+	pthread_mutex_lock(&reg->lock);
+	while (reg->loads >= ETM_REGISTRY_MAX_LOADS) {
+		if (pthread_cond_timedwait(&reg->load_done, &reg->lock, &dl) == ETIMEDOUT &&
+		    reg->loads >= ETM_REGISTRY_MAX_LOADS) {
+			g_string_printf(err, "etmemd is busy with %d other configuration files, try again",
+					ETM_REGISTRY_MAX_LOADS);
+			ret = ETM_ERR_BUSY;
+			break;
+		}
+	}
+	if (ret == ETM_OK)
+		reg->loads++;
+	pthread_mutex_unlock(&reg->lock);
+	return ret;
+}
+
+static void load_slot_put(struct etm_registry *reg)
+{
+	pthread_mutex_lock(&reg->lock);
+	reg->loads--;
+	pthread_cond_signal(&reg->load_done);
+	pthread_mutex_unlock(&reg->lock);
 }
 
 /* ---- obj add ---------------------------------------------------------- */
@@ -447,6 +612,12 @@ static int add_parse_task(struct etm_registry *reg, struct etm_conf *conf, struc
 		goto conf_err;
 	objs->tk->pub.eng = &eng->pub;
 	objs->tk_eng = eng;
+	if (target_refused(objs->tk, err)) {
+		g_string_prepend(err, ": ");
+		g_string_prepend(err, conf->path);
+		g_string_prepend(err, "config ");
+		ret = ETM_ERR_CONFIG;
+	}
 	goto out;
 conf_err:
 	g_string_assign(err, conf->err->len ? conf->err->str : "invalid [task] section");
@@ -458,7 +629,7 @@ out:
 	return ret;
 }
 
-int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err)
+static int obj_add(struct etm_registry *reg, const char *path, GString *err)
 {
 	struct parsed_objs objs = { 0 };
 	struct etm_conf *conf = NULL;
@@ -499,9 +670,12 @@ int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *er
 	if (ret == ETM_OK && objs.tk) {
 		task_proj = etm_project_of(objs.tk_eng->pub.proj);
 		if (task_proj->state == ETM_PROJ_STARTED) {
-			ret = task_start(objs.tk, err);
+			/* Nobody sees the task yet: start it under the lock, then publish it STARTED. */
+			ret = engine_start_task(objs.tk, err);
 			if (ret)
 				etm_info("add of %s undone: its task could not be started", path);
+			else
+				objs.tk->state = ETM_TASK_STARTED;
 		}
 	}
 	if (ret != ETM_OK) {
@@ -540,7 +714,7 @@ int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *er
  * exist, or nothing is deleted. Running tasks are stopped first, without the
  * registry lock (the project is marked STOPPING meanwhile).
  */
-int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err)
+static int obj_del(struct etm_registry *reg, const char *path, GString *err)
 {
 	struct etm_conf *conf = NULL;
 	char *p_proj = NULL, *e_proj = NULL, *e_id = NULL, *t_proj = NULL, *t_eng = NULL, *t_name = NULL;
@@ -626,16 +800,17 @@ int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *er
 	pthread_mutex_unlock(&reg->lock);
 
 	if (tk)
-		task_stop(tk);
+		task_stop(reg, tk);
 	if (eng)
 		for (struct task *t = eng->pub.tasks; t; t = t->next)
-			task_stop(etm_task_of(t));
+			task_stop(reg, etm_task_of(t));
 	if (proj)
-		project_stop_tasks(proj);
+		project_stop_tasks(reg, proj);
 
 	pthread_mutex_lock(&reg->lock);
 	for (int i = 0; i < ntouched; i++)
 		touched[i]->state = saved[i];
+	pthread_cond_broadcast(&reg->settled);
 	/* Task first: it may belong to the engine or project deleted next. */
 	if (tk && !(eng && teng == eng) && !(proj && tproj == proj)) {
 		engine_unlink_task(teng, tk);
@@ -653,8 +828,6 @@ int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *er
 		etm_info("project %s deleted", p_proj);
 	}
 	pthread_mutex_unlock(&reg->lock);
-	/* Deleting may free large scan state: give it back to the system now. */
-	malloc_trim(0);
 	goto out;
 conf_err:
 	g_string_assign(err, conf->err->len ? conf->err->str : "invalid configuration");
@@ -667,6 +840,30 @@ out:
 	free(t_eng);
 	free(t_name);
 	etm_conf_free(conf);
+	/* Deleting may free large scan state, and the parse is freed now: give both back. */
+	malloc_trim(0);
+	return ret;
+}
+
+int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err)
+{
+	int ret = load_slot_get(reg, err);
+
+	if (ret)
+		return ret;
+	ret = obj_add(reg, path, err);
+	load_slot_put(reg);
+	return ret;
+}
+
+int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err)
+{
+	int ret = load_slot_get(reg, err);
+
+	if (ret)
+		return ret;
+	ret = obj_del(reg, path, err);
+	load_slot_put(reg);
 	return ret;
 }
 
@@ -690,6 +887,10 @@ static struct etm_project *claim_project(struct etm_registry *reg, const char *n
 		*ret = ETM_ERR_PROJ_NOEXIST;
 	} else if ((*ret = project_idle_or_busy(proj, err)) != ETM_OK) {
 		proj = NULL;
+	} else if (starting && reg->closing) {
+		g_string_printf(err, "etmemd is shutting down: project %s cannot be started", name);
+		*ret = ETM_ERR_BUSY;
+		proj = NULL;
 	} else if (proj->state == (starting ? ETM_PROJ_STARTED : ETM_PROJ_STOPPED)) {
 		g_string_printf(err, "project %s has been %s", name, starting ? "started" : "stopped");
 		*ret = starting ? ETM_ERR_PROJ_STARTED : ETM_ERR_PROJ_STOPPED;
@@ -706,6 +907,7 @@ static void settle_project(struct etm_registry *reg, struct etm_project *proj, b
 	pthread_mutex_lock(&reg->lock);
 	proj->state = started ? ETM_PROJ_STARTED : ETM_PROJ_STOPPED;
 	proj->pub.start = started;
+	pthread_cond_broadcast(&reg->settled);
 	pthread_mutex_unlock(&reg->lock);
 	etm_info("project %s %s", proj->pub.name, started ? "started" : "stopped");
 }
@@ -720,10 +922,10 @@ int etm_registry_start(struct etm_registry *reg, const char *name, GString *err)
 	/* STARTING freezes the project's lists: walk them without the lock. */
 	for (struct engine *eng = proj->pub.engs; eng && ret == ETM_OK; eng = eng->next)
 		for (struct task *tk = eng->tasks; tk && ret == ETM_OK; tk = tk->next)
-			ret = task_start(etm_task_of(tk), err);
+			ret = task_start(reg, etm_task_of(tk), err);
 	if (ret != ETM_OK) {
 		/* All or nothing: a failed start leaves no task running. */
-		project_stop_tasks(proj);
+		project_stop_tasks(reg, proj);
 		etm_warn("project %s not started: %s", name, err->str);
 	}
 	settle_project(reg, proj, ret == ETM_OK);
@@ -737,7 +939,7 @@ int etm_registry_stop(struct etm_registry *reg, const char *name, GString *err)
 
 	if (!proj)
 		return ret;
-	project_stop_tasks(proj);
+	project_stop_tasks(reg, proj);
 	settle_project(reg, proj, false);
 	return ETM_OK;
 }
@@ -768,10 +970,13 @@ static void show_project(struct etm_project *proj, GString *out)
 		int idx = 1;
 
 		for (struct task *tk = e->tasks; tk; tk = tk->next, idx++) {
+			/* Under the registry lock: a STARTED task's runtime cannot be freed now (engine.h). */
+			bool started = etm_task_of(tk)->state == ETM_TASK_STARTED;
+
 			g_string_append_printf(out, "%-8d %-8s %-16s %-16s %-16s %-8s\n", idx,
 					       tk->type ? tk->type : "-", tk->value ? tk->value : "-", tk->name,
-					       e->name, etm_task_of(tk)->started ? "true" : "false");
-			if (eng->type->task_figures && etm_task_of(tk)->started)
+					       e->name, started ? "true" : "false");
+			if (eng->type->task_figures && started)
 				eng->type->task_figures(e, tk, out);
 		}
 	}
@@ -834,7 +1039,7 @@ int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj_name, const 
 			goto unlock;
 		}
 	}
-	if (proj->state != ETM_PROJ_STARTED) {
+	if (proj->state != ETM_PROJ_STARTED || (tk && tk->state != ETM_TASK_STARTED)) {
 		g_string_printf(err, "project %s is not started: engine commands need a running project", proj_name);
 		ret = ETM_ERR_PROJ_STOPPED;
 		goto unlock;
@@ -844,7 +1049,10 @@ int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj_name, const 
 		ret = ETM_ERR_NOT_SUPPORTED;
 		goto unlock;
 	}
-	/* busy keeps the project (and so eng/tk) alive while we run unlocked. */
+	/*
+	 * busy keeps the project, eng, tk and every task runtime of the project
+	 * alive while we run unlocked: no start, stop or delete can begin.
+	 */
 	proj->busy++;
 	pthread_mutex_unlock(&reg->lock);
 
@@ -865,6 +1073,7 @@ int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj_name, const 
 
 	pthread_mutex_lock(&reg->lock);
 	proj->busy--;
+	pthread_cond_broadcast(&reg->settled);
 unlock:
 	pthread_mutex_unlock(&reg->lock);
 	return ret;

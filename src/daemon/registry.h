@@ -45,9 +45,21 @@ struct etm_engine {
 	struct etm_conf *conf;
 };
 
+/*
+ * A task's runtime state, guarded by the registry lock. STARTING and
+ * STOPPING mark an engine start_task/stop_task call in flight (made without
+ * the lock); only a STARTED task's runtime may be read (see engine.h).
+ */
+enum etm_task_state {
+	ETM_TASK_STOPPED = 0,
+	ETM_TASK_STARTING,
+	ETM_TASK_STARTED,
+	ETM_TASK_STOPPING,
+};
+
 struct etm_task {
 	struct task pub;
-	bool started;
+	enum etm_task_state state;
 	/* Set only while the engine's start_task runs: see etm_task_report_error(). */
 	GString *start_err;
 	/* Set only while the engine parses a configuration file. */
@@ -85,14 +97,20 @@ struct etm_task *etm_engine_find_task(struct etm_engine *eng, const char *name);
 struct etm_registry;
 
 struct etm_registry *etm_registry_new(void);
-/* Stops every running task and frees everything. */
+/* Stops every running task and frees everything. Only once no request runs any more. */
 void etm_registry_free(struct etm_registry *reg);
 
 /*
  * Registry operations used by the request dispatcher. @out receives command
  * output; @err receives the one-line error message on failure. Both return
  * an enum etm_status.
+ *
+ * At most ETM_REGISTRY_MAX_LOADS obj add/del run at once (each holds its
+ * file, up to 10 MiB, while it runs); another waits for a slot up to
+ * ETM_REGISTRY_LOAD_WAIT_MS and then fails with ETM_ERR_BUSY.
  */
+#define ETM_REGISTRY_MAX_LOADS 4
+#define ETM_REGISTRY_LOAD_WAIT_MS 5000
 int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_start(struct etm_registry *reg, const char *proj, GString *err);
@@ -108,7 +126,13 @@ int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj, const char 
  */
 void etm_task_report_error(struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Stops every started project (SIGTERM path). */
+/*
+ * Stops every started project (SIGTERM path). Requests in flight are waited
+ * for (up to ETM_REGISTRY_SETTLE_MS): a project still busy after that is
+ * left alone rather than stopped under another request's feet. Afterwards no
+ * project can be started again.
+ */
+#define ETM_REGISTRY_SETTLE_MS 10000
 void etm_registry_stop_all(struct etm_registry *reg);
 
 #endif

@@ -4,8 +4,11 @@
  * and [task] through the same calls `etmem obj add` makes. Any section may
  * be missing; a [task] without an [engine] goes to each built-in engine in
  * turn so that every engine's task keys are reached. A rejection must leave
- * one "config NAME: ..." line.
+ * one "config NAME: ..." line. The shape bounds are checked against what
+ * GKeyFile built: a file the pre-scan let through never holds more sections
+ * or keys than the bounds (the pre-scan must not undercount).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,26 @@ static void parse_task(struct etm_conf *conf, struct etm_engine *eng)
 	etm_task_free(tk);
 }
 
+/* What GKeyFile built stays within the bounds the pre-scan enforced. */
+static void check_bounds(struct etm_conf *conf)
+{
+	gsize ngroups = 0, nkeys = 0;
+	gchar **groups = g_key_file_get_groups(conf->kf, &ngroups);
+
+	if (ngroups > ETM_CONF_MAX_SECTIONS)
+		abort();
+	for (gsize i = 0; i < ngroups; i++) {
+		gsize n = 0;
+		gchar **keys = g_key_file_get_keys(conf->kf, groups[i], &n, NULL);
+
+		nkeys += n;
+		g_strfreev(keys);
+	}
+	g_strfreev(groups);
+	if (nkeys > ETM_CONF_MAX_KEYS)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct etm_engine_type *const types[] = { &etm_slide_engine, &etm_cslide_engine, &etm_psi_engine };
@@ -51,12 +74,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *a = NULL, *b = NULL, *c = NULL;
 	int rc;
 
-	if (etm_conf_load_data("/fuzz.yaml", (const char *)data, size, &conf, err) != 0) {
+	rc = etm_conf_load_data("/fuzz.yaml", (const char *)data, size, &conf, err);
+	if (rc != 0) {
 		if (strncmp(err->str, "config /fuzz.yaml: ", 19) != 0)
+			abort();
+		/* A bound refusal names the bound. */
+		if (rc == -E2BIG && !strstr(err->str, "more than 32 sections") &&
+		    !strstr(err->str, "more than 512 keys") && !strstr(err->str, "longer than 16384 bytes"))
 			abort();
 		g_string_free(err, TRUE);
 		return 0;
 	}
+	check_bounds(conf);
 	if (etm_conf_has_group(conf, "project")) {
 		rc = etm_conf_parse_project(conf, &proj);
 		check_err(conf, rc);

@@ -97,3 +97,54 @@ spawn_target() {
 }
 
 show() { "$ETMEM" project show -s "$SOCK" "$@"; }
+
+need_root() {
+	if [[ $(id -u) != 0 ]]; then
+		echo "SKIP: needs root (etmemd acts on other processes' memory)"
+		exit 77
+	fi
+}
+
+WORKLOAD="$ETMEM_BIN_DIR/etmem-workload"
+
+# test_memcg NAME: a new memory cgroup, sibling of everything (never the
+# shell's own), removed at exit. Its directory is left in TEST_MEMCG.
+test_memcg() {
+	local root
+	if [[ -d /sys/fs/cgroup/memory ]]; then
+		root=/sys/fs/cgroup/memory
+	elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		root=/sys/fs/cgroup
+	else
+		echo "SKIP: no memory cgroup controller"
+		exit 77
+	fi
+	TEST_MEMCG="$root/$1"
+	mkdir "$TEST_MEMCG"
+	# Its processes are gone by then (cleanups run last-registered first).
+	on_exit "for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir '$TEST_MEMCG' 2>/dev/null && break; sleep 0.5; done"
+}
+
+# start_workload ARGS...: etmem-workload with a ready file; waits until its
+# buffer is filled. WL_PID is its pid; stop_workload verifies its content.
+start_workload() {
+	"$WORKLOAD" --ready-file "$TMP/wl.ready" --report-file "$TMP/wl.report" "$@" >"$TMP/wl.out" 2>&1 &
+	WL_PID=$!
+	on_exit "kill -KILL $WL_PID 2>/dev/null; wait $WL_PID 2>/dev/null"
+	for _ in $(seq 1 600); do
+		[[ -s "$TMP/wl.ready" ]] && return 0
+		kill -0 "$WL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "workload not ready: $(cat "$TMP/wl.out")" >&2
+	return 1
+}
+
+# stop_workload: SIGTERM; the workload checks every page and exits 0 when all are intact.
+stop_workload() {
+	local rc=0
+	kill -TERM "$WL_PID"
+	wait "$WL_PID" || rc=$?
+	echo "workload: $(tail -n1 "$TMP/wl.out")"
+	return $rc
+}

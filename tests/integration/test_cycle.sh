@@ -68,17 +68,18 @@ err=$("$ETMEM" engine echo -n it -e tester -t nosuch -s "$SOCK" 2>&1) && fail "u
 check "engine command on unknown task refused" grep -q 'task nosuch is not exist' <<<"$err"
 
 # Adding a task to a started project starts it at once.
+spawn_target etm-cycle-t2
 task2=$(write_conf task2.yaml <<EOF
 [task]
 project=it
 engine=tester
 name=t2
 type=pid
-value=1
+value=$TARGET_PID
 EOF
 )
 check "add task to started project" "$ETMEM" obj add -f "$task2" -s "$SOCK"
-check "new task runs at once" bash -c "'$ETMEM' project show -n it -s '$SOCK' | grep -Eq '^2 +pid +1 +t2 +tester +true'"
+check "new task runs at once" bash -c "'$ETMEM' project show -n it -s '$SOCK' | grep -Eq '^2 +pid +$TARGET_PID +t2 +tester +true'"
 
 check "project stop" "$ETMEM" project stop -n it -s "$SOCK"
 check "show stopped" bash -c "! '$ETMEM' project show -n it -s '$SOCK' | grep -q true"

@@ -175,6 +175,7 @@ ops_name=test_engine_ops
 EOF
 )
 check "add engine" "$ETMEM" obj add -f "$eng" -s "$SOCK"
+spawn_target etm-refusals
 for t in ok fail; do
 	f=$(write_conf "task_$t.yaml" <<EOF
 [task]
@@ -182,7 +183,7 @@ project=keep
 engine=tester
 name=t_$t
 type=pid
-value=1
+value=$TARGET_PID
 test_start=$t
 EOF
 )

@@ -53,6 +53,7 @@ done
 check "64 concurrent clients all answered ($ok/64)" test "$ok" -eq 64
 
 # A slow start (the plugin sleeps 3 s in start_task) must not block show.
+spawn_target etm-sock-slow
 eng=$(write_conf eng.yaml <<EOF
 [engine]
 name=thirdparty
@@ -65,7 +66,7 @@ project=conc
 engine=tester
 name=slow
 type=pid
-value=1
+value=$TARGET_PID
 test_start=slow
 EOF
 )

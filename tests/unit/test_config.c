@@ -207,6 +207,85 @@ static void test_load_data_errors(void **state)
 	g_string_free(err, TRUE);
 }
 
+/* Load @text; 0 or the error, whose line is left in @err. */
+static int load_text(const char *text, GString *err)
+{
+	struct etm_conf *conf = NULL;
+	int rc;
+
+	g_string_truncate(err, 0);
+	rc = etm_conf_load_data("/x.yaml", text, strlen(text), &conf, err);
+	assert_true((rc == 0) == (conf != NULL));
+	etm_conf_free(conf);
+	return rc;
+}
+
+/* A valid [project] and then @n more sections ("[sN]") or keys ("kN=v"). */
+static char *padded(bool sections, int n)
+{
+	GString *s = g_string_new("[project]\nname=p\nloop=1\ninterval=1\nsleep=1\n");
+
+	if (!sections)
+		g_string_append(s, "[pad]\n");
+	for (int i = 0; i < n; i++)
+		g_string_append_printf(s, sections ? "  [s%d]\n" : "\tk%d=v\n", i);
+	return g_string_free(s, FALSE);
+}
+
+/* The shape bounds: counted before GKeyFile parses, with the bound named. */
+static void test_load_data_bounds(void **state)
+{
+	GString *err = g_string_new(NULL), *line = g_string_new("[project]\nname=");
+	char *t;
+
+	(void)state;
+	/* [project] is one section; indented headers count too. */
+	t = padded(true, ETM_CONF_MAX_SECTIONS - 1);
+	assert_int_equal(load_text(t, err), 0);
+	g_free(t);
+	t = padded(true, ETM_CONF_MAX_SECTIONS);
+	assert_int_equal(load_text(t, err), -E2BIG);
+	assert_string_equal(err->str, "config /x.yaml: more than 32 sections (line 37): a file holds one [project], "
+				      "[engine] and [task]");
+	g_free(t);
+	/* [project] has 4 keys. */
+	t = padded(false, ETM_CONF_MAX_KEYS - 4);
+	assert_int_equal(load_text(t, err), 0);
+	g_free(t);
+	t = padded(false, ETM_CONF_MAX_KEYS - 3);
+	assert_int_equal(load_text(t, err), -E2BIG);
+	assert_string_equal(err->str, "config /x.yaml: more than 512 keys (line 515)");
+	g_free(t);
+	/* Comments and blank lines cost GKeyFile nothing: they do not count. */
+	t = padded(false, 10);
+	{
+		GString *s = g_string_new(t);
+
+		for (int i = 0; i < 2 * ETM_CONF_MAX_KEYS; i++)
+			g_string_append(s, i % 2 ? "# comment\n" : " \r\n");
+		assert_int_equal(load_text(s->str, err), 0);
+		g_string_free(s, TRUE);
+	}
+	g_free(t);
+	/* A line of exactly the bound, \n excluded, loads; one byte more does not. */
+	while (line->len < strlen("[project]\n") + ETM_CONF_MAX_LINE)
+		g_string_append_c(line, 'x');
+	g_string_append(line, "\n#");
+	assert_int_equal(load_text(line->str, err), 0);
+	g_string_insert_c(line, 20, 'x');
+	assert_int_equal(load_text(line->str, err), -E2BIG);
+	assert_string_equal(err->str, "config /x.yaml: line 2 is longer than 16384 bytes (the longest line allowed)");
+	/* The last line needs no \n to be measured. */
+	g_string_truncate(line, 0);
+	g_string_append(line, "[g]\n#");
+	while (line->len < ETM_CONF_MAX_LINE + 5)
+		g_string_append_c(line, 'x');
+	assert_int_equal(load_text(line->str, err), -E2BIG);
+	assert_non_null(strstr(err->str, "line 2 is longer"));
+	g_string_free(line, TRUE);
+	g_string_free(err, TRUE);
+}
+
 /* -------------------------------------------------------------- [project] */
 
 static void test_project_ok(void **state)
@@ -643,25 +722,16 @@ static void test_examples(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_int_strict),
-		cmocka_unit_test(test_get_missing_and_first_error),
-		cmocka_unit_test(test_get_double_strict),
-		cmocka_unit_test(test_get_str_yesno),
-		cmocka_unit_test(test_error_value_quoted),
-		cmocka_unit_test(test_load_data_errors),
-		cmocka_unit_test(test_project_ok),
-		cmocka_unit_test(test_project_name),
-		cmocka_unit_test(test_project_page_keys),
-		cmocka_unit_test(test_project_scan_type),
-		cmocka_unit_test(test_project_region),
-		cmocka_unit_test(test_project_sysmem),
-		cmocka_unit_test(test_project_wmarks),
-		cmocka_unit_test(test_engine_name),
-		cmocka_unit_test(test_engine_scan_type_mismatch),
-		cmocka_unit_test(test_engine_thirdparty),
-		cmocka_unit_test(test_engine_rejects_silently),
-		cmocka_unit_test(test_missing_sections),
-		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_get_int_strict),	   cmocka_unit_test(test_get_missing_and_first_error),
+		cmocka_unit_test(test_get_double_strict),  cmocka_unit_test(test_get_str_yesno),
+		cmocka_unit_test(test_error_value_quoted), cmocka_unit_test(test_load_data_errors),
+		cmocka_unit_test(test_load_data_bounds),   cmocka_unit_test(test_project_ok),
+		cmocka_unit_test(test_project_name),	   cmocka_unit_test(test_project_page_keys),
+		cmocka_unit_test(test_project_scan_type),  cmocka_unit_test(test_project_region),
+		cmocka_unit_test(test_project_sysmem),	   cmocka_unit_test(test_project_wmarks),
+		cmocka_unit_test(test_engine_name),	   cmocka_unit_test(test_engine_scan_type_mismatch),
+		cmocka_unit_test(test_engine_thirdparty),  cmocka_unit_test(test_engine_rejects_silently),
+		cmocka_unit_test(test_missing_sections),   cmocka_unit_test(test_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ static void test_task_ok(void **state)
 	assert_int_equal(p.rc, 0);
 	assert_string_equal(p.tk->pub.name, "t");
 	assert_string_equal(p.tk->pub.type, "pid");
-	assert_string_equal(p.tk->pub.value, "1");
+	assert_string_equal(p.tk->pub.value, "34567");
 	assert_int_equal(p.tk->pub.max_threads, 1);
 	assert_int_equal(p.tk->pub.swap_flag, 0);
 	assert_ptr_equal(p.tk->pub.eng, &p.eng->pub);
@@ -79,6 +79,10 @@ static void test_task_target(void **state)
 	EDIT_OK(BASE_SLIDE, NULL, "task/value=4194304");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=4194305", "[task] value=4194305: not a valid pid, must be 1..4194304");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=0", "[task] value=0: not a valid pid");
+	/* pid 1's descendants are every process: refused for every engine. */
+	EDIT_ERR(BASE_SLIDE, NULL, "task/value=1", "[task] value=1: pid 1 is init");
+	EDIT_ERR(BASE_CSLIDE_TASK, &etm_cslide_engine, "task/value=1", "[task] value=1: pid 1 is init");
+	EDIT_OK(BASE_SLIDE, NULL, "task/value=2"); /* a kernel thread: the daemon refuses it, not the parser */
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=-1", "[task] value=-1: not a valid pid");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=12a", "[task] value=12a: not a valid pid");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=", "[task] value=: empty");
@@ -219,6 +223,14 @@ static void test_slide_tracker_dram(void **state)
 	EDIT_ERR(BASE_SLIDE, NULL, "task/access_tracker=damon",
 		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or "
 		 "memcg_lru");
+	/* memcg_shared: no by default. */
+	parse_edit(BASE_SLIDE, NULL, "task/access_tracker=memcg_lru", &p);
+	assert_false(slide_of(&p)->memcg_shared);
+	parsed_clear(&p);
+	parse_edit(BASE_SLIDE, NULL, "task/memcg_shared=yes", &p);
+	assert_true(slide_of(&p)->memcg_shared);
+	parsed_clear(&p);
+	EDIT_ERR(BASE_SLIDE, NULL, "task/memcg_shared=1", "[task] memcg_shared=1: must be yes or no");
 
 	parse_edit(BASE_SLIDE, NULL, "task/dram_percent=1", &p);
 	assert_int_equal(slide_of(&p)->dram_percent, 1);

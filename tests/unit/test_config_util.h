@@ -31,7 +31,7 @@ static const struct engine_ops test_slide_ops = {
 
 static const char BASE_SLIDE[] = "[project]\nname=p\nloop=3\ninterval=5\nsleep=1\n"
 				 "[engine]\nname=slide\nproject=p\n"
-				 "[task]\nproject=p\nengine=slide\nname=t\ntype=pid\nvalue=1\nT=3\n";
+				 "[task]\nproject=p\nengine=slide\nname=t\ntype=pid\nvalue=34567\nT=3\n";
 static const char BASE_PSI[] = "[project]\nname=p\nscan_type=psi\ninterval=6\n"
 			       "[engine]\nname=psi\nproject=p\n"
 			       "[task]\nproject=p\nengine=psi\nname=t\ncg_dir=isulad\n";

@@ -42,6 +42,7 @@
 #include "scan/action.h"
 #include "scan/backend.h"
 #include "scan/clock.h"
+#include "scan/memcg.h"
 #include "scan/pagestate.h"
 #include "scan/procfs.h"
 #include "slide_params.h"
@@ -72,7 +73,8 @@ struct slide_rt {
 	bool swap_flag;
 	const struct etm_backend *acc; /* a per-page tracker or a kernel-graded reclaimer */
 	const struct etm_action_ops *act;
-	void *group; /* the reclaimer's context */
+	void *group;	   /* the reclaimer's context */
+	bool memcg_shared; /* memcg_shared=yes: act on memory cgroups that hold other processes too */
 	char self_memcg[256];
 	/* auto: why the trackers before the chosen one were skipped */
 	char skipped[768];
@@ -377,6 +379,53 @@ static int usable_memcg(struct slide_rt *rt, pid_t pid, struct etm_memcg_target 
 	return 0;
 }
 
+/*
+ * A memcg-scope tracker reclaims the whole memory cgroup @t: unless
+ * memcg_shared=yes, it must hold nothing but the task's processes (@pids and
+ * what they started), in it and in every cgroup below it. 0, or -EPERM with
+ * @why. @verdicts caches the answer per cgroup path for one pass over @pids.
+ */
+static int exclusive_memcg(struct slide_rt *rt, const struct etm_memcg_target *t, const pid_t *pids, size_t n,
+			   GHashTable *verdicts, char *why, size_t len)
+{
+	struct etm_memcg_dir d;
+	const char *cached;
+	char comm[32];
+	pid_t other = 0;
+	int err;
+
+	if (rt->memcg_shared)
+		return 0;
+	cached = g_hash_table_lookup(verdicts, t->path);
+	if (!cached) {
+		err = etm_memcg_dir_of(t->path, t->v1, &d);
+		if (!err)
+			err = etm_target_memcg_foreign(d.dir, pids, n, &other, comm, sizeof(comm));
+		if (err == 1)
+			cached =
+			    g_strdup_printf("memory cgroup %s holds pid %d (%s), which is not the task's: %s would "
+					    "reclaim its memory too (memcg_shared=yes allows it)",
+					    t->path, (int)other, comm, rt->acc->name);
+		else if (err)
+			cached = g_strdup_printf("memory cgroup %s: cannot tell whether it holds processes other "
+						 "than the task's (%s)",
+						 t->path, strerror(-err));
+		else
+			cached = g_strdup("");
+		g_hash_table_insert(verdicts, g_strdup(t->path), (gpointer)cached);
+	}
+	if (!cached[0])
+		return 0;
+	snprintf(why, len, "%s", cached);
+	return -EPERM;
+}
+
+/* Per cgroup path: "" when exclusive to the task, else why not. */
+static GHashTable *verdicts_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
 /* Growth of a running total; a total that went down was reset. */
 static uint64_t since(uint64_t now, uint64_t before)
 {
@@ -386,6 +435,7 @@ static uint64_t since(uint64_t now, uint64_t before)
 static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 {
 	struct etm_memcg_target *t = calloc(n ? n : 1, sizeof(*t));
+	g_autoptr(GHashTable) verdicts = verdicts_new();
 	struct etm_reclaimer_stats ms = { 0 };
 	struct etm_meminfo mi;
 	size_t nt = 0;
@@ -411,6 +461,11 @@ static void cycle_memcg(struct slide_rt *rt, const pid_t *pids, size_t n)
 			continue;
 		if (usable_memcg(rt, pids[i], &t[nt], why, sizeof(why))) {
 			rt_error(rt, "%s", why);
+			continue;
+		}
+		/* A cgroup that gained a process of someone else's is skipped, not reclaimed. */
+		if (exclusive_memcg(rt, &t[nt], pids, n, verdicts, why, sizeof(why))) {
+			rt_error(rt, "%s; not reclaimed", why);
 			continue;
 		}
 		t[nt].swap = slide_gate_check(rt->sysmem, rt->swap_threshold, &mi, &st) == SLIDE_GATE_SWAP;
@@ -442,13 +497,16 @@ static void run_cycle(struct slide_rt *rt)
 	double t0 = etm_mono_now();
 	pid_t *pids = NULL;
 	size_t n = 0;
+	char why[256];
 	int err;
 
-	err = etm_target_resolve(rt->type, rt->value, &pids, &n);
+	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
 	if (err) {
 		rt_error(rt, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
 		return;
 	}
+	if (why[0])
+		rt_error(rt, "%s %s: %s; left out", rt->type, rt->value, why);
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = 0;
 	rt->fig_npids = n;
@@ -525,24 +583,31 @@ static void rt_stop_threads(struct slide_rt *rt)
 	rt->nworkers = 0;
 }
 
-/* Check that a memcg-scope tracker can act on the target as it is now. */
+/*
+ * Check that a memcg-scope tracker can act on the target as it is now: some
+ * process in a memory cgroup of its own, and no cgroup shared with others.
+ */
 static int memcg_precheck(struct slide_rt *rt, struct task *tk)
 {
+	g_autoptr(GHashTable) verdicts = verdicts_new();
 	struct etm_memcg_target t;
 	pid_t *pids = NULL;
 	size_t n = 0, ok = 0;
 	char why[512] = "";
-	int err = etm_target_resolve(rt->type, rt->value, &pids, &n);
+	int err = etm_target_resolve(rt->type, rt->value, &pids, &n, NULL, 0);
 
 	if (err)
 		return 0; /* resolved again every cycle */
-	for (size_t i = 0; i < n; i++)
-		if (!usable_memcg(rt, pids[i], &t, why, sizeof(why)))
-			ok++;
+	for (size_t i = 0; i < n && !err; i++) {
+		if (usable_memcg(rt, pids[i], &t, why, sizeof(why)))
+			continue;
+		err = exclusive_memcg(rt, &t, pids, n, verdicts, why, sizeof(why));
+		ok++;
+	}
 	g_free(pids);
-	if (n && !ok) {
+	if (err || (n && !ok)) {
 		etm_task_report_error(tk, "%s", why);
-		return -EINVAL;
+		return err ? err : -EINVAL;
 	}
 	return 0;
 }
@@ -588,6 +653,7 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 	rt->wm_high = proj->swapcache_high_wmark;
 	rt->wm_low = proj->swapcache_low_wmark;
 	rt->swap_flag = tk->swap_flag != 0;
+	rt->memcg_shared = sp->memcg_shared;
 	if (!rt->type || !rt->value || !rt->name) {
 		etm_task_report_error(tk, "out of memory");
 		err = -ENOMEM;
@@ -633,6 +699,10 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 		if (rt->swap_flag)
 			etm_warn("slide task %s: swap_flag is not supported by %s (physical-address monitoring); "
 				 "ignored",
+				 tk->name, rt->acc->name);
+		if (rt->memcg_shared)
+			etm_warn("slide task %s: memcg_shared=yes: %s reclaims the task's memory cgroups even when "
+				 "other processes share them, and takes their cold memory too",
 				 tk->name, rt->acc->name);
 		if (etm_proc_memcg(getpid(), rt->self_memcg, sizeof(rt->self_memcg), &self_v1))
 			rt->self_memcg[0] = '\0';

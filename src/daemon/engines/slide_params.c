@@ -169,6 +169,9 @@ int slide_fill_task_params(GKeyFile *config, struct task *tk)
 	rc = parse_tracker(conf, &sp->tracker);
 	if (rc)
 		goto fail;
+	rc = etm_conf_get_yesno(conf, TASK_GROUP, "memcg_shared", false, &sp->memcg_shared);
+	if (rc && rc != -ENOENT)
+		goto fail;
 	rc = etm_pmu_conf_parse(conf, TASK_GROUP, false, "slide", &sp->pmu);
 	if (rc)
 		goto fail;

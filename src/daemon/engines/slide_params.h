@@ -42,6 +42,7 @@ struct slide_params {
 	uint64_t swap_threshold;    /* bytes; swap only a process whose RSS exceeds it; 0 = unset */
 	int dram_percent;	    /* keep this % of (RSS+swap) in DRAM, coldest first; 0 = off */
 	enum slide_tracker tracker; /* access_tracker=, default auto */
+	bool memcg_shared;	    /* memcg_shared=yes: memcg trackers may reclaim cgroups shared with others */
 	struct etm_pmu_params pmu;  /* sample_period/vma_updata_rate/cpu_set_size */
 };
 
