@@ -19,3 +19,13 @@ void etm_mono_after(double secs, struct timespec *ts)
 		ts->tv_nsec -= 1000000000L;
 	}
 }
+
+void etm_mono_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}

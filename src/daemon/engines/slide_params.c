@@ -9,22 +9,16 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "scan/backend.h"
 
 #define TASK_GROUP "task"
 
-static const char *const tracker_names[] = {
-	[SLIDE_TRACKER_AUTO] = "auto",
-	[SLIDE_TRACKER_IDLE_PAGES] = "idle_pages",
-	[SLIDE_TRACKER_PAGE_IDLE] = "page_idle",
-	[SLIDE_TRACKER_DAMON_VADDR] = "damon_vaddr",
-	[SLIDE_TRACKER_DAMON_PADDR] = "damon_paddr",
-	[SLIDE_TRACKER_MEMCG_LRU] = "memcg_lru",
-};
-
 const char *slide_tracker_name(enum slide_tracker t)
 {
-	if ((unsigned)t < sizeof(tracker_names) / sizeof(tracker_names[0]))
-		return tracker_names[t];
+	if (t == SLIDE_TRACKER_AUTO)
+		return ETM_BACKEND_AUTO;
+	if ((size_t)t - 1 < etm_nbackends)
+		return etm_backends[t - 1].name;
 	return "?";
 }
 
@@ -116,20 +110,21 @@ bad:
 
 static int parse_tracker(struct etm_conf *conf, enum slide_tracker *out)
 {
-	char *v = NULL;
+	const struct etm_backend *b;
+	char *v = NULL, names[160];
 	int rc = etm_conf_get_str(conf, TASK_GROUP, "access_tracker", false, 32, &v);
 
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	for (size_t i = 0; i < sizeof(tracker_names) / sizeof(tracker_names[0]); i++) {
-		if (strcmp(v, tracker_names[i]) == 0) {
-			*out = (enum slide_tracker)i;
-			g_free(v);
-			return 0;
-		}
+	/* the names and their order are the scan library's (scan/backend.h) */
+	if (!strcmp(v, ETM_BACKEND_AUTO)) {
+		*out = SLIDE_TRACKER_AUTO;
+	} else if ((b = etm_backend_find(v))) {
+		*out = (enum slide_tracker)(b - etm_backends + 1);
+	} else {
+		etm_backend_names(names, sizeof(names), ", ", " or ");
+		rc = etm_conf_error(conf, TASK_GROUP, "access_tracker", v, "must be %s", names);
 	}
-	rc = etm_conf_error(conf, TASK_GROUP, "access_tracker", v,
-			    "must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or memcg_lru");
 	g_free(v);
 	return rc;
 }

@@ -18,14 +18,13 @@ struct etm_conf;
 /* swap_threshold upper bound, in GiB (1 PiB: beyond any machine). */
 #define SLIDE_SWAP_THRESHOLD_MAX_G 1048576L
 
-/* The access-tracking backend a task asks for (access_tracker=, our extension). */
+/*
+ * The access-tracking backend a task asks for (access_tracker=, our
+ * extension): SLIDE_TRACKER_AUTO, or 1 + its index in the scan library's
+ * table of backends (etm_backends[], scan/backend.h), which lists the names.
+ */
 enum slide_tracker {
-	SLIDE_TRACKER_AUTO = 0,	  /* whatever etmemd_scan_init() picked */
-	SLIDE_TRACKER_IDLE_PAGES, /* openEuler /proc/PID/idle_pages */
-	SLIDE_TRACKER_PAGE_IDLE,  /* /sys/kernel/mm/page_idle/bitmap */
-	SLIDE_TRACKER_DAMON_VADDR,
-	SLIDE_TRACKER_DAMON_PADDR,
-	SLIDE_TRACKER_MEMCG_LRU, /* the memcg's kernel LRU grades, memcg reclaim swaps */
+	SLIDE_TRACKER_AUTO = 0, /* the first the kernel offers, in the table's order */
 };
 
 /* PMU sampling (libpfm4); all keys set or none. */
