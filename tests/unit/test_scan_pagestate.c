@@ -164,7 +164,7 @@ static void test_for_each_run(void **state)
 	etm_pagestate_free(ps);
 }
 
-/* A fake process_madvise: holes and caps as the kernel behaves (notes §2). */
+/* A fake process_madvise: holes and caps as the kernel behaves (an unmapped first iovec: ENOMEM; MAX_RW_COUNT per call). */
 struct fake {
 	uint64_t hole_start, hole_end; /* unmapped */
 	size_t cap;		       /* bytes per call (MAX_RW_COUNT-like) */
