@@ -164,7 +164,10 @@ static void test_for_each_run(void **state)
 	etm_pagestate_free(ps);
 }
 
-/* A fake process_madvise: holes and caps as the kernel behaves (an unmapped first iovec: ENOMEM; MAX_RW_COUNT per call). */
+/*
+ * A fake process_madvise: holes and caps as the kernel behaves (an unmapped
+ * first iovec: ENOMEM; at most MAX_RW_COUNT bytes per call).
+ */
 struct fake {
 	uint64_t hole_start, hole_end; /* unmapped */
 	size_t cap;		       /* bytes per call (MAX_RW_COUNT-like) */
