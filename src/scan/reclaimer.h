@@ -35,7 +35,7 @@ struct etm_memcg_target {
 /*
  * Merge the targets naming one memcg into its first entry, in place: a
  * memcg may page out only if every one of its processes may. Returns the
- * number of distinct memcgs left at the front of @t.
+ * number of distinct memcgs left at the front of @t. (backend.c)
  */
 size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n);
 
