@@ -15,7 +15,6 @@
 #include "etmem/etmemd_thirdparty_export.h"
 
 struct etm_engine_type;
-struct etm_conf;
 
 enum etm_proj_state {
 	ETM_PROJ_STOPPED = 0,
@@ -41,8 +40,6 @@ struct etm_engine {
 	char *eng_name;
 	char *libname;
 	char *ops_name;
-	/* Set only while the engine parses a configuration file. */
-	struct etm_conf *conf;
 };
 
 /*
@@ -62,8 +59,6 @@ struct etm_task {
 	enum etm_task_state state;
 	/* Set only while the engine's start_task runs: see etm_task_report_error(). */
 	GString *start_err;
-	/* Set only while the engine parses a configuration file. */
-	struct etm_conf *conf;
 };
 
 static inline struct etm_project *etm_project_of(struct project *p)
@@ -80,9 +75,11 @@ static inline struct etm_task *etm_task_of(struct task *t)
 }
 
 /*
- * Constructors take copies of the strings. Freeing an engine or task calls the
- * engine's clear_*_params first; freeing a project frees its engines and
- * tasks. None of these touches the registry lists.
+ * Constructors take copies of the strings (glib allocations: out of memory
+ * aborts). Freeing an engine or task frees its params first (the type's
+ * free hook, or a plugin's clear_*_params); freeing a project frees its
+ * engines and tasks. None of these touches the registry lists. objects.h
+ * builds them from configuration specs.
  */
 struct etm_project *etm_project_new(const char *name);
 void etm_project_free(struct etm_project *proj);
@@ -90,13 +87,31 @@ struct etm_engine *etm_engine_new(const struct etm_engine_type *type, const char
 void etm_engine_free(struct etm_engine *eng);
 struct etm_task *etm_task_new(const char *name, const char *type, const char *value);
 void etm_task_free(struct etm_task *tk);
+typedef struct etm_project etm_project;
+typedef struct etm_engine etm_engine;
+typedef struct etm_task etm_task;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_project, etm_project_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_engine, etm_engine_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_task, etm_task_free)
 
 struct etm_engine *etm_project_find_engine(struct etm_project *proj, const char *name);
 struct etm_task *etm_engine_find_task(struct etm_engine *eng, const char *name);
+/* Append to / remove from the object lists (the caller holds the registry lock once they are published). */
+void etm_project_append_engine(struct etm_project *proj, struct etm_engine *eng);
+void etm_engine_append_task(struct etm_engine *eng, struct etm_task *tk);
+void etm_project_unlink_engine(struct etm_project *proj, struct etm_engine *eng);
+void etm_engine_unlink_task(struct etm_engine *eng, struct etm_task *tk);
 
 struct etm_registry;
 
 struct etm_registry *etm_registry_new(void);
+/*
+ * Tests that run without root (who cannot chown a file to root) replace the
+ * configuration files' owner check (config.h, etm_conf_load_with()); NULL
+ * restores the spec's root:root.
+ */
+struct stat;
+void etm_registry_set_conf_owner_check(struct etm_registry *reg, int (*owner_ok)(const struct stat *st, GString *why));
 /* Stops every running task and frees everything. Only once no request runs any more. */
 void etm_registry_free(struct etm_registry *reg);
 

@@ -9,16 +9,16 @@
 #include "common/log.h"
 #include "scan/procfs.h"
 
-const struct etm_backend etm_backends[] = {
-	{ .name = "idle_pages", .tracker = &etm_tracker_idle_pages },
-	{ .name = "page_idle", .tracker = &etm_tracker_page_idle },
-	{ .name = "damon_vaddr", .tracker = &etm_tracker_damon_vaddr },
-	{ .name = "damon_paddr", .reclaimer = &etm_reclaimer_damon_paddr },
-	/* Last: coarser (whole-memcg, T = 1) but needs only a memory controller. */
-	{ .name = "memcg_lru", .reclaimer = &etm_reclaimer_memcg_lru },
-};
+#define ROW(n, kind, ops) [ETM_BACKEND_ID_##n - 1] = { .name = #n, .kind = &ops },
+const struct etm_backend etm_backends[] = { ETM_BACKENDS(ROW) };
+#undef ROW
 
 const size_t etm_nbackends = sizeof(etm_backends) / sizeof(etm_backends[0]);
+
+const struct etm_backend *etm_backend_by_id(int id)
+{
+	return id >= 1 && (size_t)id <= etm_nbackends ? &etm_backends[id - 1] : NULL;
+}
 
 const struct etm_backend *etm_backend_find(const char *name)
 {

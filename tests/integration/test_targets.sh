@@ -38,16 +38,16 @@ task_conf() {
 refused() {
 	local err
 	if err=$("$ETMEM" obj add -f "$3" -s "$SOCK" 2>&1); then
-		fail "$1: accepted"
+		bad "$1: accepted"
 		"$ETMEM" obj del -f "$3" -s "$SOCK" >/dev/null 2>&1 || true
 		return
 	fi
 	if ! grep -q -- "$2" <<<"$err"; then
-		fail "$1: message '$err' lacks '$2'"
+		bad "$1: message '$err' lacks '$2'"
 	elif [[ "$(show)" != "$before" ]]; then
-		fail "$1: daemon state changed"
+		bad "$1: daemon state changed"
 	else
-		pass "$1: $err"
+		ok "$1: $err"
 	fi
 }
 
@@ -75,7 +75,7 @@ check "foreign process in the workload's cgroup" grep -q "^$FOREIGN\$" "$TEST_ME
 lru=$(task_conf lru pid "$WL_PID" access_tracker=memcg_lru)
 check "memcg_lru task added (the project is stopped)" "$ETMEM" obj add -f "$lru" -s "$SOCK"
 if "$ETMEM" project start -n tg -s "$SOCK" 2>"$TMP/err"; then
-	fail "memcg_lru on a shared cgroup started"
+	bad "memcg_lru on a shared cgroup started"
 	"$ETMEM" project stop -n tg -s "$SOCK" || true
 elif grep -q "access tracker memcg_lru\|memcg_lru.*not available\|no access tracker" "$TMP/err" &&
 	! grep -q "holds pid" "$TMP/err"; then

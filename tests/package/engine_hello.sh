@@ -12,7 +12,7 @@ set -u
 trap pkg_cleanup EXIT
 trap 'exit 1' INT TERM
 
-host_need_root
+need_root
 : "${ETMEM_WORKLOAD:?}"
 pkg_root_install
 ETMEM="$PKG_ROOT/usr/bin/etmem"

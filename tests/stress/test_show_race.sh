@@ -49,7 +49,7 @@ if ! "$ETMEM" project start -n race -s "$SOCK" 2>"$TMP/start.err"; then
 		echo "SKIP: $(cat "$TMP/start.err")"
 		exit 77
 	fi
-	fail "first project start: $(cat "$TMP/start.err")"
+	bad "first project start: $(cat "$TMP/start.err")"
 fi
 "$ETMEM" project stop -n race -s "$SOCK"
 
@@ -108,7 +108,7 @@ if daemon_alive; then
 fi
 check "no sanitizer report in the daemon's log" daemon_log_clean
 check "workload content intact" stop_workload
-if ((FAILS)); then
+if ((ETM_FAILS)); then
 	echo "--- etmemd log (tail) ---"
 	tail -n 30 "$TMP/etmemd.log"
 fi

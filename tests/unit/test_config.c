@@ -555,7 +555,7 @@ static const char BASE_THIRD[] = "[project]\nname=p\nloop=1\ninterval=1\nsleep=1
 static void test_engine_thirdparty(void **state)
 {
 	struct parsed p;
-	char *proj = NULL, *id = NULL;
+	struct etm_engine_spec *ids = NULL;
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf;
 	char name64[65], path256[257], big[300];
@@ -572,18 +572,18 @@ static void test_engine_thirdparty(void **state)
 	assert_null(p.eng->pub.ops); /* the registry loads the plugin */
 	parsed_clear(&p);
 
+	/* The identity alone (obj del): project and eng_name, the type's name for built-ins. */
 	conf = load(BASE_THIRD, err);
-	assert_int_equal(etm_conf_engine_ids(conf, &proj, &id), 0);
-	assert_string_equal(proj, "p");
-	assert_string_equal(id, "my_engine");
-	g_free(proj);
-	g_free(id);
+	assert_int_equal(etm_conf_parse_engine(conf, ETM_SPEC_IDS, &ids), 0);
+	assert_string_equal(ids->project, "p");
+	assert_string_equal(ids->id, "my_engine");
+	assert_null(ids->libname);
+	etm_engine_spec_free(ids);
 	etm_conf_free(conf);
 	conf = load(BASE_SLIDE, err);
-	assert_int_equal(etm_conf_engine_ids(conf, &proj, &id), 0);
-	assert_string_equal(id, "slide");
-	g_free(proj);
-	g_free(id);
+	assert_int_equal(etm_conf_parse_engine(conf, ETM_SPEC_IDS, &ids), 0);
+	assert_string_equal(ids->id, "slide");
+	etm_engine_spec_free(ids);
 	etm_conf_free(conf);
 	g_string_free(err, TRUE);
 
@@ -641,16 +641,22 @@ static void test_engine_rejects_silently(void **state)
 	};
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf = load(BASE_SLIDE, err);
-	struct etm_project *proj = NULL;
+	struct etm_project_spec *ps = NULL;
+	struct etm_task_spec *ts = NULL;
+	struct etm_project *proj;
 	struct etm_engine *eng;
 	struct etm_task *tk = NULL;
 
 	(void)state;
-	assert_int_equal(etm_conf_parse_project(conf, &proj), 0);
+	assert_int_equal(etm_conf_parse_project(conf, ETM_SPEC_FULL, &ps), 0);
+	proj = etm_project_build(ps);
 	eng = etm_engine_new(&type, "slide");
 	eng->pub.proj = &proj->pub;
-	assert_int_equal(etm_conf_parse_task(conf, eng, &tk), -EINVAL);
+	assert_int_equal(etm_conf_parse_task(conf, ETM_SPEC_FULL, &ts), 0);
+	assert_int_equal(etm_task_build(conf, ts, eng, &tk), -EINVAL);
 	assert_null(tk);
+	etm_project_spec_free(ps);
+	etm_task_spec_free(ts);
 	assert_string_equal(err->str, "config " TEST_CONF_NAME ": [task]: rejected by engine slide");
 	etm_engine_free(eng);
 	etm_project_free(proj);
@@ -662,18 +668,22 @@ static void test_missing_sections(void **state)
 {
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf = load("[other]\nk=v\n", err);
-	struct etm_project *proj = NULL;
-	char *a, *b, *c;
+	struct etm_project_spec *proj = NULL;
+	struct etm_engine_spec *eng = NULL;
+	struct etm_task_spec *tk = NULL;
 
 	(void)state;
-	assert_int_equal(etm_conf_parse_project(conf, &proj), -EINVAL);
+	assert_int_equal(etm_conf_parse_project(conf, ETM_SPEC_FULL, &proj), -EINVAL);
 	assert_non_null(strstr(err->str, "[project]: section missing"));
 	g_string_truncate(err, 0);
-	assert_int_equal(etm_conf_engine_ids(conf, &a, &b), -EINVAL);
+	assert_int_equal(etm_conf_parse_engine(conf, ETM_SPEC_IDS, &eng), -EINVAL);
 	assert_non_null(strstr(err->str, "[engine]: section missing"));
 	g_string_truncate(err, 0);
-	assert_int_equal(etm_conf_task_ids(conf, &a, &b, &c), -EINVAL);
+	assert_int_equal(etm_conf_parse_task(conf, ETM_SPEC_IDS, &tk), -EINVAL);
 	assert_non_null(strstr(err->str, "[task]: section missing"));
+	assert_null(proj);
+	assert_null(eng);
+	assert_null(tk);
 	etm_conf_free(conf);
 	g_string_free(err, TRUE);
 }

@@ -31,7 +31,6 @@ static void test_task_ok(void **state)
 	assert_int_equal(p.tk->pub.max_threads, 1);
 	assert_int_equal(p.tk->pub.swap_flag, 0);
 	assert_ptr_equal(p.tk->pub.eng, &p.eng->pub);
-	assert_null(p.tk->conf); /* only set during parsing */
 	sp = p.tk->pub.params;
 	assert_non_null(sp);
 	assert_int_equal(sp->t, 3);
@@ -46,15 +45,15 @@ static void test_task_ids(void **state)
 {
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf = NULL;
-	char *a, *b, *c;
+	struct etm_task_spec *ids = NULL;
 
 	(void)state;
 	assert_int_equal(etm_conf_load_data(TEST_CONF_NAME, BASE_SLIDE, strlen(BASE_SLIDE), &conf, err), 0);
-	assert_int_equal(etm_conf_task_ids(conf, &a, &b, &c), 0);
-	assert_string_equal(a, "p");
-	assert_string_equal(b, "slide");
-	assert_string_equal(c, "t");
-	g_free(a), g_free(b), g_free(c);
+	assert_int_equal(etm_conf_parse_task(conf, ETM_SPEC_IDS, &ids), 0);
+	assert_string_equal(ids->project, "p");
+	assert_string_equal(ids->engine, "slide");
+	assert_string_equal(ids->name, "t");
+	etm_task_spec_free(ids);
 	etm_conf_free(conf);
 	g_string_free(err, TRUE);
 
@@ -399,21 +398,19 @@ static const char BASE_CSLIDE_ENG[] = "[project]\nname=p\nloop=3\ninterval=5\nsl
 static int cslide_eng(const char *text, GString *err, struct cslide_eng_params *out)
 {
 	struct etm_conf *conf = NULL;
-	struct etm_engine *eng;
+	void *params = NULL;
 	int rc;
 
 	assert_int_equal(etm_conf_load_data(TEST_CONF_NAME, text, strlen(text), &conf, err), 0);
-	eng = etm_engine_new(&etm_cslide_engine, "cslide");
-	eng->conf = conf;
-	rc = cslide_fill_eng_params_with(conf->kf, &eng->pub, four_nodes, NULL);
-	eng->conf = NULL;
+	rc = cslide_parse_engine_with(conf, four_nodes, NULL, &params);
+	assert_true((rc == 0) == (params != NULL));
 	if (rc == 0 && out) {
-		struct cslide_eng_params *ep = eng->pub.params;
+		struct cslide_eng_params *ep = params;
 
 		*out = *ep;
 		out->pairs = g_memdup2(ep->pairs, ep->n_pairs * sizeof(*ep->pairs));
 	}
-	etm_engine_free(eng);
+	etm_keys_free(&cslide_engine_keys, params);
 	etm_conf_free(conf);
 	return rc;
 }

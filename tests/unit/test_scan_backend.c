@@ -36,6 +36,12 @@ static void test_table(void **state)
 		for (size_t j = 0; j < i; j++)
 			assert_string_not_equal(etm_backends[j].name, b->name);
 	}
+	/* numbers: 0 is auto, then the table's order (the configuration stores these) */
+	assert_null(etm_backend_by_id(ETM_BACKEND_ID_AUTO));
+	assert_ptr_equal(etm_backend_by_id(ETM_BACKEND_ID_idle_pages), &etm_backends[0]);
+	assert_ptr_equal(etm_backend_by_id(ETM_BACKEND_ID_memcg_lru), etm_backend_find("memcg_lru"));
+	assert_int_equal(ETM_BACKEND_ID_END, etm_nbackends + 1);
+	assert_null(etm_backend_by_id(ETM_BACKEND_ID_END));
 	assert_null(etm_backend_find(ETM_BACKEND_AUTO));
 	assert_null(etm_backend_find("damon"));
 	/* per-page trackers first: the auto order prefers them */

@@ -35,7 +35,7 @@
 #
 # Guest environment: busybox (static) for /bin/sh and tools; proc, sysfs,
 # devtmpfs, tmpfs /tmp and /run, cgroup2 on /sys/fs/cgroup with +memory +cpuset +cpu
-# enabled for children, debugfs; RIG_NODES=T exported; /rig/guest-lib.sh
+# enabled for children, debugfs; RIG_NODES=T exported; /rig/guest-lib.sh (and /rig/etm.sh)
 # (helpers for guest scripts) available.
 #
 # Exit status: SCRIPT's status; 124 timeout; 125 the guest ended without
@@ -106,6 +106,7 @@ done
 cp "$script" "$root/rig/payload/"
 chmod +x "$root/rig/payload/$(basename "$script")"
 cp "$RIG_SRC_DIR/guest/guest-lib.sh" "$root/rig/guest-lib.sh"
+cp "$RIG_SRC_DIR/../lib/etm.sh" "$root/rig/etm.sh"
 
 # Quote each argument for the guest shell (busybox ash has no $'..'):
 # single quotes, with embedded ' written as '\''.

@@ -293,8 +293,6 @@ static void slide_stop_task(struct engine *eng, struct task *tk)
 }
 
 static const struct engine_ops slide_ops = {
-	.fill_task_params = slide_fill_task_params,
-	.clear_task_params = slide_clear_task_params,
 	.start_task = slide_start_task,
 	.stop_task = slide_stop_task,
 };
@@ -304,5 +302,7 @@ const struct etm_engine_type etm_slide_engine = {
 	.type = SLIDE_ENGINE,
 	.scan_type = PAGE_SCAN,
 	.ops = &slide_ops,
+	.task_keys = &slide_task_keys,
+	.parse_task = slide_parse_task,
 	.task_figures = slide_task_figures,
 };

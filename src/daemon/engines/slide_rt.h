@@ -10,7 +10,7 @@
  *    targets -> the reclaimer's update, which scans, grades and acts in the
  *    kernel).
  *  - slide_memcg.c: which memory cgroups the reclaimer path may act on.
- *  - slide_figures.c: the task's figures for `project show`.
+ *  - slide_figures.c: the task's figures (daemon/figures.h) for `project show`.
  */
 #ifndef ETM_SLIDE_RT_H
 #define ETM_SLIDE_RT_H
@@ -97,6 +97,7 @@ size_t slide_memcg_targets(struct slide_rt *rt, const struct etm_meminfo *mi, co
 int slide_memcg_precheck(struct slide_rt *rt, struct task *tk);
 
 /* slide_figures.c */
-void slide_task_figures(struct engine *eng, struct task *tk, GString *out);
+struct etm_figures;
+void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs);
 
 #endif
