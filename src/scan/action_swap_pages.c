@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "scan/idle_pages.h"
 #include "scan/pagestate.h"
 
 #define RECLAIM_SWAPCACHE_MAGIC 0x77
@@ -35,11 +36,7 @@ struct swap_pages_ctx {
 
 static int sp_probe(char *why, size_t len)
 {
-	if (access("/proc/self/swap_pages", F_OK)) {
-		snprintf(why, len, "/proc/PID/swap_pages missing (not an openEuler kernel with CONFIG_ETMEM)");
-		return -ENOTSUP;
-	}
-	return 0;
+	return etm_etmem_probe("swap_pages", O_RDWR, "etmem_swap", why, len);
 }
 
 static int sp_open(pid_t pid, void **ctx)
