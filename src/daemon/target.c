@@ -24,20 +24,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "scan/parse.h"
+#include "scan/proc_stat.h"
 
-/* The kernel's PID_MAX_LIMIT on 64-bit: no pid is ever above it. */
-#define ETM_PID_MAX 4194304
 /* include/linux/sched.h: PF_KTHREAD. */
 #define ETM_PF_KTHREAD 0x00200000UL
 /* pid of kthreadd: it and its children are kernel threads. */
 #define ETM_KTHREADD_PID 2
-/*
- * /proc/PID/stat is ~300 bytes; the fields we need (up to flags) sit within
- * comm (≤ 64 bytes of escaped text on any kernel) + ~100 bytes.
- */
-#define STAT_READ_MAX 1024
-/* comm is at most 15 bytes (TASK_COMM_LEN - 1); kernel workers can be longer (64). */
-#define COMM_MAX 64
 /* etmemd's ancestry, and a new process's way up to the task, are followed this deep at most. */
 #define LINEAGE_MAX 256
 /* Cgroups below a memory cgroup, and their depth, checked at most (cgroup v2 allows far more). */
@@ -65,20 +58,12 @@ bool etm_target_name_valid(const char *name)
 	return true;
 }
 
-/* A decimal pid 1..ETM_PID_MAX, digits only, no leading zero; -1 when invalid. */
+/* A pid as /proc names it (scan/parse.h); -1 when invalid. */
 static long pid_value(const char *value)
 {
-	long v = 0;
-	size_t i;
+	pid_t pid;
 
-	if (!value || value[0] < '1' || value[0] > '9')
-		return -1;
-	for (i = 0; value[i]; i++) {
-		if (value[i] < '0' || value[i] > '9' || i >= 7)
-			return -1;
-		v = v * 10 + (value[i] - '0');
-	}
-	return v <= ETM_PID_MAX ? v : -1;
+	return etm_pid_parse(value, &pid) ? -1 : pid;
 }
 
 bool etm_target_pid_valid(const char *value)
@@ -86,90 +71,24 @@ bool etm_target_pid_valid(const char *value)
 	return pid_value(value) > 0;
 }
 
-/* Parse a decimal integer field ending at a space or the end; advances *p. */
-static int stat_field(const char **p, const char *end, unsigned long long *out, bool allow_neg)
+/* ppid, flags (when asked) and comm cut to @comm_len from a /proc/PID/stat text (scan/proc_stat.h). */
+static int stat_fields(const struct etm_proc_stat *st, pid_t *ppid, unsigned long *flags, char *comm, size_t comm_len)
 {
-	const char *s = *p;
-	unsigned long long v = 0;
-	bool neg = false;
-
-	if (s < end && *s == '-' && allow_neg) {
-		neg = true;
-		s++;
-	}
-	if (s >= end || *s < '0' || *s > '9')
-		return -EINVAL;
-	while (s < end && *s >= '0' && *s <= '9') {
-		if (v > (~0ULL - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (unsigned long long)(*s - '0');
-		s++;
-	}
-	if (s < end && *s != ' ' && *s != '\n')
-		return -EINVAL;
-	if (s < end && *s == ' ')
-		s++;
-	*p = s;
-	*out = neg ? 0 : v; /* only tty_nr/tpgid may be negative; their value is unused */
-	return 0;
-}
-
-/*
- * "PID (COMM) S PPID PGRP SESSION TTY_NR TPGID FLAGS ...": comm may hold
- * spaces and ')' itself, so it runs from the first '(' to the LAST ')'.
- */
-static int parse_stat(const char *buf, size_t len, pid_t *ppid, unsigned long *flags, char *comm, size_t comm_len)
-{
-	const char *open, *close = NULL, *p, *end = buf + len;
-	unsigned long long v;
-	size_t n;
-
-	if (!buf)
-		return -EINVAL;
-	open = memchr(buf, '(', len);
-	if (!open)
-		return -EINVAL;
-	for (p = open + 1; p < end; p++) {
-		if (*p == ')')
-			close = p;
-	}
-	if (!close)
-		return -EINVAL;
-	n = (size_t)(close - open - 1);
-	if (comm && comm_len) {
-		if (n >= comm_len)
-			n = comm_len - 1;
-		memcpy(comm, open + 1, n);
-		comm[n] = '\0';
-		/* A NUL inside comm would truncate matching silently: refuse. */
-		if (memchr(open + 1, '\0', (size_t)(close - open - 1)))
-			return -EINVAL;
-	}
-	p = close + 1;
-	/* " S " : one state letter between single spaces. */
-	if (end - p < 3 || p[0] != ' ' || !isalpha((unsigned char)p[1]) || p[2] != ' ')
-		return -EINVAL;
-	p += 3;
-	if (stat_field(&p, end, &v, false) || v > ETM_PID_MAX) /* ppid */
-		return -EINVAL;
 	if (ppid)
-		*ppid = (pid_t)v;
-	if (!flags)
-		return 0;
-	/* pgrp, session, tty_nr, tpgid (may be -1), then flags. */
-	for (int i = 0; i < 4; i++) {
-		if (stat_field(&p, end, &v, true))
-			return -EINVAL;
-	}
-	if (stat_field(&p, end, &v, false))
-		return -EINVAL;
-	*flags = (unsigned long)v;
+		*ppid = st->ppid;
+	if (flags)
+		*flags = st->flags;
+	if (comm && comm_len)
+		snprintf(comm, comm_len, "%s", st->comm);
 	return 0;
 }
 
 int etm_parse_proc_stat(const char *buf, size_t len, pid_t *ppid, char *comm, size_t comm_len)
 {
-	return parse_stat(buf, len, ppid, NULL, comm, comm_len);
+	struct etm_proc_stat st;
+	int err = etm_proc_stat_parse(buf, len, ETM_STAT_PPID, &st);
+
+	return err ? err : stat_fields(&st, ppid, NULL, comm, comm_len);
 }
 
 struct proc_ent {
@@ -191,22 +110,10 @@ static void printable_comm(const char *comm, char *out, size_t len)
 /* Read /proc/PID/stat of @pid; -ENOENT/-ESRCH when it has gone. */
 static int read_stat(int proc_fd, pid_t pid, pid_t *ppid, unsigned long *flags, char *comm, size_t comm_len)
 {
-	char path[32], buf[STAT_READ_MAX];
-	ssize_t r;
-	int fd;
+	struct etm_proc_stat st;
+	int err = etm_proc_stat_read(proc_fd, pid, flags ? ETM_STAT_FLAGS : ETM_STAT_PPID, &st);
 
-	snprintf(path, sizeof(path), "%d/stat", (int)pid);
-	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do {
-		r = read(fd, buf, sizeof(buf));
-	} while (r < 0 && errno == EINTR);
-	close(fd);
-	if (r < 0)
-		return -errno;
-	/* A line as long as the buffer is absurd: maybe cut before flags; parse fails then. */
-	return parse_stat(buf, (size_t)r, ppid, flags, comm, comm_len);
+	return err ? err : stat_fields(&st, ppid, flags, comm, comm_len);
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -261,7 +168,7 @@ static GHashTable *self_lineage(int proc_fd)
 /* Why @pid may never be a target (see the top of the file), into @why; false when it may be. */
 static bool forbidden(pid_t pid, const char *comm, bool kthread, GHashTable *lineage, char *why, size_t len)
 {
-	char c[COMM_MAX + 1];
+	char c[ETM_COMM_MAX + 1];
 
 	printable_comm(comm, c, sizeof(c));
 	if (pid == 1)
@@ -328,7 +235,7 @@ static int scan_proc(struct match *m, GArray *ents)
 	m->lineage = self_lineage(dirfd(dir));
 	while ((de = readdir(dir)) != NULL) {
 		struct proc_ent e = { 0 };
-		char comm[COMM_MAX + 1], refusal[256];
+		char comm[ETM_COMM_MAX + 1], refusal[256];
 		unsigned long flags = 0;
 		long pid = pid_value(de->d_name);
 		bool kthread;
@@ -495,10 +402,10 @@ static int walk_memcg(struct memcg_walk *w, int dfd, int depth)
 	}
 	rc = read_procs(dfd, w->buf);
 	for (const char *p = w->buf->str; rc == 0 && *p;) {
-		char *end;
-		long v = strtol(p, &end, 10);
+		const char *end = p, *le = p + strcspn(p, "\n");
+		uint64_t v;
 
-		if (end == p || v <= 0 || v > ETM_PID_MAX || (*end != '\n' && *end)) {
+		if (etm_parse_u64(&end, le, &v) || end != le || !etm_pid_valid(v)) {
 			rc = -EINVAL;
 			break;
 		}
@@ -535,7 +442,7 @@ static int walk_memcg(struct memcg_walk *w, int dfd, int depth)
 int etm_target_memcg_foreign(const char *dir, const pid_t *pids, size_t n, pid_t *foreign, char *comm, size_t comm_len)
 {
 	struct memcg_walk w = { .pids = pids, .n = n, .foreign = foreign };
-	char raw[COMM_MAX + 1] = "?";
+	char raw[ETM_COMM_MAX + 1] = "?";
 	pid_t ppid;
 	int dfd, rc;
 

@@ -42,7 +42,7 @@ int etm_target_check(const char *type, const char *value, char *why, size_t why_
  */
 int etm_target_memcg_foreign(const char *dir, const pid_t *pids, size_t n, pid_t *foreign, char *comm, size_t comm_len);
 
-/* Parse a /proc/PID/stat line's ppid and comm (fuzzable, no I/O). */
+/* ppid and comm of a /proc/PID/stat line (scan/proc_stat.h; fuzzable, no I/O). */
 int etm_parse_proc_stat(const char *buf, size_t len, pid_t *ppid, char *comm, size_t comm_len);
 
 #endif

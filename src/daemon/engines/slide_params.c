@@ -8,18 +8,21 @@
 #include <unistd.h>
 
 #include "daemon/engine.h"
+#include "scan/backend.h"
 
 #define TASK_GROUP "task"
 
+/* access_tracker's values: auto, then the scan library's backends, named and ordered there (scan/backend.h). */
+#define TRACKER_ROW(name, kind, ops) { #name, ETM_BACKEND_ID_##name },
+/* (clang-format would take the row-generating macro for a call) */
+/* clang-format off */
 static const struct etm_key_enum trackers[] = {
-	{ "auto", SLIDE_TRACKER_AUTO },
-	{ "idle_pages", SLIDE_TRACKER_IDLE_PAGES },
-	{ "page_idle", SLIDE_TRACKER_PAGE_IDLE },
-	{ "damon_vaddr", SLIDE_TRACKER_DAMON_VADDR },
-	{ "damon_paddr", SLIDE_TRACKER_DAMON_PADDR },
-	{ "memcg_lru", SLIDE_TRACKER_MEMCG_LRU },
+	{ ETM_BACKEND_AUTO, SLIDE_TRACKER_AUTO },
+	ETM_BACKENDS(TRACKER_ROW)
 	{ NULL, 0 },
 };
+/* clang-format on */
+#undef TRACKER_ROW
 
 const char *slide_tracker_name(int t)
 {

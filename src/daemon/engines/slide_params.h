@@ -19,14 +19,13 @@ struct etm_task_ctx;
 /* swap_threshold upper bound, in GiB (1 PiB: beyond any machine). */
 #define SLIDE_SWAP_THRESHOLD_MAX_G 1048576L
 
-/* The access-tracking backend a task asks for (access_tracker=, our extension). */
+/*
+ * The access-tracking backend a task asks for (access_tracker=, our
+ * extension): SLIDE_TRACKER_AUTO, or a backend's number (enum
+ * etm_backend_id, scan/backend.h, whose list names them).
+ */
 enum slide_tracker {
-	SLIDE_TRACKER_AUTO = 0,	  /* whatever etmemd_scan_init() picked */
-	SLIDE_TRACKER_IDLE_PAGES, /* openEuler /proc/PID/idle_pages */
-	SLIDE_TRACKER_PAGE_IDLE,  /* /sys/kernel/mm/page_idle/bitmap */
-	SLIDE_TRACKER_DAMON_VADDR,
-	SLIDE_TRACKER_DAMON_PADDR,
-	SLIDE_TRACKER_MEMCG_LRU, /* the memcg's kernel LRU grades, memcg reclaim swaps */
+	SLIDE_TRACKER_AUTO = 0, /* the first the kernel offers, in the list's order */
 };
 
 /* PMU sampling (libpfm4); all keys set or none. */

@@ -10,7 +10,7 @@
  * accessed bit again: the file is opened for each pass and closed after it,
  * so the accesses between two passes are seen (the original did the same).
  */
-#include "scan/access.h"
+#include "scan/tracker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +34,7 @@
 
 struct idle_ctx {
 	pid_t pid;
-	struct etm_access_opts o;
+	struct etm_tracker_opts o;
 	uint8_t buf[READ_CHUNK];
 };
 
@@ -190,7 +190,7 @@ static int idle_probe(char *why, size_t len)
 	return etm_etmem_probe("idle_pages", O_RDONLY, "etmem_scan", why, len);
 }
 
-static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
+static int idle_open(pid_t pid, const struct etm_tracker_opts *o, void **ctx)
 {
 	struct idle_ctx *c = calloc(1, sizeof(*c));
 	struct etm_pagestate *ps;
@@ -206,7 +206,7 @@ static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = etm_access_ranges(pid, o, ps);
+	err = etm_tracker_ranges(pid, o, ps);
 	if (!err)
 		err = scan_spans(c, ps, discard_emit, NULL);
 	etm_pagestate_free(ps);
@@ -229,9 +229,8 @@ static void idle_close(void *ctx)
 	free(ctx);
 }
 
-const struct etm_access_ops etm_access_idle_pages = {
-	.name = "idle_pages",
-	.scope = ETM_ACCESS_PROCESS,
+const struct etm_tracker_ops etm_tracker_idle_pages = {
+	.kernel_marks = true, /* VMA_SCAN_FLAG */
 	.probe = idle_probe,
 	.open = idle_open,
 	.scan = idle_scan,
