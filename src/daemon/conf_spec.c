@@ -13,9 +13,6 @@
 
 #include "engine.h"
 
-#define PROJ_GROUP "project"
-#define ENG_GROUP "engine"
-#define TASK_GROUP "task"
 #define NAME_ROW(group_type, member, what)                                                                             \
 	{                                                                                                              \
 		.name = #member, .type = ETM_KEY_STRING, .max = ETM_CONF_NAME_MAX, .required = "",                     \
@@ -46,7 +43,7 @@ static const struct etm_key project_head_keys[] = {
 };
 
 static const struct etm_key_table project_head = {
-	.group = PROJ_GROUP,
+	.group = ETM_SECTION_PROJECT,
 	.title = "[project] keys",
 	.keys = project_head_keys,
 	.n_keys = G_N_ELEMENTS(project_head_keys),
@@ -55,7 +52,7 @@ static const struct etm_key_table project_head = {
 
 /* What names the project: the first row. */
 static const struct etm_key_table project_ids = {
-	.group = PROJ_GROUP,
+	.group = ETM_SECTION_PROJECT,
 	.keys = project_head_keys,
 	.n_keys = 1,
 	.params_size = sizeof(PS),
@@ -86,7 +83,7 @@ static const struct etm_key page_keys[] = {
 };
 
 static const struct etm_key_table project_page = {
-	.group = PROJ_GROUP,
+	.group = ETM_SECTION_PROJECT,
 	.title = "scan_type=page keys",
 	.keys = page_keys,
 	.n_keys = G_N_ELEMENTS(page_keys),
@@ -105,7 +102,7 @@ static const struct etm_key psi_keys[] = {
 };
 
 static const struct etm_key_table project_psi = {
-	.group = PROJ_GROUP,
+	.group = ETM_SECTION_PROJECT,
 	.title = "scan_type=psi keys",
 	.intro = "loop and sleep are ignored.",
 	.keys = psi_keys,
@@ -137,12 +134,12 @@ static int region_check(struct etm_conf *conf, const struct etm_key_table *t, vo
 	if (rs->max_nr_regions > rs->min_nr_regions)
 		return 0;
 	snprintf(v, sizeof(v), "%lu", rs->max_nr_regions);
-	return etm_conf_error(conf, PROJ_GROUP, "max_nr_regions", v, "must be greater than min_nr_regions (%lu)",
-			      rs->min_nr_regions);
+	return etm_conf_error(conf, ETM_SECTION_PROJECT, "max_nr_regions", v,
+			      "must be greater than min_nr_regions (%lu)", rs->min_nr_regions);
 }
 
 static const struct etm_key_table project_region = {
-	.group = PROJ_GROUP,
+	.group = ETM_SECTION_PROJECT,
 	.title = "scan_type=region keys",
 	.keys = region_keys,
 	.n_keys = G_N_ELEMENTS(region_keys),
@@ -168,14 +165,14 @@ static int wmarks_check(struct etm_conf *conf, const struct etm_key_table *t, vo
 
 	(void)ctx;
 	if (!high && low)
-		return etm_conf_error(conf, PROJ_GROUP, "swapcache_high_wmark", NULL,
+		return etm_conf_error(conf, ETM_SECTION_PROJECT, "swapcache_high_wmark", NULL,
 				      "missing (required when swapcache_low_wmark is set)");
 	/* No room for a low mark below it; say so rather than "1..0". */
 	if (high && ((PS *)params)->swapcache_high_wmark < 2)
-		return etm_conf_error(conf, PROJ_GROUP, "swapcache_high_wmark", "1",
+		return etm_conf_error(conf, ETM_SECTION_PROJECT, "swapcache_high_wmark", "1",
 				      "must be 2..100 so that swapcache_low_wmark (1..high-1) fits below it");
 	if (high && !low)
-		return etm_conf_error(conf, PROJ_GROUP, "swapcache_low_wmark", NULL,
+		return etm_conf_error(conf, ETM_SECTION_PROJECT, "swapcache_low_wmark", NULL,
 				      "missing (required when swapcache_high_wmark is set)");
 	return 0;
 }
@@ -206,7 +203,7 @@ static const struct etm_key project_tail_keys[] = {
 };
 
 static const struct etm_key_table project_tail = {
-	.group = PROJ_GROUP,
+	.group = ETM_SECTION_PROJECT,
 	.title = "[project] keys",
 	.keys = project_tail_keys,
 	.n_keys = G_N_ELEMENTS(project_tail_keys),
@@ -233,8 +230,8 @@ int etm_conf_parse_project(struct etm_conf *conf, enum etm_spec_depth depth, str
 	int rc;
 
 	*out = NULL;
-	if (!etm_conf_has_group(conf, PROJ_GROUP))
-		return etm_conf_error(conf, PROJ_GROUP, NULL, NULL, "section missing");
+	if (!etm_conf_has_group(conf, ETM_SECTION_PROJECT))
+		return etm_conf_error(conf, ETM_SECTION_PROJECT, NULL, NULL, "section missing");
 	spec->sysmem_threshold = spec->swapcache_high_wmark = spec->swapcache_low_wmark = -1;
 	if (depth == ETM_SPEC_IDS) {
 		if ((rc = etm_keys_parse(conf, &project_ids, spec, NULL)))
@@ -290,7 +287,7 @@ static const struct etm_key engine_keys[] = {
 };
 
 static const struct etm_key_table engine_table = {
-	.group = ENG_GROUP,
+	.group = ETM_SECTION_ENGINE,
 	.title = "[engine] keys",
 	.keys = engine_keys,
 	.n_keys = G_N_ELEMENTS(engine_keys),
@@ -385,7 +382,7 @@ static const struct etm_key thirdparty_keys[] = {
 };
 
 const struct etm_key_table etm_thirdparty_keys = {
-	.group = ENG_GROUP,
+	.group = ETM_SECTION_ENGINE,
 	.title = "thirdparty engine keys",
 	.intro = "Other keys are left to the plugin, which reads them itself.",
 	.keys = thirdparty_keys,
@@ -395,7 +392,7 @@ const struct etm_key_table etm_thirdparty_keys = {
 
 /* What names a thirdparty engine: eng_name, the first row. */
 static const struct etm_key_table thirdparty_ids = {
-	.group = ENG_GROUP,
+	.group = ETM_SECTION_ENGINE,
 	.keys = thirdparty_keys,
 	.n_keys = 1,
 	.params_size = sizeof(ES),
@@ -418,8 +415,8 @@ int etm_conf_parse_engine(struct etm_conf *conf, enum etm_spec_depth depth, stru
 	int rc;
 
 	*out = NULL;
-	if (!etm_conf_has_group(conf, ENG_GROUP))
-		return etm_conf_error(conf, ENG_GROUP, NULL, NULL, "section missing");
+	if (!etm_conf_has_group(conf, ETM_SECTION_ENGINE))
+		return etm_conf_error(conf, ETM_SECTION_ENGINE, NULL, NULL, "section missing");
 	if ((rc = etm_keys_parse(conf, &engine_table, spec, NULL)))
 		return rc;
 	if (spec->type->type == THIRDPARTY_ENGINE && (rc = etm_keys_parse(conf, tp, spec, NULL)))
@@ -487,7 +484,7 @@ static const struct etm_key task_keys[] = {
 };
 
 static const struct etm_key_table task_table = {
-	.group = TASK_GROUP,
+	.group = ETM_SECTION_TASK,
 	.title = "[task] keys",
 	.keys = task_keys,
 	.n_keys = G_N_ELEMENTS(task_keys),
@@ -496,7 +493,7 @@ static const struct etm_key_table task_table = {
 
 /* What names the task: project, engine and name, the first three rows. */
 static const struct etm_key_table task_ids = {
-	.group = TASK_GROUP,
+	.group = ETM_SECTION_TASK,
 	.keys = task_keys,
 	.n_keys = 3,
 	.params_size = sizeof(TS),
@@ -516,8 +513,8 @@ int etm_conf_parse_task(struct etm_conf *conf, enum etm_spec_depth depth, struct
 	int rc;
 
 	*out = NULL;
-	if (!etm_conf_has_group(conf, TASK_GROUP))
-		return etm_conf_error(conf, TASK_GROUP, NULL, NULL, "section missing");
+	if (!etm_conf_has_group(conf, ETM_SECTION_TASK))
+		return etm_conf_error(conf, ETM_SECTION_TASK, NULL, NULL, "section missing");
 	if ((rc = etm_keys_parse(conf, depth == ETM_SPEC_IDS ? &task_ids : &task_table, spec, NULL)))
 		return rc;
 	*out = g_steal_pointer(&spec);

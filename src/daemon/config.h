@@ -26,6 +26,10 @@
 #define ETM_CONF_MAX_KEYS 512
 #define ETM_CONF_MAX_LINE 16384
 #define ETM_CONF_NAME_MAX 64
+/* The three sections a file may hold (GKeyFile groups). */
+#define ETM_SECTION_PROJECT "project"
+#define ETM_SECTION_ENGINE "engine"
+#define ETM_SECTION_TASK "task"
 #define ETM_TASK_VALUE_MAX 15
 
 struct etm_conf {

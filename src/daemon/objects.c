@@ -12,9 +12,6 @@
 #include "keys.h"
 #include "target.h"
 
-#define ENG_GROUP "engine"
-#define TASK_GROUP "task"
-
 /* ---- constructors and lists ------------------------------------------- */
 
 /* glib allocations: out of memory aborts, as everywhere in etmemd. */
@@ -215,10 +212,10 @@ static int engine_fits(struct etm_conf *conf, const struct etm_engine_spec *spec
 	if (!proj)
 		return 0;
 	if (strcmp(spec->project, proj->pub.name) != 0)
-		return etm_conf_error(conf, ENG_GROUP, "project", spec->project, "does not match the project %s",
-				      proj->pub.name);
+		return etm_conf_error(conf, ETM_SECTION_ENGINE, "project", spec->project,
+				      "does not match the project %s", proj->pub.name);
 	if (type->type != THIRDPARTY_ENGINE && proj->pub.type != type->scan_type)
-		return etm_conf_error(conf, ENG_GROUP, "name", type->name,
+		return etm_conf_error(conf, ETM_SECTION_ENGINE, "name", type->name,
 				      "engine %s needs a project with scan_type=%s, project %s has scan_type=%s",
 				      type->name, scan_type_name(type->scan_type), proj->pub.name,
 				      scan_type_name(proj->pub.type));
@@ -238,7 +235,7 @@ static int engine_params(struct etm_conf *conf, struct etm_engine *eng)
 	else
 		return 0;
 	if (rc)
-		return etm_conf_error(conf, ENG_GROUP, NULL, NULL, "rejected by engine %s", eng->type->name);
+		return etm_conf_error(conf, ETM_SECTION_ENGINE, NULL, NULL, "rejected by engine %s", eng->type->name);
 	return 0;
 }
 
@@ -286,10 +283,10 @@ static int task_fits(struct etm_conf *conf, const struct etm_task_spec *spec, co
 	const struct project *proj = eng->pub.proj;
 
 	if (proj && proj->name && strcmp(spec->project, proj->name) != 0)
-		return etm_conf_error(conf, TASK_GROUP, "project", spec->project,
+		return etm_conf_error(conf, ETM_SECTION_TASK, "project", spec->project,
 				      "does not match the engine's project %s", proj->name);
 	if (eng->pub.name && strcmp(spec->engine, eng->pub.name) != 0)
-		return etm_conf_error(conf, TASK_GROUP, "engine", spec->engine, "does not match the engine %s",
+		return etm_conf_error(conf, ETM_SECTION_TASK, "engine", spec->engine, "does not match the engine %s",
 				      eng->pub.name);
 	return 0;
 }
@@ -302,20 +299,22 @@ static int task_target(struct etm_conf *conf, const struct etm_task_spec *spec, 
 	const char *v = spec->value;
 
 	if (!spec->target && required)
-		return etm_conf_error(conf, TASK_GROUP, "type", NULL, "missing (required for engine %s)", eng_type);
+		return etm_conf_error(conf, ETM_SECTION_TASK, "type", NULL, "missing (required for engine %s)",
+				      eng_type);
 	if (!v && (required || spec->target))
-		return etm_conf_error(conf, TASK_GROUP, "value", NULL, "missing (required for engine %s)", eng_type);
+		return etm_conf_error(conf, ETM_SECTION_TASK, "value", NULL, "missing (required for engine %s)",
+				      eng_type);
 	if (v && !spec->target)
-		return etm_conf_error(conf, TASK_GROUP, "type", NULL, "missing (required when value is set)");
+		return etm_conf_error(conf, ETM_SECTION_TASK, "type", NULL, "missing (required when value is set)");
 	if (spec->target == ETM_TARGET_PID && !etm_target_pid_valid(v))
-		return etm_conf_error(conf, TASK_GROUP, "value", v, "not a valid pid, must be 1..4194304");
+		return etm_conf_error(conf, ETM_SECTION_TASK, "value", v, "not a valid pid, must be 1..4194304");
 	/* Decided here, for every engine: etmemd checks the rest when it adds and starts the task. */
 	if (spec->target == ETM_TARGET_PID && strcmp(v, "1") == 0)
-		return etm_conf_error(conf, TASK_GROUP, "value", v,
+		return etm_conf_error(conf, ETM_SECTION_TASK, "value", v,
 				      "pid 1 is init: a target covers its descendants, that is every process; "
 				      "give the pid of the workload");
 	if (spec->target == ETM_TARGET_NAME && !etm_target_name_valid(v))
-		return etm_conf_error(conf, TASK_GROUP, "value", v,
+		return etm_conf_error(conf, ETM_SECTION_TASK, "value", v,
 				      "not a valid process name, must be 1..%d characters of A-Z a-z 0-9 . / %% _ -",
 				      ETM_TASK_VALUE_MAX);
 	return 0;
@@ -335,7 +334,7 @@ static int task_params(struct etm_conf *conf, struct etm_task *tk, struct etm_en
 	else
 		return 0;
 	if (rc)
-		return etm_conf_error(conf, TASK_GROUP, NULL, NULL, "rejected by engine %s",
+		return etm_conf_error(conf, ETM_SECTION_TASK, NULL, NULL, "rejected by engine %s",
 				      eng->pub.name ? eng->pub.name : eng->type->name);
 	return 0;
 }

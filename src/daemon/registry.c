@@ -28,6 +28,7 @@
 #include "common/proto.h"
 #include "engine.h"
 #include "figures.h"
+#include "scan/clock.h"
 #include "target.h"
 
 /* ---- registry --------------------------------------------------------- */
@@ -35,16 +36,12 @@
 struct etm_registry *etm_registry_new(void)
 {
 	struct etm_registry *reg = calloc(1, sizeof(*reg));
-	pthread_condattr_t ca;
 
 	if (!reg)
 		return NULL;
 	pthread_mutex_init(&reg->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&reg->settled, &ca);
-	pthread_cond_init(&reg->load_done, &ca);
-	pthread_condattr_destroy(&ca);
+	etm_mono_cond_init(&reg->settled);
+	etm_mono_cond_init(&reg->load_done);
 	reg->conf_owner = etm_conf_owner_root;
 	return reg;
 }

@@ -15,8 +15,6 @@
 #include "daemon/engine.h"
 #include "daemon/keys.h"
 
-#define ENG_GROUP "engine"
-#define TASK_GROUP "task"
 /* node_pair text bound: 512 pairs of two 4-digit nodes with separators fit. */
 #define NODE_PAIR_TEXT_MAX 8192
 
@@ -212,7 +210,7 @@ static const struct etm_key engine_rows[] = {
 #undef EP
 
 const struct etm_key_table cslide_engine_keys = {
-	.group = ENG_GROUP,
+	.group = ETM_SECTION_ENGINE,
 	.title = "cslide engine keys",
 	.intro = "cslide moves hugepage-backed memory between the nodes of NUMA pairs (fast DRAM \\(<> slow "
 		 "memory). The PMU keys are given all four or none.",
@@ -301,7 +299,7 @@ static const struct etm_key task_rows[] = {
 #undef TP
 
 const struct etm_key_table cslide_task_keys = {
-	.group = TASK_GROUP,
+	.group = ETM_SECTION_TASK,
 	.title = "cslide task keys",
 	.keys = task_rows,
 	.n_keys = G_N_ELEMENTS(task_rows),

@@ -11,8 +11,6 @@
 #include "daemon/engine.h"
 #include "daemon/keys.h"
 
-#define TASK_GROUP "task"
-
 const char *psi_cg_dir_invalid(const char *v)
 {
 	size_t len;
@@ -73,12 +71,12 @@ static int psi_check(struct etm_conf *conf, const struct etm_key_table *t, void 
 	(void)t, (void)ctx, (void)given;
 	if (pp->reclaim_rate_min > pp->reclaim_rate_max) {
 		g_ascii_formatd(rate, sizeof(rate), "%g", pp->reclaim_rate_min);
-		return etm_conf_error(conf, TASK_GROUP, "reclaim_rate_min", rate,
+		return etm_conf_error(conf, ETM_SECTION_TASK, "reclaim_rate_min", rate,
 				      "must not exceed reclaim_rate_max (%g)", pp->reclaim_rate_max);
 	}
 	if (pp->reclaim_rate < pp->reclaim_rate_min || pp->reclaim_rate > pp->reclaim_rate_max) {
 		g_ascii_formatd(rate, sizeof(rate), "%g", pp->reclaim_rate);
-		return etm_conf_error(conf, TASK_GROUP, "reclaim_rate", rate,
+		return etm_conf_error(conf, ETM_SECTION_TASK, "reclaim_rate", rate,
 				      "must lie between reclaim_rate_min (%g) and reclaim_rate_max (%g)",
 				      pp->reclaim_rate_min, pp->reclaim_rate_max);
 	}
@@ -134,7 +132,7 @@ static const struct etm_key psi_rows[] = {
 #undef PP
 
 const struct etm_key_table psi_task_keys = {
-	.group = TASK_GROUP,
+	.group = ETM_SECTION_TASK,
 	.title = "psi task keys",
 	.intro = "psi reclaims memory of cgroups while their memory pressure stays low.",
 	.keys = psi_rows,

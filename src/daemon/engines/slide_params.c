@@ -10,8 +10,6 @@
 #include "daemon/engine.h"
 #include "scan/backend.h"
 
-#define TASK_GROUP "task"
-
 /* access_tracker's values: auto, then the scan library's backends, named and ordered there (scan/backend.h). */
 #define TRACKER_ROW(name, kind, ops) { #name, ETM_BACKEND_ID_##name },
 /* (clang-format would take the row-generating macro for a call) */
@@ -157,7 +155,7 @@ static const struct etm_key slide_keys[] = {
 #undef SP
 
 const struct etm_key_table slide_task_keys = {
-	.group = TASK_GROUP,
+	.group = ETM_SECTION_TASK,
 	.title = "slide task keys",
 	.intro = "slide swaps out pages of the process (and its descendants) that were accessed fewer than "
 		 "\\fBT\\fP times in a cycle.",
@@ -174,7 +172,7 @@ int slide_parse_task(struct etm_conf *conf, const struct etm_task_ctx *ctx, void
 
 	*params = NULL;
 	if (!proj || proj->type != PAGE_SCAN || !proj->scan_param)
-		return etm_conf_error(conf, TASK_GROUP, NULL, NULL,
+		return etm_conf_error(conf, ETM_SECTION_TASK, NULL, NULL,
 				      "engine slide needs its project (scan_type=page) to be known");
 	*params = etm_keys_parse_new(conf, &slide_task_keys, ctx, &rc);
 	return rc;
