@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/learnt.h"
 #include "daemon/registry.h"
 #include "scan/clock.h"
 #include "scan/procfs.h"
@@ -84,6 +85,8 @@ static void rt_free(struct slide_rt *rt)
 		return;
 	if (rt->group)
 		rt->acc->reclaimer->close(rt->group);
+	if (rt->own_learnt)
+		etm_learnt_free(rt->learnt);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->wake);
 	pthread_cond_destroy(&rt->jobs_cv);
@@ -135,6 +138,11 @@ static struct slide_rt *rt_new(const struct project *proj, const struct page_sca
 	rt->wm_low = proj->swapcache_low_wmark;
 	rt->swap_flag = tk->swap_flag != 0;
 	rt->memcg_shared = sp->memcg_shared;
+	/* Outside a registry (tests) the task keeps what it learns to itself. */
+	if (!(rt->learnt = etm_task_learnt(tk))) {
+		rt->learnt = etm_learnt_new();
+		rt->own_learnt = true;
+	}
 	if (rt->type && rt->value && rt->name)
 		return rt;
 	rt_free(rt);
