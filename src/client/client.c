@@ -69,14 +69,30 @@ static void expected_words(const struct etm_cmd_entry *e, char *buf, size_t len)
 		snprintf(buf + off, len - off, " or help");
 }
 
+/* getopt's value of an option: its letter, or past every char for a long-only one. */
+static int opt_val(const struct etm_opt_desc *o)
+{
+	return o->short_name ? o->short_name : 0x100 + (int)o->field;
+}
+
 static const struct etm_opt_desc *find_opt(const struct etm_cmd_entry *e, int c)
 {
 	size_t i;
 
 	for (i = 0; i < e->n_opts; i++)
-		if (e->opts[i].short_name == c)
+		if (opt_val(&e->opts[i]) == c)
 			return &e->opts[i];
 	return NULL;
+}
+
+/* "-n|--name" or "--json", for messages. */
+static const char *opt_name(const struct etm_opt_desc *o, char *buf, size_t len)
+{
+	if (o->short_name)
+		snprintf(buf, len, "-%c|--%s", o->short_name, o->long_name);
+	else
+		snprintf(buf, len, "--%s", o->long_name);
+	return buf;
 }
 
 static const char *field_what(enum etm_client_field f)
@@ -90,6 +106,8 @@ static const char *field_what(enum etm_client_field f)
 		return "task name";
 	case ETM_F_SOCKET:
 		return "socket name";
+	case ETM_F_OUTPUT:
+		return "output file name";
 	default:
 		return "configuration file";
 	}
@@ -99,9 +117,17 @@ static const char *field_what(enum etm_client_field f)
 static int store_opt(struct etm_client_cmd *out, const struct etm_opt_desc *o, const char *val, char *err,
 		     size_t errlen)
 {
-	size_t len = strlen(val);
+	size_t len = val ? strlen(val) : 0;
 
 	switch (o->field) {
+	case ETM_F_JSON:
+		out->json = true;
+		return 0;
+	case ETM_F_OUTPUT:
+		if (len < 1 || len > ETM_MAX_PATH_LEN)
+			return fail(err, errlen, "output file name must be 1..%d bytes", ETM_MAX_PATH_LEN);
+		out->output = val;
+		return 0;
 	case ETM_F_SOCKET:
 		if (len < 1 || len > ETM_SOCKET_NAME_MAX)
 			return fail(err, errlen, "socket name must be 1..%d bytes", ETM_SOCKET_NAME_MAX);
@@ -139,6 +165,7 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 	const char *subname = s->name ? s->name : argv[0];
 	struct option longopts[ETM_F_MAX + 1];
 	char optstring[OPTSTRING_MAX];
+	char name[64];
 	unsigned seen = 0;
 	size_t i, k = 0;
 	int c, ret;
@@ -149,11 +176,16 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 	optstring[k++] = '+';
 	optstring[k++] = ':';
 	for (i = 0; i < e->n_opts && i < ETM_F_MAX; i++) {
-		longopts[i].name = e->opts[i].long_name;
-		longopts[i].has_arg = required_argument;
-		longopts[i].val = e->opts[i].short_name;
-		optstring[k++] = e->opts[i].short_name;
-		optstring[k++] = ':';
+		const struct etm_opt_desc *o = &e->opts[i];
+
+		longopts[i].name = o->long_name;
+		longopts[i].has_arg = o->arg_name ? required_argument : no_argument;
+		longopts[i].val = opt_val(o);
+		if (!o->short_name)
+			continue;
+		optstring[k++] = o->short_name;
+		if (o->arg_name)
+			optstring[k++] = ':';
 	}
 	optstring[k] = '\0';
 
@@ -172,18 +204,18 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 		if (c == ':') {
 			o = find_opt(e, optopt);
 			if (o)
-				return fail(err, errlen, "option -%c|--%s requires an argument <%s>", o->short_name,
-					    o->long_name, o->arg_name);
+				return fail(err, errlen, "option %s requires an argument <%s>",
+					    opt_name(o, name, sizeof(name)), o->arg_name);
 			return fail(err, errlen, "option '%s' requires an argument", argv[optind - 1]);
 		}
 		o = find_opt(e, c);
 		if (!o)
 			return fail(err, errlen, "unrecognized option '-%c'", c);
 		if (!((s->required | s->optional) & ETM_F_BIT(o->field)))
-			return fail(err, errlen, "'%s %s' does not take option -%c|--%s", e->name, subname,
-				    o->short_name, o->long_name);
+			return fail(err, errlen, "'%s %s' does not take option %s", e->name, subname,
+				    opt_name(o, name, sizeof(name)));
 		if (seen & ETM_F_BIT(o->field))
-			return fail(err, errlen, "option -%c|--%s given more than once", o->short_name, o->long_name);
+			return fail(err, errlen, "option %s given more than once", opt_name(o, name, sizeof(name)));
 		seen |= ETM_F_BIT(o->field);
 		ret = store_opt(out, o, optarg, err, errlen);
 		if (ret)
@@ -195,8 +227,8 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 		const struct etm_opt_desc *o = &e->opts[i];
 
 		if ((s->required & ETM_F_BIT(o->field)) && !(seen & ETM_F_BIT(o->field)))
-			return fail(err, errlen, "'%s %s' needs option -%c|--%s <%s>", e->name, subname, o->short_name,
-				    o->long_name, o->arg_name);
+			return fail(err, errlen, "'%s %s' needs option %s <%s>", e->name, subname,
+				    opt_name(o, name, sizeof(name)), o->arg_name);
 	}
 	return 0;
 }

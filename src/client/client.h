@@ -35,6 +35,8 @@ enum etm_client_field {
 	ETM_F_PROJ,
 	ETM_F_ENGINE,
 	ETM_F_TASK,
+	ETM_F_JSON,   /* --json: a flag */
+	ETM_F_OUTPUT, /* -o: a file the client writes (engine heatmap) */
 	ETM_F_MAX,
 };
 
@@ -43,9 +45,9 @@ enum etm_client_field {
 struct etm_client_cmd;
 
 struct etm_opt_desc {
-	char short_name;
+	char short_name; /* 0: a long option only */
 	const char *long_name;
-	const char *arg_name; /* as shown in help, e.g. "conf_file" */
+	const char *arg_name; /* as shown in help, e.g. "conf_file"; NULL: a flag without argument */
 	const char *help;     /* e.g. "Add configuration file" */
 	enum etm_client_field field;
 };
@@ -93,6 +95,8 @@ struct etm_client_cmd {
 	const char *eng;
 	const char *eng_cmd; /* the engine command word */
 	const char *task;
+	bool json;	    /* --json: ask etmemd for JSON (docs/json.md) */
+	const char *output; /* -o FILE */
 	bool has_file;
 	char file[4096]; /* PATH_MAX */
 	int send_timeout_ms;

@@ -49,7 +49,14 @@ void etm_client_help(FILE *fp, const struct etm_cmd_entry *e)
 		for (i = 0; i < e->n_opts; i++) {
 			const struct etm_opt_desc *o = &e->opts[i];
 
-			fprintf(fp, INDENT "-%c|--%s <%s> %s\n", o->short_name, o->long_name, o->arg_name, o->help);
+			if (o->short_name)
+				fprintf(fp, INDENT "-%c|", o->short_name);
+			else
+				fprintf(fp, INDENT);
+			fprintf(fp, "--%s", o->long_name);
+			if (o->arg_name)
+				fprintf(fp, " <%s>", o->arg_name);
+			fprintf(fp, " %s\n", o->help);
 		}
 	}
 	if (e->n_notes) {
