@@ -4,13 +4,14 @@
 # something is missing (so a prepared machine does no apt work at all).
 # debhelper, dpkg-dev, lintian: the .deb build and its checks (tests/package);
 # systemd: systemd-analyze for the unit; python3-seccomp: the unit's
-# system call filter, applied by tests/package/unit_sandbox.py.
+# system call filter, applied by tests/package/unit_sandbox.py;
+# python3-jsonschema: the JSON output against its schema (tests/json).
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
       libglib2.0-dev libnuma-dev libcmocka-dev libpfm4-dev
       python3 util-linux procps kmod
-      debhelper dpkg-dev lintian systemd python3-seccomp)
+      debhelper dpkg-dev lintian systemd python3-seccomp python3-jsonschema)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
