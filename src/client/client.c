@@ -13,10 +13,7 @@
 #include "client.h"
 
 const struct etm_cmd_entry *const etm_cmd_table[] = {
-	&etm_cmd_obj_entry,
-	&etm_cmd_project_entry,
-	&etm_cmd_engine_entry,
-	NULL,
+	&etm_cmd_obj_entry, &etm_cmd_project_entry, &etm_cmd_engine_entry, &etm_cmd_metrics_entry, NULL,
 };
 
 /* Longest possible optstring: "+:" plus "x:" per option. */
@@ -162,7 +159,9 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 		      size_t errlen)
 {
 	const struct etm_subcmd_desc *s = out->sub;
-	const char *subname = s->name ? s->name : argv[0];
+	/* "project show", "engine showtaskpages", or "metrics" (an object without a command word). */
+	const char *word = s->name ? s->name : e->no_word ? NULL : argv[0];
+	char what[ETM_MAX_NAME_LEN + 32];
 	struct option longopts[ETM_F_MAX + 1];
 	char optstring[OPTSTRING_MAX];
 	char name[64];
@@ -170,6 +169,7 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 	size_t i, k = 0;
 	int c, ret;
 
+	snprintf(what, sizeof(what), "%s%s%s", e->name, word ? " " : "", word ? word : "");
 	memset(longopts, 0, sizeof(longopts));
 	/* '+': stop at the first word that is not an option, so stray words are caught. ':': report missing arguments.
 	 */
@@ -196,10 +196,8 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 
 		if (c == '?') {
 			if (optopt)
-				return fail(err, errlen, "unrecognized option '-%c' for '%s %s'", optopt, e->name,
-					    subname);
-			return fail(err, errlen, "unrecognized option '%s' for '%s %s'", argv[optind - 1], e->name,
-				    subname);
+				return fail(err, errlen, "unrecognized option '-%c' for '%s'", optopt, what);
+			return fail(err, errlen, "unrecognized option '%s' for '%s'", argv[optind - 1], what);
 		}
 		if (c == ':') {
 			o = find_opt(e, optopt);
@@ -212,8 +210,7 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 		if (!o)
 			return fail(err, errlen, "unrecognized option '-%c'", c);
 		if (!((s->required | s->optional) & ETM_F_BIT(o->field)))
-			return fail(err, errlen, "'%s %s' does not take option %s", e->name, subname,
-				    opt_name(o, name, sizeof(name)));
+			return fail(err, errlen, "'%s' does not take option %s", what, opt_name(o, name, sizeof(name)));
 		if (seen & ETM_F_BIT(o->field))
 			return fail(err, errlen, "option %s given more than once", opt_name(o, name, sizeof(name)));
 		seen |= ETM_F_BIT(o->field);
@@ -222,13 +219,13 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 			return ret;
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s' for '%s %s'", argv[optind], e->name, subname);
+		return fail(err, errlen, "unexpected argument '%s' for '%s'", argv[optind], what);
 	for (i = 0; i < e->n_opts; i++) {
 		const struct etm_opt_desc *o = &e->opts[i];
 
 		if ((s->required & ETM_F_BIT(o->field)) && !(seen & ETM_F_BIT(o->field)))
-			return fail(err, errlen, "'%s %s' needs option %s <%s>", e->name, subname,
-				    opt_name(o, name, sizeof(name)), o->arg_name);
+			return fail(err, errlen, "'%s' needs option %s <%s>", what, opt_name(o, name, sizeof(name)),
+				    o->arg_name);
 	}
 	return 0;
 }
@@ -247,7 +244,7 @@ int etm_client_parse(int argc, char **argv, struct etm_client_cmd *out, char *er
 		err[0] = '\0';
 
 	if (argc < 2)
-		return fail(err, errlen, "missing object (obj, project or engine); see 'etmem help'");
+		return fail(err, errlen, "missing object (obj, project, engine or metrics); see 'etmem help'");
 	if (is_help_word(argv[1])) {
 		if (argc > 2)
 			return fail(err, errlen, "unexpected argument '%s' after 'help'", argv[2]);
@@ -257,6 +254,17 @@ int etm_client_parse(int argc, char **argv, struct etm_client_cmd *out, char *er
 	if (!e)
 		return fail(err, errlen, "unknown object '%s'; see 'etmem help'", argv[1]);
 	out->entry = e;
+	if (e->no_word) {
+		/* Options right after the object: "etmem metrics -s SOCK". */
+		if (argc > 2 && is_help_word(argv[2])) {
+			if (argc > 3)
+				return fail(err, errlen, "unexpected argument '%s' after '%s help'", argv[3], e->name);
+			return 1;
+		}
+		out->sub = &e->subcmds[0];
+		out->cmd = out->sub->cmd;
+		return parse_opts(e, argc - 1, argv + 1, out, err, errlen);
+	}
 	expected_words(e, expect, sizeof(expect));
 	if (argc < 3 || (argv[2][0] == '-' && !is_help_word(argv[2])))
 		return fail(err, errlen, "missing command after '%s' (expected %s)", e->name, expect);

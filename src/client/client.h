@@ -71,6 +71,8 @@ struct etm_cmd_entry {
 	size_t n_opts;
 	const char *const *notes;
 	size_t n_notes;
+	/* No command word: options follow the object ("etmem metrics -s SOCK"); subcmds[0] is the command. */
+	bool no_word;
 	/* Fills the request from a parsed command (fields borrow from @cmd). */
 	int (*build)(const struct etm_client_cmd *cmd, struct etm_request *req);
 };
@@ -79,6 +81,7 @@ struct etm_cmd_entry {
 extern const struct etm_cmd_entry etm_cmd_obj_entry;
 extern const struct etm_cmd_entry etm_cmd_project_entry;
 extern const struct etm_cmd_entry etm_cmd_engine_entry;
+extern const struct etm_cmd_entry etm_cmd_metrics_entry;
 extern const struct etm_cmd_entry *const etm_cmd_table[];
 
 /*

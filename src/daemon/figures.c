@@ -106,6 +106,11 @@ struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, e
 	return f;
 }
 
+void etm_fig_no_metric(struct etm_figure *fig)
+{
+	fig->no_metric = TRUE;
+}
+
 void etm_fig_note(struct etm_figure *fig, const char *fmt, ...)
 {
 	va_list ap;

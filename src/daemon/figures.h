@@ -58,6 +58,7 @@ struct etm_figure {
 	const char *map_label;			/* ETM_FIG_MAP: static; the metric label of the keys */
 	const char *map_keys[ETM_FIG_LIST_MAX]; /* ETM_FIG_MAP: static; snake_case */
 	char *note;				/* owned, may be NULL */
+	gboolean no_metric;			/* shown and in JSON, but no metric (free text: an error message) */
 };
 
 /* The fields of one task, in the order the text shows them. */
@@ -90,6 +91,12 @@ struct etm_figure *etm_fig_map(struct etm_figures *figs, const char *name, enum 
 /* A field whose value is not known now: @unknown_text (static) stands in the text ("n/a" when NULL). */
 struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, enum etm_fig_kind kind,
 				   enum etm_fig_type type, const char *label, const char *unknown_text);
+/*
+ * Keep @fig out of the metrics: free text such as an error message would be
+ * a label whose every new value is a new series (the errors are counted by
+ * kind instead).
+ */
+void etm_fig_no_metric(struct etm_figure *fig);
 /* A text-only remark after @fig's value, "(...)" included by the caller. */
 void etm_fig_note(struct etm_figure *fig, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

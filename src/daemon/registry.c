@@ -43,6 +43,7 @@ struct etm_registry *etm_registry_new(void)
 	etm_mono_cond_init(&reg->settled);
 	etm_mono_cond_init(&reg->load_done);
 	reg->conf_owner = etm_conf_owner_root;
+	reg->started_at = (double)g_get_real_time() / G_USEC_PER_SEC;
 	return reg;
 }
 

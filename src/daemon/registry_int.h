@@ -24,6 +24,8 @@ struct etm_registry {
 	pthread_cond_t load_done;
 	/* The configuration files' owner check (etm_conf_owner_root unless a test sets another). */
 	etm_conf_owner_fn conf_owner;
+	/* When the registry was made (seconds since the epoch): the daemon's start, for the metrics. */
+	double started_at;
 };
 
 /* Lock held: the project called @name, or NULL. */

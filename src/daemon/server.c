@@ -35,6 +35,7 @@
 #include "common/escape.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "metrics.h"
 
 /* Connections accepted per wake-up, so that pending requests get their turn too. */
 #define ACCEPT_BURST 64
@@ -369,8 +370,15 @@ static int dispatch(struct etm_registry *reg, struct reply *r, const struct etm_
 		g_string_free(out, TRUE);
 		return ret;
 	case ETM_CMD_METRICS:
-		g_string_assign(err, "metrics are not served by this etmemd yet");
-		return ETM_ERR_NOT_SUPPORTED;
+		if (req->format != ETM_FORMAT_TEXT) {
+			g_string_assign(err, "metrics are text only (the Prometheus text format)");
+			return ETM_ERR_NOT_SUPPORTED;
+		}
+		out = g_string_new(NULL);
+		etm_registry_metrics(reg, out);
+		reply_data(r, out->str, out->len);
+		g_string_free(out, TRUE);
+		return ETM_OK;
 	default:
 		return run_eng_cmd(reg, r, req, err);
 	}

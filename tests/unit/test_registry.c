@@ -19,6 +19,7 @@
 #include "common/proto.h"
 #include "daemon/engine.h"
 #include "daemon/figures.h"
+#include "daemon/metrics.h"
 #include "daemon/registry_int.h"
 #include "daemon/report.h"
 #include "test_config_util.h"
@@ -382,6 +383,25 @@ static void fig_fn(struct engine *eng, struct task *tk, struct etm_figures *figs
 	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", (uint64_t)strlen(tk->name) + 5);
 }
 
+/* Every kind and type of figure, odd bytes in text, a repeated name, one kept out of the metrics. */
+static void fig_fn_all(struct engine *eng, struct task *tk, struct etm_figures *figs)
+{
+	static const char *const kinds[] = { "target", "scan" };
+	const uint64_t errs[] = { 3, 0 }, pids[] = { 10, 11 };
+
+	(void)eng;
+	etm_fig_text(figs, "backend", "backend", "x \"quoted\" \\ back\nslash \xff");
+	etm_fig_list(figs, "processes", "pids", pids, 2, 2);
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", (uint64_t)strlen(tk->name));
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles again", 99);
+	etm_fig_u64(figs, "scanned_pages", ETM_FIG_GAUGE, "pages scanned", 4096);
+	etm_fig_unknown(figs, "hot_pages", ETM_FIG_GAUGE, ETM_FIG_U64, "hot", NULL);
+	etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", 0.25);
+	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", kinds, errs, 2);
+	etm_fig_no_metric(etm_fig_text(figs, "last_error", "last error", "pid 10: gone"));
+	etm_fig_text(figs, "task", "a text figure named like a label", "ignored");
+}
+
 static const struct etm_col cmd_cols[] = {
 	{ "task", "task", ETM_COL_TEXT, -6, 0, 0 },
 	{ "resident_bytes", "resident(KB)", ETM_COL_U64, 12, 1024, 0 },
@@ -545,6 +565,57 @@ static void test_engine_commands(void **state)
 	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
 }
 
+/* The metrics text: daemon families, one family per figure name, every task's samples under it. */
+static void test_metrics(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autofree char *dir = g_build_filename(ETMEM_BUILD_DIR, "metrics-samples", NULL);
+	g_autofree char *path = g_build_filename(dir, "registry.prom", NULL);
+
+	add_project(f);
+	assert_int_equal(add(f, f->tasks[1], err), ETM_OK);
+	assert_int_equal(add(f, f->tasks[2], err), ETM_OK);
+	use_test_type(f, &test_ops);
+	test_type.task_figures = fig_fn_all;
+	etm_registry_metrics(f->reg, out);
+	assert_non_null(strstr(out->str, "etmem_project_started{project=\"p\"} 0\n"));
+	assert_non_null(strstr(out->str, "etmem_task_started{project=\"p\",engine=\"psi\",task=\"t1\"} 0\n"));
+	assert_null(strstr(out->str, "etmem_task_cycles_total"));
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	g_string_truncate(out, 0);
+	etm_registry_metrics(f->reg, out);
+	g_mkdir_with_parents(dir, 0755);
+	assert_true(g_file_set_contents(path, out->str, -1, NULL));
+	assert_non_null(strstr(out->str, "# HELP etmem_build_info etmemd's version, value 1\n"
+					 "# TYPE etmem_build_info gauge\n"
+					 "etmem_build_info{version=\"" ETMEM_VERSION "\"} 1\n"));
+	assert_non_null(strstr(out->str, "# TYPE etmem_daemon_cpu_seconds_total counter\n"));
+	assert_non_null(
+	    strstr(out->str, "# TYPE etmem_daemon_resident_memory_bytes gauge\netmem_daemon_resident_memory_bytes "));
+	/* One family, both tasks' samples together; the repeated name counted once. */
+	assert_non_null(strstr(out->str, "# HELP etmem_task_cycles_total cycles (figure cycles of the task's engine)\n"
+					 "# TYPE etmem_task_cycles_total counter\n"
+					 "etmem_task_cycles_total{project=\"p\",engine=\"psi\",task=\"t1\"} 2\n"
+					 "etmem_task_cycles_total{project=\"p\",engine=\"psi\",task=\"t2\"} 2\n#"));
+	assert_null(strstr(out->str, " 99\n"));
+	assert_non_null(strstr(out->str, "etmem_task_processes{project=\"p\",engine=\"psi\",task=\"t1\"} 2\n"));
+	assert_non_null(
+	    strstr(out->str, "etmem_task_last_cycle_seconds{project=\"p\",engine=\"psi\",task=\"t2\"} 0.25\n"));
+	assert_non_null(strstr(out->str,
+			       "etmem_task_errors_total{project=\"p\",engine=\"psi\",task=\"t1\",kind=\"target\"} 3\n"
+			       "etmem_task_errors_total{project=\"p\",engine=\"psi\",task=\"t1\",kind=\"scan\"} 0\n"));
+	/* Unknown: no sample; free text: no label; text: escaped, valid UTF-8. */
+	assert_null(strstr(out->str, "hot_pages"));
+	assert_null(strstr(out->str, "gone"));
+	assert_null(strstr(out->str, "ignored"));
+	assert_non_null(strstr(out->str, "etmem_task_info{project=\"p\",engine=\"psi\",task=\"t1\",engine_type=\"psi\","
+					 "backend=\"x \\\"quoted\\\" \\\\ back\\nslash \xef\xbf\xbd\"} 1\n"));
+	assert_true(g_utf8_validate(out->str, -1, NULL));
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +626,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_all_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
