@@ -51,7 +51,7 @@ bool slide_rt_stopping(struct slide_rt *rt)
 	return s;
 }
 
-void slide_rt_error(struct slide_rt *rt, const char *fmt, ...)
+void slide_rt_error(struct slide_rt *rt, enum slide_err_kind kind, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -61,6 +61,7 @@ void slide_rt_error(struct slide_rt *rt, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&rt->lock);
+	rt->errors[kind]++;
 	fresh = strcmp(rt->last_error, msg) != 0;
 	snprintf(rt->last_error, sizeof(rt->last_error), "%s", msg);
 	pthread_mutex_unlock(&rt->lock);

@@ -149,7 +149,7 @@ static bool job_gate(struct slide_rt *rt, pid_t pid, struct etm_proc_status *st)
 	int err;
 
 	if ((err = etm_proc_meminfo(&mi))) {
-		slide_rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
+		slide_rt_error(rt, SLIDE_ERR_PROC, "reading /proc/meminfo: %s", strerror(-err));
 		return false;
 	}
 	if (etm_proc_status(pid, st))
@@ -209,12 +209,14 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	struct etm_pagestate *ps;
 	struct etm_grade g = { 0 };
 	uint64_t bytes = 0, advised = 0;
+	enum slide_err_kind kind = SLIDE_ERR_SCAN;
 	int err;
 
 	if (!job_gate(rt, pid, &st) || !(ps = etm_pagestate_new()))
 		return;
 	if (!(err = job_scan(rt, pid, ps))) {
 		etm_pagestate_grade(ps, rt->T, &g); /* 3. grade */
+		kind = SLIDE_ERR_SWAP_OUT;
 		if (g.cold && !slide_rt_stopping(rt))
 			err = job_act(rt, pid, ps, &st, &bytes, &advised);
 		etm_debug("slide task %s: pid %d scanned %" PRIu64 " hot %" PRIu64 " cold %" PRIu64 " swapped %" PRIu64
@@ -222,7 +224,8 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 			  rt->name, (int)pid, g.scanned, g.hot, g.cold, bytes, etm_pagestate_bytes(ps));
 	}
 	if (err && !gone(err) && err != -ECANCELED)
-		slide_rt_error(rt, "pid %d: %s: %s", (int)pid, rt->acc->name, strerror(-err));
+		slide_rt_error(rt, kind, "pid %d: %s: %s", (int)pid,
+			       kind == SLIDE_ERR_SCAN ? rt->acc->name : rt->act->name, strerror(-err));
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned += g.scanned;
 	rt->cyc_hot += g.hot;
@@ -298,13 +301,13 @@ static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	if (rc->windowed && slide_rt_wait(rt, (double)rt->loop * rt->sleep_s))
 		return;
 	if ((err = etm_proc_meminfo(&mi))) {
-		slide_rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
+		slide_rt_error(rt, SLIDE_ERR_PROC, "reading /proc/meminfo: %s", strerror(-err));
 		return;
 	}
 	/* a memcg pages out only if all its processes may */
 	nt = etm_memcg_targets_merge(t, slide_memcg_targets(rt, &mi, pids, n, t));
 	if ((err = rc->update(rt->group, t, nt, &ms, why, sizeof(why))))
-		slide_rt_error(rt, "%s", why);
+		slide_rt_error(rt, SLIDE_ERR_RECLAIM, "%s", why);
 	pthread_mutex_lock(&rt->lock);
 	/* The reclaimer's counters run over all cycles; show this cycle's, like per-page trackers do. */
 	rt->cyc_scanned = since(ms.bytes_tried, rt->mstats.bytes_tried) / ETM_PAGE_SIZE;
@@ -325,11 +328,11 @@ void slide_cycle_run(struct slide_rt *rt)
 
 	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
 	if (err) {
-		slide_rt_error(rt, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
+		slide_rt_error(rt, SLIDE_ERR_TARGET, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
 		return;
 	}
 	if (why[0])
-		slide_rt_error(rt, "%s %s: %s; left out", rt->type, rt->value, why);
+		slide_rt_error(rt, SLIDE_ERR_TARGET, "%s %s: %s; left out", rt->type, rt->value, why);
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = 0;
 	rt->fig_npids = n;
