@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/heatmap.h"
 #include "daemon/target.h"
 #include "scan/clock.h"
 #include "scan/pagestate.h"
@@ -233,6 +234,9 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	rt->swapped_bytes += bytes;
 	rt->advised_bytes += advised;
 	pthread_mutex_unlock(&rt->lock);
+	/* The heatmap's figures of this process, after its swap-out (the worker owns heat_cycle's use). */
+	if (!err)
+		etm_heat_cycle_add_pagestate(rt->heat_cycle, pid, ps);
 	etm_pagestate_free(ps);
 	malloc_trim(0); /* the page state of a big process is gone: give it back */
 }
@@ -340,11 +344,22 @@ void slide_cycle_run(struct slide_rt *rt)
 		rt->fig_pids[i] = pids[i];
 	pthread_mutex_unlock(&rt->lock);
 	/* The one branch: pages graded here, or by the kernel. */
+	rt->heat_cycle = etm_heat_cycle_new();
 	if (rt->acc->tracker)
 		cycle_tracker(rt, pids, n);
 	else
 		cycle_reclaimer(rt, pids, n);
+	/* The reclaimer counts nothing per page: the heatmap keeps where the pages are. */
+	for (size_t i = 0; !rt->acc->tracker && i < n && i < ETM_HEAT_MAX_PROCS && !slide_rt_stopping(rt); i++)
+		etm_heat_cycle_add_process(rt->heat_cycle, pids[i]);
 	g_free(pids);
+	/* Stopping, a worker may still be in its last job: the builder then stays for rt_free(). */
+	if (!slide_rt_stopping(rt)) {
+		etm_heat_ring_commit(rt->heat, rt->heat_cycle, rt->cycles + 1,
+				     rt->acc->tracker ? ETM_HEAT_ACCESSES : ETM_HEAT_RESIDENCY,
+				     ETM_WEIGHT_DIRTY * (unsigned)rt->loop, rt->acc->name);
+		rt->heat_cycle = NULL;
+	}
 	pthread_mutex_lock(&rt->lock);
 	if (!rt->stop) {
 		rt->cycles++;

@@ -3,10 +3,12 @@
  * slide's figures of one task (daemon/figures.h): per-page figures of the
  * last cycle for either path, then the task's totals.
  */
+#include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
 
 #include "daemon/figures.h"
+#include "daemon/heatmap.h"
 #include "slide_rt.h"
 
 /* The tracker path's page figures: graded here, so both hot and cold are counted. */
@@ -81,3 +83,21 @@ void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures 
 		etm_fig_no_metric(etm_fig_text(figs, "last_error", "last error", rt->last_error));
 	pthread_mutex_unlock(&rt->lock);
 }
+
+/* etmem engine heatmap -t TASK: the task's heatmap ring (daemon/heatmap.h, docs/heatmap.md). */
+static int slide_cmd_heatmap(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
+{
+	struct slide_rt *rt = tk->timer_inst;
+
+	(void)eng;
+	if (!rt) {
+		g_string_printf(err, "task %s is not running", tk->name);
+		return -EAGAIN;
+	}
+	return etm_heat_ring_report(rt->heat, out, err);
+}
+
+const struct etm_engine_cmd slide_cmds[] = {
+	{ "heatmap", true, slide_cmd_heatmap },
+	{ NULL, false, NULL },
+};

@@ -77,6 +77,10 @@ struct slide_rt {
 	bool wmark_sent;
 	char last_error[256];
 	uint64_t errors[SLIDE_ERR_KINDS]; /* since the task started */
+
+	/* The heatmap (daemon/heatmap.h): the ring, and the running cycle's figures (guarded by lock). */
+	struct etm_heat_ring *heat;
+	struct etm_heat_cycle *heat_cycle;
 };
 
 /* slide.c */
@@ -112,5 +116,7 @@ int slide_memcg_precheck(struct slide_rt *rt, struct task *tk);
 /* slide_figures.c */
 struct etm_figures;
 void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs);
+/* The private commands (heatmap). */
+extern const struct etm_engine_cmd slide_cmds[];
 
 #endif
