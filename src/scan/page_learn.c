@@ -3,13 +3,13 @@
 #include "scan/page_learn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "scan/pagemap.h"
 #include "scan/parse.h"
 
 /* pagemap entry bit 63: the page is present in memory. */
@@ -35,18 +35,6 @@ struct etm_page_learnt {
 	struct runs hot;   /* came back: held hot */
 	struct runs noted; /* handed to the action this cycle, not yet checked */
 };
-
-int etm_pagemap_open(pid_t pid)
-{
-	char path[64];
-	int fd;
-
-	if (pid <= 0 || pid > ETM_PID_MAX)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
 
 int etm_pagemap_present(void *arg, uint64_t addr, size_t n, uint8_t *present)
 {

@@ -44,8 +44,7 @@ struct etm_page_learnt;
  */
 typedef int (*etm_present_fn)(void *arg, uint64_t addr, size_t n, uint8_t *present);
 
-/* @fd: /proc/PID/pagemap opened with etm_pagemap_open() (a pointer to the int). */
-int etm_pagemap_open(pid_t pid);
+/* @fd: a pointer to the int of /proc/PID/pagemap opened with etm_pagemap_open() (scan/pagemap.h). */
 int etm_pagemap_present(void *fd, uint64_t addr, size_t n, uint8_t *present);
 
 /* A fresh state for the process @id (its start time: a reused pid is another process). */

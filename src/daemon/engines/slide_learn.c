@@ -25,6 +25,7 @@
 #include "scan/clock.h"
 #include "scan/memcg_learn.h"
 #include "scan/page_learn.h"
+#include "scan/pagemap.h"
 #include "scan/proc_stat.h"
 #include "scan/reclaimer.h"
 #include "slide_rt.h"
