@@ -13,7 +13,9 @@
 #    vmscan:mm_vmscan_memcg_reclaim_begin by its threads (v1 memory.stat
 #    has no pgscan); v2, memory.stat's pgscan_direct does not grow;
 #  - the workload's refaults stay below 5 % of its hot pages (the hot set
-#    is not taken and faulted back every cycle).
+#    is not taken and faulted back every cycle);
+# and after a project stop and start, what was learnt is still there (the
+# refaults stay as low for 20 s: the working set is not taken again).
 # A second tracefs instance watches etmemd's threads for the same event:
 # it must see etmemd's own reclaims during the swap-out pass, which shows
 # the tracing works. Every page's content is verified at the end.
@@ -189,6 +191,19 @@ python3 -c "import sys; sys.exit(0 if $cpu < 0.005 else 1)" || fail "etmemd used
 [ "$((s1 - s0))" -eq 0 ] || fail "the workload's pgscan_direct grew by $((s1 - s0)) in the steady state"
 [ $((refaulted * 20)) -lt "$HOT" ] || fail "the workload faulted back $refaulted pages in 60 s (hot set $HOT): churn"
 [ "$((k1 - k0))" -gt 0 ] || fail "no cycle was skipped in the steady state"
+
+# What was learnt survives a project stop and start (the registry's store):
+# a restarted task must not learn the working set again by swapping it out.
+"$BIN/etmem" project stop -n steady -s "$SOCK" || fail "project stop"
+r0=$(refaults)
+"$BIN/etmem" project start -n steady -s "$SOCK" || fail "project start (again)"
+sleep 20
+r1=$(refaults)
+learnt=$(fig 'working set learnt from refaults')
+echo "after a restart: working set learnt $learnt bytes, workload refaults $((r1 - r0)) pages in 20 s"
+[ "${learnt:-0}" -gt 0 ] || fail "the learnt working set was forgotten across a project stop and start"
+[ $(((r1 - r0) * 20)) -lt "$HOT" ] ||
+	fail "the workload faulted back $((r1 - r0)) pages within 20 s of a restart (hot set $HOT): re-learnt by swapping"
 
 "$BIN/etmem" project stop -n steady -s "$SOCK" || fail "project stop"
 if [ "$V1" = 1 ]; then
