@@ -255,11 +255,14 @@ static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char 
 		etm_memcg_learn_observe(l, etm_mono_now(), rd.s.has_refault, rd.s.refault_anon);
 		c->total.bytes_refaulted += l->refaulted_bytes - refaulted0;
 	}
+	/* Backing off: nothing is tried, graded cold or aged; what is resident stays hot. */
+	if (t->swap && l && etm_memcg_learn_skip(l, rd.usage)) {
+		c->total.cycles_skipped++;
+		c->total.bytes_hot += resident(&rd);
+		return 0;
+	}
 	c->total.bytes_tried += resident(&rd);
-	/* Gated, or backing off: nothing is graded cold, nothing is aged. */
-	if (!t->swap || (l && etm_memcg_learn_skip(l, rd.usage))) {
-		if (t->swap)
-			c->total.cycles_skipped++;
+	if (!t->swap) { /* gated: looked at, nothing is cold */
 		c->total.bytes_hot += resident(&rd);
 		return 0;
 	}
