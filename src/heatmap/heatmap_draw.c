@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "heatmap.h"
 
@@ -229,32 +230,48 @@ static void draw(cairo_t *cr, const struct etm_heat_data *d, const struct etm_he
 	draw_legend(cr, d, g);
 }
 
+/* Draw to @tmp; the status of the write. */
+static cairo_status_t render_to(const struct etm_heat_data *d, const char *tmp, bool svg, const struct etm_heat_geom *g)
+{
+	cairo_surface_t *s = svg ? cairo_svg_surface_create(tmp, g->width, g->height)
+				 : cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)g->width, (int)g->height);
+	cairo_status_t st;
+	cairo_t *cr = cairo_create(s);
+
+	draw(cr, d, g);
+	cairo_destroy(cr);
+	st = svg ? CAIRO_STATUS_SUCCESS : cairo_surface_write_to_png(s, tmp);
+	cairo_surface_finish(s); /* the SVG is written out here */
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(s);
+	cairo_surface_destroy(s);
+	return st;
+}
+
 int etm_heat_render(const struct etm_heat_data *d, const char *path, struct etm_heat_geom *g, char *err, size_t errlen)
 {
 	bool svg = g_str_has_suffix(path, ".svg"), png = g_str_has_suffix(path, ".png");
-	cairo_surface_t *s;
+	/* Beside @path, then renamed over it: a failed write leaves no half picture. */
+	g_autofree char *tmp = g_strdup_printf("%s.tmp-%d", path, (int)getpid());
 	cairo_status_t st;
-	cairo_t *cr;
 
 	if (!svg && !png) {
 		snprintf(err, errlen, "%s: the picture's name must end in .png or .svg", path);
 		return -EINVAL;
 	}
 	etm_heat_geometry(d, g);
-	s = svg ? cairo_svg_surface_create(path, g->width, g->height)
-		: cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)g->width, (int)g->height);
-	cr = cairo_create(s);
-	draw(cr, d, g);
-	cairo_destroy(cr);
-	if (png)
-		st = cairo_surface_write_to_png(s, path);
-	cairo_surface_finish(s);
-	if (svg)
-		st = cairo_surface_status(s);
-	cairo_surface_destroy(s);
+	st = render_to(d, tmp, svg, g);
 	if (st != CAIRO_STATUS_SUCCESS) {
+		unlink(tmp);
 		snprintf(err, errlen, "cannot write %s: %s", path, cairo_status_to_string(st));
 		return -EIO;
+	}
+	if (rename(tmp, path)) {
+		int e = errno;
+
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+		return -e;
 	}
 	return 0;
 }

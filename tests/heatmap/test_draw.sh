@@ -74,4 +74,12 @@ refuse "$TMP/neg.json" "heatmap row 0 is not a region" "negative pages"
 if "$DRAW" "$TMP/accesses.json" "$TMP/out.jpg" 2>"$TMP/err"; then bad ".jpg accepted"; else
 	check ".jpg refused" grep -q "out.jpg: the picture's name must end in .png or .svg" "$TMP/err"
 fi
+if "$DRAW" "$TMP/accesses.json" "$TMP/no/such/dir/h.png" 2>"$TMP/err"; then bad "a picture in a missing directory"; else
+	check "missing directory: cannot write, says where" grep -q "cannot write $TMP/no/such/dir/h.png" "$TMP/err"
+fi
+echo old >"$TMP/keep.png"
+"$PY" "$ETMEM_SOURCE_DIR/tests/heatmap/make_series.py" accesses | sed 's/"pages": 256,/"pages": -1,/' >"$TMP/neg.json"
+"$DRAW" "$TMP/neg.json" "$TMP/keep.png" 2>/dev/null && bad "broken series drawn over a picture"
+check "a failed drawing leaves the old picture and no temporary file" \
+	bash -c "[ \"\$(cat '$TMP/keep.png')\" = old ] && [ -z \"\$(ls '$TMP' | grep tmp-)\" ]"
 finish
