@@ -64,12 +64,14 @@ double etm_heat_value(const struct etm_heat_data *d, unsigned c, unsigned r)
 
 	if (c >= d->ncycles || r >= d->n[c] || !(x = cell(d, c, r))->pages)
 		return 0;
+	/* Clamped: a recorded series may claim more accesses or resident pages than pages. */
 	if (!d->residency[c])
-		return d->max_count[c] ? (double)x->accesses / ((double)x->pages * (double)d->max_count[c]) : 0;
+		return d->max_count[c] ? MIN(1.0, (double)x->accesses / ((double)x->pages * (double)d->max_count[c]))
+				       : 0;
 	/* Residency: what came back is hot (0.5..1); resident is a dim grey's worth (..0.3); swapped dark. */
 	if (refaulted(d, c, r) > 0)
 		return 0.5 + 0.5 * MIN(1.0, refaulted(d, c, r) / (double)x->pages);
-	return 0.05 + 0.25 * (double)x->resident / (double)x->pages;
+	return 0.05 + 0.25 * MIN(1.0, (double)x->resident / (double)x->pages);
 }
 
 void etm_heat_geometry(const struct etm_heat_data *d, struct etm_heat_geom *g)
