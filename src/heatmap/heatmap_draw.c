@@ -14,11 +14,13 @@
 #include "heatmap.h"
 
 #define MARGIN_LEFT 190
-#define MARGIN_TOP 78
+#define MARGIN_TOP 92
 #define MARGIN_RIGHT 150
 #define MARGIN_BOTTOM 56
-#define CELL_W 12
-#define CELL_H 6
+#define CELL_W 12 /* at least; wider when there are fewer than 48 cycles */
+#define CELL_H 6  /* at least; higher when there are fewer than 96 regions */
+#define PLOT_W 576
+#define PLOT_H 144
 #define FONT 11.0
 
 struct rgb {
@@ -76,13 +78,14 @@ double etm_heat_value(const struct etm_heat_data *d, unsigned c, unsigned r)
 
 void etm_heat_geometry(const struct etm_heat_data *d, struct etm_heat_geom *g)
 {
-	g->cell_w = CELL_W;
-	g->cell_h = CELL_H;
+	/* A few cycles or regions fill the plot rather than a corner of it. */
+	g->cell_w = MAX(CELL_W, PLOT_W / MAX(d->ncycles, 1u));
+	g->cell_h = MAX(CELL_H, PLOT_H / MAX(d->nregions, 1u));
 	g->x0 = MARGIN_LEFT;
 	g->y0 = MARGIN_TOP;
 	/* Room for the title and the legend however few cycles there are. */
-	g->width = MARGIN_LEFT + MAX(d->ncycles, 48u) * CELL_W + MARGIN_RIGHT;
-	g->height = MARGIN_TOP + MAX(d->nregions, 24u) * CELL_H + MARGIN_BOTTOM;
+	g->width = MARGIN_LEFT + MAX(d->ncycles * g->cell_w, (unsigned)PLOT_W) + MARGIN_RIGHT;
+	g->height = MARGIN_TOP + MAX(d->nregions * g->cell_h, (unsigned)PLOT_H) + MARGIN_BOTTOM;
 }
 
 static void cell_colour(cairo_t *cr, const struct etm_heat_data *d, unsigned c, unsigned r)
@@ -133,7 +136,9 @@ static void draw_y_axis(cairo_t *cr, const struct etm_heat_data *d, const struct
 {
 	unsigned last = d->ncycles - 1;
 
-	for (unsigned r = 0; r < d->n[last]; r += 12) {
+	unsigned step = MAX(1u, 72 / g->cell_h); /* a label every 72 pixels at most */
+
+	for (unsigned r = 0; r < d->n[last]; r += step) {
 		const struct etm_heat_cellv *x = cell(d, last, r);
 		g_autofree char *s =
 		    g_strdup_printf("pid %" G_GINT64_FORMAT " 0x%" G_GINT64_MODIFIER "x", x->pid, (guint64)x->start);
@@ -143,15 +148,17 @@ static void draw_y_axis(cairo_t *cr, const struct etm_heat_data *d, const struct
 	text_at(cr, g->x0 - 6, g->y0 - 6, "address (low to high)", true);
 }
 
-/* Cycles along the bottom: the first, every 8th, and the last. */
+/* Cycles along the bottom: the first, one every 96 pixels at most, and the last. */
 static void draw_x_axis(cairo_t *cr, const struct etm_heat_data *d, const struct etm_heat_geom *g)
 {
-	double y = g->y0 + d->nregions * g->cell_h + FONT + 4;
+	double y = g->y0 + MAX(d->nregions * g->cell_h, (unsigned)PLOT_H) + FONT + 4;
+	unsigned step = MAX(1u, 96 / g->cell_w), last = d->ncycles - 1;
 
 	for (unsigned c = 0; c < d->ncycles; c++) {
 		g_autofree char *s = NULL;
 
-		if (c % 8 && c != d->ncycles - 1)
+		/* Not too close to the last one, which is always labelled. */
+		if (c != last && (c % step || last - c < (step + 1) / 2))
 			continue;
 		s = g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)d->cycle[c]);
 		text_at(cr, g->x0 + c * g->cell_w, y, s, false);
@@ -195,8 +202,8 @@ static void draw_title(cairo_t *cr, const struct etm_heat_data *d)
 /* The colour bar on the right, and the swapped marker's key. */
 static void draw_legend(cairo_t *cr, const struct etm_heat_data *d, const struct etm_heat_geom *g)
 {
-	unsigned last = d->ncycles - 1, h = MAX(d->nregions, 24u) * g->cell_h;
-	double x = g->x0 + MAX(d->ncycles, 48u) * g->cell_w + 24;
+	unsigned last = d->ncycles - 1, h = MAX(d->nregions * g->cell_h, (unsigned)PLOT_H);
+	double x = g->x0 + MAX(d->ncycles * g->cell_w, (unsigned)PLOT_W) + 24;
 	g_autofree char *top = NULL;
 
 	for (unsigned i = 0; i < h; i++) {
