@@ -20,6 +20,8 @@ int etm_client_draw_heatmap(const char *json, size_t len, const char *path, char
 	struct etm_heat_geom g;
 	int ret = etm_heat_render_json(json, len, path, &g, msg, msglen);
 
+	/* etmem draws once, then exits: its caches go, for the leak checkers. */
+	etm_heat_teardown();
 	if (!ret)
 		snprintf(msg, msglen, "wrote %s (%ux%u)", path, g.width, g.height);
 	return ret;

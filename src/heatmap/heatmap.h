@@ -59,4 +59,11 @@ int etm_heat_render(const struct etm_heat_data *d, const char *path, struct etm_
 int etm_heat_render_json(const char *json, size_t len, const char *path, struct etm_heat_geom *g, char *err,
 			 size_t errlen);
 
+/*
+ * Before a program that drew exits: cairo's and fontconfig's process-wide
+ * caches freed, so that a leak checker sees only real leaks. Nothing may be
+ * drawn after it.
+ */
+void etm_heat_teardown(void);
+
 #endif

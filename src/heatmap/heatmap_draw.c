@@ -3,6 +3,7 @@
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <glib.h>
 #include <math.h>
 #include <stdbool.h>
@@ -295,4 +296,10 @@ int etm_heat_render_json(const char *json, size_t len, const char *path, struct 
 		ret = etm_heat_render(d, path, g, err, errlen);
 	etm_heat_data_free(d);
 	return ret;
+}
+
+void etm_heat_teardown(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
 }

@@ -132,5 +132,6 @@ int main(int argc, char **argv)
 	}
 	cairo_surface_destroy(s);
 	etm_heat_data_free(d);
+	etm_heat_teardown();
 	return ret;
 }

@@ -18,6 +18,7 @@ int main(int argc, char **argv)
 	struct etm_heat_geom g;
 	char err[512];
 	gsize len = 0;
+	int ret;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: etmem-heatmap SERIES.json|- PICTURE.png|PICTURE.svg\n");
@@ -36,7 +37,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "etmem-heatmap: %s\n", gerr->message);
 		return 1;
 	}
-	if (etm_heat_render_json(json, len, argv[2], &g, err, sizeof(err))) {
+	ret = etm_heat_render_json(json, len, argv[2], &g, err, sizeof(err));
+	etm_heat_teardown();
+	if (ret) {
 		fprintf(stderr, "etmem-heatmap: %s\n", err);
 		return 1;
 	}
