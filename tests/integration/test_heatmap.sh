@@ -60,17 +60,25 @@ err=$("$ETMEM" engine showtaskpages -n hm -e slide -t wl -s "$SOCK" -o "$TMP/h.p
 	check "-o refused on another engine command" grep -q "option -o|--output is for 'engine heatmap' only" <<<"$err"
 
 check "project start" "$ETMEM" project start -n hm -s "$SOCK"
-# Until the task ran a few cycles and has regions both all resident and all swapped out.
+# Until the task ran a few cycles and has regions both all resident and all
+# swapped out. Not in a sanitizer build: ASan's shadow, terabytes of
+# anonymous reservation in the workload, is most of what the regions cut,
+# so no region is all anything; there the picture is checked for decoding
+# and size, and the brightness order only where the series has one.
+SANITIZED=0
+grep -q '^ETMEM_SANITIZE:BOOL=ON$' "$ETMEM_BUILD_DIR/CMakeCache.txt" && SANITIZED=1
+FLAT=()
+((SANITIZED)) && FLAT=(--allow-flat) && echo "note: sanitizer build: the hot/cold order of the picture is not required"
 ready() {
-	/usr/bin/python3 - "$1" <<'PY'
+	/usr/bin/python3 - "$1" "$SANITIZED" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 t = {x["name"]: x["rows"] for x in d["tables"]}
 last = t["heatmap_cycles"][-1]["cycle"]
 rows = [r for r in t["heatmap"] if r["cycle"] == last]
 full = lambda r, k: r["pages"] and r[k] >= 0.9 * r["pages"]
-sys.exit(0 if len(t["heatmap_cycles"]) >= 4 and any(full(r, "swapped_pages") for r in rows)
-         and any(full(r, "resident_pages") for r in rows) else 1)
+sys.exit(0 if len(t["heatmap_cycles"]) >= 4 and (sys.argv[2] == "1" or (any(full(r, "swapped_pages") for r in rows)
+         and any(full(r, "resident_pages") for r in rows))) else 1)
 PY
 }
 for _ in $(seq 1 120); do
@@ -90,7 +98,7 @@ check "heatmap text: the tables' titles" bash -c "'$ETMEM' ${HM[*]} | grep -q '^
 # The recorded series, drawn where it was taken or elsewhere (etmem-heatmap).
 check "recorded series: drawn by etmem-heatmap" "$ETMEM_BIN_DIR/etmem-heatmap" "$TMP/series.json" "$TMP/rec.png"
 check "recorded series: PNG decodes, its size, resident brighter than swapped out" \
-	"$CHECK_PICTURE" "$TMP/series.json" "$TMP/rec.png"
+	"$CHECK_PICTURE" "$TMP/series.json" "$TMP/rec.png" "${FLAT[@]}"
 
 # -o: the daemon's series at that moment. The checker needs that very series:
 # a --json before and after the picture, until no cycle ended in between.
@@ -102,7 +110,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 check "-o: one series around the picture" cmp -s "$TMP/before.json" "$TMP/now.json"
 check "-o: says what it wrote" grep -Eq "^wrote $TMP/h.png \([0-9]+x[0-9]+\)$" <<<"$out"
-check "-o PNG: decodes, its size, resident brighter than swapped out" "$CHECK_PICTURE" "$TMP/now.json" "$TMP/h.png"
+check "-o PNG: decodes, its size, resident brighter than swapped out" "$CHECK_PICTURE" "$TMP/now.json" "$TMP/h.png" "${FLAT[@]}"
 size=$(sed -E 's/.*\(([0-9]+)x([0-9]+)\)$/\1 \2/' <<<"$out")
 check "-o PNG: the size it claims ($size)" test "$(/usr/bin/python3 -c '
 import struct, sys
