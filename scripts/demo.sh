@@ -4,12 +4,14 @@
 # etmemd swapping out the cold memory of a real process while its hot memory
 # stays resident and its content stays intact.
 #
-#   scripts/demo.sh [--size MIB] [--hot-frac F] [--wait SECONDS] [--vm]
+#   scripts/demo.sh [--size MIB] [--hot-frac F] [--wait SECONDS] [--heatmap FILE] [--vm]
 #
 # It sets up a temporary zram swap if no swap is active, puts the workload in
 # a memory cgroup of its own (a sibling, never the caller's), starts etmemd on
 # a private socket, adds and starts a slide project, and prints a before/after
-# table. Everything it set up is undone on exit, also on failure or Ctrl-C.
+# table, and draws the workload's heatmap (etmem engine heatmap -o) to FILE
+# (.png or .svg; default BUILD/etmem-demo-heatmap.png), whose path it prints.
+# Everything it set up is undone on exit, also on failure or Ctrl-C.
 # --vm runs the same demo inside the QEMU rig (page_idle available there).
 set -euo pipefail
 
@@ -18,13 +20,15 @@ size_given=0
 hot=0.1
 wait_s=120
 in_vm=0
+heatmap=""
 while (($#)); do
 	case $1 in
 	--size) size=$2; size_given=1; shift 2 ;;
 	--hot-frac) hot=$2; shift 2 ;;
 	--wait) wait_s=$2; shift 2 ;;
+	--heatmap) heatmap=$2; shift 2 ;;
 	--vm) in_vm=1; shift ;;
-	-h | --help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -38,6 +42,7 @@ static_opt=()
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${static_opt[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 bin=$build/bin
+heatmap=$(realpath -m "${heatmap:-$build/etmem-demo-heatmap.png}")
 
 if ((in_vm)); then
 	# The guest is small: the rig demo's own default size applies unless given.
@@ -149,6 +154,12 @@ echo
 snapshot after
 echo
 "$bin/etmem" project show -n demo -s "$sock"
+# The task's ring: every cycle since the start, the cold part going out.
+if "$bin/etmem" engine heatmap -n demo -e slide -t workload -s "$sock" -o "$heatmap" >/dev/null; then
+	echo "demo: heatmap of the workload's memory (etmem engine heatmap): $heatmap"
+else
+	echo "demo: no heatmap drawn (see the message above)"
+fi
 
 python3 - "$tmp" <<'EOF'
 import json, sys
