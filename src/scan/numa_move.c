@@ -71,7 +71,7 @@ static size_t batch_of(size_t want, size_t dflt)
 
 static void *page_ptr(const struct etm_numa_page *p)
 {
-	return (void *)(uintptr_t)(p->addr & ~(etm_numa_page_bytes(p) - 1));
+	return (void *)(uintptr_t)p->addr;
 }
 
 /* Queries over an array of pointers, in batches. */
@@ -123,10 +123,9 @@ int etm_numa_query(const struct etm_numa_sys *sys, pid_t pid, const uint64_t *ad
 static int cmp_page(const void *a, const void *b)
 {
 	const struct etm_numa_page *x = a, *y = b;
-	uint64_t xa = x->addr & ~(etm_numa_page_bytes(x) - 1), ya = y->addr & ~(etm_numa_page_bytes(y) - 1);
 
-	if (xa != ya)
-		return xa < ya ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
 	/* The larger unit first, so that the smaller ones inside it are dropped. */
 	return (int)y->shift - (int)x->shift;
 }
@@ -138,14 +137,10 @@ size_t etm_numa_pages_coalesce(struct etm_numa_page *pages, size_t n)
 
 	qsort(pages, n, sizeof(*pages), cmp_page);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t start = pages[i].addr & ~(etm_numa_page_bytes(&pages[i]) - 1);
-		uint64_t end = start + etm_numa_page_bytes(&pages[i]);
-
-		if (out && start < covered_end)
+		if (out && pages[i].addr < covered_end)
 			continue;
-		pages[i].addr = start;
 		pages[out++] = pages[i];
-		covered_end = end;
+		covered_end = pages[i].addr + etm_numa_page_bytes(&pages[i]);
 	}
 	return out;
 }

@@ -48,10 +48,14 @@ struct etm_numa_sys {
 /* The real one: libnuma's numa_move_pages(). */
 extern const struct etm_numa_sys etm_numa_sys_kernel;
 
-/* One unit to place: a base page, a THP or a hugetlb page. */
+/*
+ * One unit to place: a base page, a THP or a hugetlb page, by its first
+ * address (the folio head's: older kernels refuse a hugetlb tail with
+ * EACCES) and its size. etm_numa_units() finds them for THP.
+ */
 struct etm_numa_page {
-	uint64_t addr; /* any address inside it; aligned down to its size before use */
-	uint8_t shift; /* log2 of its size: 12, 21, 30 */
+	uint64_t addr;
+	uint8_t shift; /* log2 of its size: 12, 21, 30; or a large folio's order + 12 */
 };
 
 static inline uint64_t etm_numa_page_bytes(const struct etm_numa_page *p)
@@ -89,8 +93,8 @@ struct etm_numa_move_stats {
 
 /*
  * Move the @n units of @pages of @pid to @node with MPOL_MF_MOVE_ALL.
- * @pages is sorted by address in place, and units that repeat or lie inside
- * a larger unit before them are dropped (a THP given both as a whole and as
+ * @pages is sorted by address in place, and units that repeat or start
+ * inside a unit before them are dropped (a THP given both as a whole and as
  * 4 KiB pages is moved and counted once). At most @max_bytes are submitted
  * (UINT64_MAX: no limit); units that do not fit are skipped, smaller ones
  * after them still go.
@@ -111,7 +115,7 @@ struct etm_numa_move_stats {
 int etm_numa_move(const struct etm_numa_sys *sys, pid_t pid, struct etm_numa_page *pages, size_t n, int node,
 		  uint64_t max_bytes, struct etm_numa_move_stats *st);
 
-/* Sort by address and drop repeats and units inside an earlier larger one; returns the new count. */
+/* Sort by address and drop repeats and units that start inside an earlier one; returns the new count. */
 size_t etm_numa_pages_coalesce(struct etm_numa_page *pages, size_t n);
 
 #endif

@@ -339,8 +339,8 @@ static void test_huge_units_and_budget(void **state)
 	add(f, BASE + 2 * HUGE + PG, PG, 2); /* 4K */
 	p[0] = (struct etm_numa_page){ .addr = BASE + 2 * HUGE + PG, .shift = 12 };
 	p[1] = (struct etm_numa_page){ .addr = BASE + 5 * PG, .shift = 12 }; /* inside the first THP */
-	p[2] = (struct etm_numa_page){ .addr = BASE + 77, .shift = 21 };     /* aligned down */
-	p[3] = (struct etm_numa_page){ .addr = BASE, .shift = 21 };	     /* repeat */
+	p[2] = (struct etm_numa_page){ .addr = BASE + 77, .shift = 21 };     /* starts inside the first */
+	p[3] = (struct etm_numa_page){ .addr = BASE, .shift = 21 };	     /* the first THP */
 	p[4] = (struct etm_numa_page){ .addr = BASE + HUGE, .shift = 21 };
 	p[5] = (struct etm_numa_page){ .addr = BASE + 2 * HUGE, .shift = 12 };
 	p[6] = (struct etm_numa_page){ .addr = BASE + HUGE + 3 * PG, .shift = 12 }; /* inside the second */
