@@ -63,6 +63,18 @@ static struct cslide_moves run1(struct task *t, struct cslide_flow_pair *p, int 
 	return *cslide_plan_at(plan, 0, 0);
 }
 
+static void finish(struct task *t, struct cslide_plan *plan)
+{
+	cslide_plan_clear(plan);
+	cslide_buckets_clear(&t->b);
+}
+
+/* A fresh task: the static ones are reused between tests. */
+static void fresh(struct task *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
 static int64_t cold_on(struct task *t, int node, int hot_threshold)
 {
 	uint64_t hot, cold;
@@ -80,7 +92,7 @@ static void test_quota_below_free(void **state)
 	struct cslide_moves m;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 0, 0, 300, 20); /* cold on the hot node */
 	group(&t, 5, 2, 150, 20); /* hot on the cold node */
 	build(&t, 6, 3);
@@ -99,8 +111,7 @@ static void test_quota_below_free(void **state)
 	/* the first 100 pages of the bucket, in address order */
 	assert_int_equal(g_array_index(m.promote, guint32, 0), 300);
 	assert_int_equal(g_array_index(m.promote, guint32, 99), 399);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 }
 
 /*
@@ -116,7 +127,7 @@ static void test_quota_above_free_cold_replaced(void **state)
 	struct cslide_moves m;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 0, 0, 600, 20);
 	group(&t, 6, 2, 2000, 20);
 	build(&t, 6, 3);
@@ -132,8 +143,7 @@ static void test_quota_above_free_cold_replaced(void **state)
 	assert_int_equal(p.demote.cap, 400 * MB);
 	assert_int_equal(m.demote_bytes, 400 * MB);
 	assert_int_equal(list_bytes(&t, m.demote), 400 * MB);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 }
 
 /* The hot pass is also bounded by the room on the hot node: free + cold there. */
@@ -162,7 +172,7 @@ static void test_reserve_above_free(void **state)
 	struct cslide_moves m;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 0, 0, 500, 20);
 	group(&t, 2, 0, 300, 20);
 	group(&t, 1, 2, 50, 20); /* warm on the cold node: not prefetched, no room */
@@ -178,18 +188,16 @@ static void test_reserve_above_free(void **state)
 	/* coldest first: all 500 of count 0, none of count 2 */
 	for (guint i = 0; i < m.demote->len; i++)
 		assert_int_equal(t.p[g_array_index(m.demote, guint32, i)].count, 0);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 
 	/* the same with a nearly full cold node: only its 200 MB free */
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 0, 0, 500, 20);
 	build(&t, 6, 3);
 	cslide_flow_pair_init(&p, 0, 2, 500 * MB, 1000 * MB, 300 * MB, 200 * MB, cold_on(&t, 0, 3));
 	m = run1(&t, &p, 3, &plan);
 	assert_int_equal(m.demote_bytes, 200 * MB);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 }
 
 /* Prefetch while free is above the reserve: warmest cold pages first, within the quota left. */
@@ -201,7 +209,7 @@ static void test_prefetch(void **state)
 	struct cslide_moves m;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 4, 2, 50, 20);  /* hot on the cold node */
 	group(&t, 0, 2, 300, 20); /* cold node, count 0 */
 	group(&t, 1, 2, 200, 20); /* count 1 */
@@ -223,8 +231,7 @@ static void test_prefetch(void **state)
 	assert_int_equal(p.free, 700 * MB);
 	assert_int_equal(p.quota, 0);
 	assert_int_equal(m.demote_bytes, 0);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 }
 
 /*
@@ -241,7 +248,7 @@ static void test_huge_granularity(void **state)
 	struct cslide_moves m;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 6, 2, 5, 21);
 	group(&t, 0, 0, 6, 21);
 	build(&t, 6, 3);
@@ -256,8 +263,7 @@ static void test_huge_granularity(void **state)
 	assert_int_equal(m.demote_bytes, 2 * MB);
 	assert_int_equal(m.demote->len, 1);
 	assert_int_equal(p.demote.used, 7 * MB / 2);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 }
 
 static void test_threshold_edges(void **state)
@@ -266,7 +272,7 @@ static void test_threshold_edges(void **state)
 	uint64_t hot, cold;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 0, 1, 1, 20);
 	group(&t, 2, 1, 2, 20);
 	group(&t, 3, 1, 4, 20);
@@ -308,7 +314,7 @@ static void test_threshold_above_counts(void **state)
 	struct cslide_moves m;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
+	fresh(&t);
 	group(&t, 6, 2, 10, 20);
 	group(&t, 1, 2, 10, 20);
 	build(&t, 6, 3);
@@ -319,8 +325,7 @@ static void test_threshold_above_counts(void **state)
 	assert_int_equal(m.prefetch_bytes, 15 * MB);
 	assert_int_equal(t.p[g_array_index(m.promote, guint32, 9)].count, 6);
 	assert_int_equal(t.p[g_array_index(m.promote, guint32, 10)].count, 1);
-	cslide_plan_clear(&plan);
-	cslide_buckets_clear(&t.b);
+	finish(&t, &plan);
 }
 
 /* Counts outermost: the hotter task is served first, then the next count of either. */

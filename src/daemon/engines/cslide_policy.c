@@ -5,6 +5,15 @@
 #include <errno.h>
 #include <string.h>
 
+/* A page's bucket: its count clamped to max_count; false for a page on no known node. */
+static bool bucket_of(const struct cslide_buckets *b, const struct cslide_page *p, size_t *k)
+{
+	if (p->node < 0 || p->node >= b->nr_nodes)
+		return false;
+	*k = cslide_bucket(b, p->count < b->max_count ? p->count : b->max_count, p->node);
+	return true;
+}
+
 int cslide_buckets_build(struct cslide_buckets *b, const struct cslide_page *pages, size_t n, int max_count,
 			 int nr_nodes)
 {
@@ -28,30 +37,23 @@ int cslide_buckets_build(struct cslide_buckets *b, const struct cslide_page *pag
 	}
 	/* A counting sort: sizes, offsets, then the indices in address order. */
 	for (size_t i = 0; i < n; i++) {
-		const struct cslide_page *p = &pages[i];
-		int c = p->count < max_count ? p->count : max_count;
 		size_t k;
 
-		if (p->node < 0 || p->node >= nr_nodes)
+		if (!bucket_of(b, &pages[i], &k))
 			continue;
-		k = cslide_bucket(b, c, p->node);
 		b->start[k + 1]++;
-		b->bytes[k] += cslide_page_bytes(p);
-		b->placed_bytes += cslide_page_bytes(p);
+		b->bytes[k] += cslide_page_bytes(&pages[i]);
+		b->placed_bytes += cslide_page_bytes(&pages[i]);
 	}
 	for (size_t k = 0; k < nb; k++) {
 		b->start[k + 1] += b->start[k];
 		b->left[k] = b->bytes[k];
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct cslide_page *p = &pages[i];
-		int c = p->count < max_count ? p->count : max_count;
 		size_t k;
 
-		if (p->node < 0 || p->node >= nr_nodes)
-			continue;
-		k = cslide_bucket(b, c, p->node);
-		b->order[b->start[k] + b->taken[k]++] = (uint32_t)i;
+		if (bucket_of(b, &pages[i], &k))
+			b->order[b->start[k] + b->taken[k]++] = (uint32_t)i;
 	}
 	memset(b->taken, 0, nb * sizeof(*b->taken));
 	return 0;
