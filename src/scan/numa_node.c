@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 #define NODE_DIR "/sys/devices/system/node"

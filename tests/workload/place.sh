@@ -40,20 +40,20 @@ echo "  nodes with memory here: $nodes"
 
 # placed: BACKING: both parts on node 0, default policy, verified.
 placed() {
-	wl_start "$WL" --size 16 --hot-frac 0.25 --backing "$1" --hot-node 0 --cold-node 0 --op write
+	wl_start --size 16 --hot-frac 0.25 --backing "$1" --hot-node 0 --cold-node 0 --op write
 	wl_report
 	local hot cold hex pol
-	hot=$(sed -n 's/.*"hot":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WORK/report")
-	cold=$(sed -n 's/.*"cold":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WORK/report")
-	[ "$(jget "$WORK/report" hot_node)" = 0 ] && [ "$(jget "$WORK/report" cold_node)" = 0 ] ||
-		fail "$1: report does not say hot_node/cold_node 0: $(cut -c1-300 "$WORK/report")"
-	[ "$hot" = "$(jpart "$WORK/report" hot pages)" ] && [ "$cold" = "$(jpart "$WORK/report" cold pages)" ] ||
+	hot=$(sed -n 's/.*"hot":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WL_REPORT")
+	cold=$(sed -n 's/.*"cold":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WL_REPORT")
+	[ "$(jget "$WL_REPORT" hot_node)" = 0 ] && [ "$(jget "$WL_REPORT" cold_node)" = 0 ] ||
+		fail "$1: report does not say hot_node/cold_node 0: $(cut -c1-300 "$WL_REPORT")"
+	[ "$hot" = "$(jpart "$WL_REPORT" hot pages)" ] && [ "$cold" = "$(jpart "$WL_REPORT" cold pages)" ] ||
 		fail "$1: not every page on node 0: hot $hot cold $cold"
 	hex=$(printf '%x' $WL_ADDR)
 	pol=$(awk -v a="$hex" '$1 == a {print $2}' /proc/$WL_PID/numa_maps)
 	[ "$pol" = default ] || fail "$1: the buffer's policy is '$pol', want default (first-touch placement only)"
 	wl_stop
-	[ $WL_RC = 0 ] || fail "$1: verification failed: $(cat "$WORK/summary")"
+	[ $WL_RC = 0 ] || fail "$1: verification failed: $(cat "$WL_SUMMARY")"
 	echo "  $1: $hot hot + $cold cold pages on node 0, policy $pol, content intact"
 }
 placed anon
