@@ -125,6 +125,13 @@ size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n)
 	return nd;
 }
 
+const char *etm_action_fail_name(enum etm_action_fail r)
+{
+	static const char *const names[ETM_ACTION_FAIL_NR] = { "busy", "nomem", "gone", "exited", "other" };
+
+	return (unsigned)r < ETM_ACTION_FAIL_NR ? names[r] : "?";
+}
+
 const struct etm_action_ops *etm_action_choose_swap(void)
 {
 	char why[256];

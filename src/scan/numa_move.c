@@ -39,28 +39,21 @@ const struct etm_numa_sys etm_numa_sys_kernel = {
 	.move_pages = kernel_move_pages,
 };
 
-const char *etm_mig_reason_name(enum etm_mig_reason r)
-{
-	static const char *const names[ETM_MIG_NR_REASONS] = { "busy", "nomem", "gone", "exited", "other" };
-
-	return (unsigned)r < ETM_MIG_NR_REASONS ? names[r] : "?";
-}
-
-static enum etm_mig_reason reason_of(int err)
+static enum etm_action_fail reason_of(int err)
 {
 	switch (err) {
 	case EBUSY:
 	case EAGAIN:
-		return ETM_MIG_BUSY;
+		return ETM_ACTION_FAIL_BUSY;
 	case ENOMEM:
-		return ETM_MIG_NOMEM;
+		return ETM_ACTION_FAIL_NOMEM;
 	case ENOENT:
 	case EFAULT:
-		return ETM_MIG_GONE;
+		return ETM_ACTION_FAIL_GONE;
 	case ESRCH:
-		return ETM_MIG_ESRCH;
+		return ETM_ACTION_FAIL_EXITED;
 	default:
-		return ETM_MIG_OTHER;
+		return ETM_ACTION_FAIL_OTHER;
 	}
 }
 
@@ -163,7 +156,7 @@ static void count_moved(struct mv *m, size_t i)
 	m->st->bytes_moved += etm_numa_page_bytes(&m->pages[m->idx[i]]);
 }
 
-static void count_failed(struct mv *m, size_t i, enum etm_mig_reason r)
+static void count_failed(struct mv *m, size_t i, enum etm_action_fail r)
 {
 	m->st->pages_failed[r]++;
 	m->st->bytes_failed[r] += etm_numa_page_bytes(&m->pages[m->idx[i]]);
@@ -180,7 +173,7 @@ static void settle(struct mv *m, size_t i, int status)
 	else if (status < 0)
 		count_failed(m, i, reason_of(-status));
 	else
-		count_failed(m, i, ETM_MIG_BUSY);
+		count_failed(m, i, ETM_ACTION_FAIL_BUSY);
 }
 
 /* Keep slots [0, k) whose status is unset, packed to the front; returns how many. */
@@ -205,7 +198,7 @@ static size_t keep_unset(struct mv *m, size_t k)
  * moved; gone ones fail; the rest stay (packed) for another try, or, with
  * @final, fail with @reason. Returns how many stay, or -errno of the query.
  */
-static long resolve_by_query(struct mv *m, size_t k, bool final, enum etm_mig_reason reason)
+static long resolve_by_query(struct mv *m, size_t k, bool final, enum etm_action_fail reason)
 {
 	size_t left = 0;
 	int err = query_ptrs(m->sys, m->pid, m->addrs, k, m->status, &m->st->calls);
@@ -230,7 +223,7 @@ static long resolve_by_query(struct mv *m, size_t k, bool final, enum etm_mig_re
 	return (long)left;
 }
 
-static void fail_all(struct mv *m, size_t k, enum etm_mig_reason r)
+static void fail_all(struct mv *m, size_t k, enum etm_action_fail r)
 {
 	for (size_t i = 0; i < k; i++)
 		count_failed(m, i, r);
@@ -243,17 +236,17 @@ static int batch_error(struct mv *m, size_t k, long r)
 	long q;
 
 	if (r == -ESRCH) {
-		fail_all(m, left, ETM_MIG_ESRCH);
+		fail_all(m, left, ETM_ACTION_FAIL_EXITED);
 		return -ESRCH;
 	}
 	if (r != -ENOMEM) {
-		fail_all(m, left, ETM_MIG_OTHER);
+		fail_all(m, left, ETM_ACTION_FAIL_OTHER);
 		return (int)r;
 	}
 	/* Out of room on the node: what did get there counts, the rest is nomem; next batch. */
-	q = left ? resolve_by_query(m, left, true, ETM_MIG_NOMEM) : 0;
+	q = left ? resolve_by_query(m, left, true, ETM_ACTION_FAIL_NOMEM) : 0;
 	if (q < 0) {
-		fail_all(m, left, q == -ESRCH ? ETM_MIG_ESRCH : ETM_MIG_OTHER);
+		fail_all(m, left, q == -ESRCH ? ETM_ACTION_FAIL_EXITED : ETM_ACTION_FAIL_OTHER);
 		return q == -ESRCH ? -ESRCH : 0;
 	}
 	return 0;
@@ -280,15 +273,15 @@ static int move_batch(struct mv *m, size_t k)
 		k = keep_unset(m, k);
 		if (k == 0)
 			break;
-		r = resolve_by_query(m, k, final, ETM_MIG_BUSY);
+		r = resolve_by_query(m, k, final, ETM_ACTION_FAIL_BUSY);
 		if (r < 0) {
-			fail_all(m, k, r == -ESRCH ? ETM_MIG_ESRCH : ETM_MIG_OTHER);
+			fail_all(m, k, r == -ESRCH ? ETM_ACTION_FAIL_EXITED : ETM_ACTION_FAIL_OTHER);
 			return r == -ESRCH ? -ESRCH : 0;
 		}
 		k = (size_t)r;
 		/* A round that settled nothing would only repeat itself. */
 		if (k == before) {
-			fail_all(m, k, ETM_MIG_BUSY);
+			fail_all(m, k, ETM_ACTION_FAIL_BUSY);
 			break;
 		}
 	}
@@ -296,7 +289,7 @@ static int move_batch(struct mv *m, size_t k)
 }
 
 static void count_rest(struct etm_numa_move_stats *st, const struct etm_numa_page *pages, size_t from, size_t n,
-		       enum etm_mig_reason r)
+		       enum etm_action_fail r)
 {
 	for (size_t i = from; i < n; i++) {
 		st->pages_failed[r]++;
@@ -355,7 +348,7 @@ int etm_numa_move(const struct etm_numa_sys *sys, pid_t pid, struct etm_numa_pag
 			err = move_batch(&m, k);
 	}
 	if (err)
-		count_rest(st, pages, i, n, err == -ESRCH ? ETM_MIG_ESRCH : ETM_MIG_OTHER);
+		count_rest(st, pages, i, n, err == -ESRCH ? ETM_ACTION_FAIL_EXITED : ETM_ACTION_FAIL_OTHER);
 	mv_free(&m);
 	return err;
 }

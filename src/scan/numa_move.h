@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "scan/action.h"
+
 /* The original queried 65536 pages per call; the kernel walks them in chunks of 16. */
 #define ETM_NUMA_QUERY_BATCH 65536u
 /*
@@ -71,22 +73,11 @@ static inline uint64_t etm_numa_page_bytes(const struct etm_numa_page *p)
  */
 int etm_numa_query(const struct etm_numa_sys *sys, pid_t pid, const uint64_t *addrs, size_t n, int *status);
 
-/* Why a page did not reach its node. */
-enum etm_mig_reason {
-	ETM_MIG_BUSY = 0, /* EBUSY/EAGAIN: pinned, under I/O, or the kernel gave up on it */
-	ETM_MIG_NOMEM,	  /* ENOMEM: the target node had no room */
-	ETM_MIG_GONE,	  /* ENOENT/EFAULT: unmapped, not present or not migratable any more */
-	ETM_MIG_ESRCH,	  /* the process exited */
-	ETM_MIG_OTHER,	  /* EACCES, EPERM, EIO, ... */
-	ETM_MIG_NR_REASONS
-};
-
-const char *etm_mig_reason_name(enum etm_mig_reason r);
-
 struct etm_numa_move_stats {
 	uint64_t pages_moved, bytes_moved; /* on the target node afterwards */
-	uint64_t pages_failed[ETM_MIG_NR_REASONS];
-	uint64_t bytes_failed[ETM_MIG_NR_REASONS];
+	/* Why the others did not get there (the actions' reasons, scan/action.h). */
+	uint64_t pages_failed[ETM_ACTION_FAIL_NR];
+	uint64_t bytes_failed[ETM_ACTION_FAIL_NR];
 	uint64_t pages_over_budget, bytes_over_budget; /* not tried: @max_bytes reached */
 	uint64_t calls;				       /* move_pages() calls, queries included */
 };
@@ -107,10 +98,10 @@ struct etm_numa_move_stats {
  * the next batch.
  *
  * Returns 0 (even with failed pages), -ESRCH when the process went away
- * (the remaining units count under ETM_MIG_ESRCH), -ENOMEM when no buffer
+ * (the remaining units count under ETM_ACTION_FAIL_EXITED), -ENOMEM when no buffer
  * could be had, or the call's -errno for an error that concerns every page
  * (EPERM without CAP_SYS_NICE, ENODEV/EACCES for the node, EINVAL); the
- * remaining units then count under ETM_MIG_OTHER. @st is added to.
+ * remaining units then count under ETM_ACTION_FAIL_OTHER. @st is added to.
  */
 int etm_numa_move(const struct etm_numa_sys *sys, pid_t pid, struct etm_numa_page *pages, size_t n, int node,
 		  uint64_t max_bytes, struct etm_numa_move_stats *st);

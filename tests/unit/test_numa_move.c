@@ -157,7 +157,7 @@ static void assert_conserved(const struct etm_numa_move_stats *st, uint64_t unit
 {
 	uint64_t p = st->pages_moved + st->pages_over_budget, b = st->bytes_moved + st->bytes_over_budget;
 
-	for (int r = 0; r < ETM_MIG_NR_REASONS; r++) {
+	for (int r = 0; r < ETM_ACTION_FAIL_NR; r++) {
 		p += st->pages_failed[r];
 		b += st->bytes_failed[r];
 	}
@@ -226,9 +226,9 @@ static void test_per_page_failures(void **state)
 	p[12] = (struct etm_numa_page){ .addr = BASE + 100 * PG, .shift = 12 }; /* unmapped */
 	assert_int_equal(etm_numa_move(&sys, 4242, p, 13, 0, UINT64_MAX, &st), 0);
 	assert_int_equal(st.pages_moved, 9);
-	assert_int_equal(st.pages_failed[ETM_MIG_BUSY], 2);
-	assert_int_equal(st.pages_failed[ETM_MIG_GONE], 2);
-	assert_int_equal(st.bytes_failed[ETM_MIG_GONE], 2 * PG);
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_BUSY], 2);
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_GONE], 2);
+	assert_int_equal(st.bytes_failed[ETM_ACTION_FAIL_GONE], 2 * PG);
 	for (int i = 0; i < 12; i++)
 		if (i != 1 && i != 4 && i != 11)
 			assert_int_equal(f->u[i].node, 0);
@@ -261,8 +261,8 @@ static void test_short_return_retried(void **state)
 		assert_int_equal(f->u[i].node, stays ? 2 : 0);
 	}
 	assert_int_equal(st.pages_moved, 6);
-	assert_int_equal(st.pages_failed[ETM_MIG_BUSY], 3); /* 2 and 6 stuck, 3 busy */
-	assert_int_equal(st.pages_failed[ETM_MIG_GONE], 1);
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_BUSY], 3); /* 2 and 6 stuck, 3 busy */
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_GONE], 1);
 	assert_conserved(&st, 10, 10 * PG);
 	/* bounded: no more rounds than ETM_NUMA_MOVE_ROUNDS */
 	assert_true(f->move_calls <= ETM_NUMA_MOVE_ROUNDS);
@@ -283,7 +283,7 @@ static void test_nomem_goes_on(void **state)
 	assert_int_equal(etm_numa_move(&sys, 4242, p, 8, 0, UINT64_MAX, &st), 0);
 	assert_int_equal(f->move_calls, 2);
 	assert_int_equal(st.pages_moved, 3);
-	assert_int_equal(st.pages_failed[ETM_MIG_NOMEM], 5);
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_NOMEM], 5);
 	assert_conserved(&st, 8, 8 * PG);
 	free(f);
 }
@@ -300,7 +300,7 @@ static void test_process_exits(void **state)
 	pages_4k(p, 10);
 	assert_int_equal(etm_numa_move(&sys, 4242, p, 10, 0, UINT64_MAX, &st), -ESRCH);
 	assert_int_equal(st.pages_moved, 4);
-	assert_int_equal(st.pages_failed[ETM_MIG_ESRCH], 6);
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_EXITED], 6);
 	assert_conserved(&st, 10, 10 * PG);
 	free(f);
 }
@@ -317,7 +317,7 @@ static void test_whole_call_error(void **state)
 	pages_4k(p, 6);
 	assert_int_equal(etm_numa_move(&sys, 4242, p, 6, 0, UINT64_MAX, &st), -EPERM);
 	assert_int_equal(f->move_calls, 1);
-	assert_int_equal(st.pages_failed[ETM_MIG_OTHER], 6);
+	assert_int_equal(st.pages_failed[ETM_ACTION_FAIL_OTHER], 6);
 	assert_conserved(&st, 6, 6 * PG);
 	free(f);
 }
@@ -371,7 +371,7 @@ static void test_coalesce(void **state)
 	assert_int_equal(p[0].addr, HUGE);
 	assert_int_equal(p[0].shift, 21);
 	assert_int_equal(p[1].addr, 3 * HUGE);
-	assert_string_equal(etm_mig_reason_name(ETM_MIG_NOMEM), "nomem");
+	assert_string_equal(etm_action_fail_name(ETM_ACTION_FAIL_NOMEM), "nomem");
 }
 
 int main(void)

@@ -134,8 +134,8 @@ static int cmd_move(pid_t pid, uint64_t addr, uint64_t len, int node, uint64_t b
 	printf("units=%zu moved_units=%llu moved_bytes=%llu over_budget_bytes=%llu calls=%llu", n,
 	       (unsigned long long)st.pages_moved, (unsigned long long)st.bytes_moved,
 	       (unsigned long long)st.bytes_over_budget, (unsigned long long)st.calls);
-	for (int r = 0; r < ETM_MIG_NR_REASONS; r++)
-		printf(" %s=%llu", etm_mig_reason_name(r), (unsigned long long)st.bytes_failed[r]);
+	for (int r = 0; r < ETM_ACTION_FAIL_NR; r++)
+		printf(" %s=%llu", etm_action_fail_name(r), (unsigned long long)st.bytes_failed[r]);
 	printf(" rc=%d\n", err);
 	free(p);
 	return err ? 1 : 0;
