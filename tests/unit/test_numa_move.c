@@ -374,6 +374,52 @@ static void test_coalesce(void **state)
 	assert_string_equal(etm_action_fail_name(ETM_ACTION_FAIL_NOMEM), "nomem");
 }
 
+/* The move_pages action: units queued per destination, batched, failures counted, exit reported. */
+static void test_action_move_pages(void **state)
+{
+	struct fake *f = fake_new(8, 2);
+	struct etm_numa_sys sys = sys_of(f, 4, 3);
+	const struct etm_action_ops *a = &etm_action_move_pages;
+	struct etm_action_stats st;
+	void *ctx;
+
+	(void)state;
+	add(f, HUGE, HUGE, 0);
+	f->u[2].busy = true;
+	f->u[5].err = -ENOENT;
+	assert_int_equal(etm_action_move_pages_open_with(4242, &sys, &ctx), 0);
+	/* a unit must be a power of two (a folio: 4 KiB, 2 MiB, an mTHP) aligned to its size */
+	assert_int_equal(a->add(ctx, BASE, 3 * PG, 0), -EINVAL);
+	assert_int_equal(a->add(ctx, BASE + PG / 2, PG, 0), -EINVAL);
+	assert_int_equal(a->add(ctx, BASE, PG, -1), -EINVAL);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(a->add(ctx, BASE + (uint64_t)i * PG, PG, 0), 0);
+	assert_int_equal(f->move_calls, 0); /* queued until the destination changes */
+	assert_int_equal(a->add(ctx, HUGE, HUGE, 3), 0);
+	assert_true(f->move_calls >= 2); /* 6 units in batches of 3 */
+	assert_int_equal(a->flush(ctx), 0);
+	a->stats(ctx, &st);
+	assert_int_equal(st.bytes_done, 4 * PG + HUGE);
+	assert_int_equal(st.bytes_failed[ETM_ACTION_FAIL_BUSY], PG);
+	assert_int_equal(st.bytes_failed[ETM_ACTION_FAIL_GONE], PG);
+	assert_int_equal(f->u[0].node, 0);
+	assert_int_equal(f->u[2].node, 2);
+	assert_int_equal(f->u[8].node, 3);
+	a->close(ctx);
+
+	/* the process exits: the rest counts as exited, the caller learns -ESRCH */
+	f->exit_after = f->calls;
+	assert_int_equal(etm_action_move_pages_open_with(4242, &sys, &ctx), 0);
+	assert_int_equal(a->add(ctx, BASE + 6 * PG, PG, 0), 0);
+	assert_int_equal(a->flush(ctx), -ESRCH);
+	assert_int_equal(a->add(ctx, BASE + 7 * PG, PG, 0), -ESRCH);
+	a->stats(ctx, &st);
+	assert_int_equal(st.bytes_done, 0);
+	assert_int_equal(st.bytes_failed[ETM_ACTION_FAIL_EXITED], 2 * PG);
+	a->close(ctx);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,7 +427,7 @@ int main(void)
 		cmocka_unit_test(test_per_page_failures), cmocka_unit_test(test_short_return_retried),
 		cmocka_unit_test(test_nomem_goes_on),	  cmocka_unit_test(test_process_exits),
 		cmocka_unit_test(test_whole_call_error),  cmocka_unit_test(test_huge_units_and_budget),
-		cmocka_unit_test(test_coalesce),
+		cmocka_unit_test(test_coalesce),	  cmocka_unit_test(test_action_move_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
