@@ -226,7 +226,7 @@ static const struct etm_key engine_rows[] = {
 		 "Unset: each node of the fastest memory tier is paired with the nearest node of the next "
 		 "(/sys/devices/virtual/memory_tiering)." },
 	CSLIDE_INT_ROW(hot_threshold, "Pages accessed fewer times than this per cycle are cold."),
-	CSLIDE_INT_ROW(node_mig_quota, "MiB moved in each direction per cycle."),
+	CSLIDE_INT_ROW(node_mig_quota, "MiB moved per node pair and cycle, both directions together."),
 	CSLIDE_INT_ROW(node_hot_reserve, "MiB of the hot node kept for hot memory."),
 	ETM_PMU_KEYS(EP, pmu),
 	ETM_PMU_COOLING_KEY(EP, pmu),
@@ -370,4 +370,5 @@ const struct etm_engine_type etm_cslide_engine = {
 	.task_keys = &cslide_task_keys,
 	.parse_engine = cslide_parse_engine,
 	.task_figures = cslide_task_figures,
+	.cmds = cslide_cmds,
 };

@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cslide_rt.h"
 #include "daemon/figures.h"
+#include "daemon/report.h"
 
 #define PAGE_BYTES 4096u
 
@@ -93,6 +93,7 @@ void cslide_figs_publish(struct cslide_task *ct, time_t now, double secs)
 	f->units = ct->pages->len;
 	f->last_promoted_bytes = ct->cyc_promoted;
 	f->last_demoted_bytes = ct->cyc_demoted;
+	f->max_cycle_moved_bytes = MAX(f->max_cycle_moved_bytes, ct->cyc_promoted + ct->cyc_demoted);
 	f->promoted_bytes += ct->cyc_promoted;
 	f->demoted_bytes += ct->cyc_demoted;
 	f->capped_bytes += ct->cyc_capped;
@@ -160,6 +161,8 @@ static void moves_figures(const struct cslide_task_figs *f, struct etm_figures *
 		    f->last_demoted_bytes / PAGE_BYTES);
 	etm_fig_u64(figs, "promoted_bytes", ETM_FIG_COUNTER, "bytes promoted", f->promoted_bytes);
 	etm_fig_u64(figs, "demoted_bytes", ETM_FIG_COUNTER, "bytes demoted", f->demoted_bytes);
+	etm_fig_u64(figs, "max_cycle_moved_bytes", ETM_FIG_GAUGE, "most bytes moved in one cycle",
+		    f->max_cycle_moved_bytes);
 	for (int r = 0; r < ETM_ACTION_FAIL_NR; r++)
 		etm_fig_u64(figs, failed_names[r], ETM_FIG_COUNTER, failed_labels[r], f->failed_bytes[r]);
 	if (f->capped_bytes)
@@ -204,81 +207,66 @@ void cslide_task_figures(struct engine *eng, struct task *tk, struct etm_figures
 
 /* -------------------------------------------------------- private commands */
 
-static int write_all(int fd, const GString *s)
+/* The engine's runtime, or NULL with @err set (a project whose tasks all failed to start). */
+static struct cslide_rt *rt_of(struct engine *eng, GString *err)
 {
-	for (size_t done = 0; done < s->len;) {
-		ssize_t w = write(fd, s->str + done, s->len - done);
+	const struct cslide_eng_params *ep = eng->params;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		done += (size_t)w;
-	}
-	return 0;
+	if (!ep || !ep->rt)
+		g_string_printf(err, "engine %s has no task running", eng->name);
+	return ep ? ep->rt : NULL;
 }
 
-/* showhostpages: per node, the tasks' memory of the engine. */
-static int show_host(struct cslide_rt *rt, GString *out)
+/* showhostpages: per node, the memory of the engine's tasks. */
+static int cmd_host(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
 {
+	struct cslide_rt *rt = rt_of(eng, err);
 	struct cslide_show s;
 	int rc;
 
+	(void)tk;
+	if (!rt)
+		return -EINVAL;
 	pthread_mutex_lock(&rt->lock);
 	s = (struct cslide_show){ .stamp = rt->stamp, .n = rt->nhost, .nodes = rt->host };
-	rc = cslide_show_host(out, &s);
+	rc = cslide_show_host(out, &s, err);
 	pthread_mutex_unlock(&rt->lock);
 	return rc;
 }
 
-/* showtaskpages: per process of the task (the original: its first process only). */
-static int show_task(struct cslide_task *ct, GString *out)
+/* showtaskpages -t TASK: per process of the task (the original: its first process only). */
+static int cmd_task(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
 {
-	const struct cslide_task_figs *f = &ct->figs;
+	struct cslide_task *ct = tk->timer_inst;
+	const struct cslide_task_figs *f;
 	int rc = 0;
 
+	if (!rt_of(eng, err))
+		return -EINVAL;
+	if (!ct) {
+		g_string_printf(err, "task %s is not running", tk->name);
+		return -EINVAL;
+	}
+	f = &ct->figs;
 	pthread_mutex_lock(&ct->rt->lock);
 	if (!f->stamp) {
 		struct cslide_show none = { 0 };
 
-		rc = cslide_show_task(out, 0, &none);
+		rc = cslide_show_task(out, 0, &none, err);
 	} else if (!f->nshow) {
-		g_string_append_printf(out, "task %s: no process of %s %s in the last cycle\n", ct->name, ct->type,
-				       ct->value);
+		etm_report_note(out, "task %s: no process of %s %s in the last cycle", ct->name, ct->type, ct->value);
 	}
 	for (size_t i = 0; f->stamp && i < f->nshow; i++) {
 		struct cslide_show s = { .stamp = f->stamp, .n = f->show[i].n, .nodes = f->show[i].nodes };
 
-		rc = cslide_show_task(out, f->show[i].pid, &s);
+		rc = cslide_show_task(out, f->show[i].pid, &s, err);
 	}
 	pthread_mutex_unlock(&ct->rt->lock);
 	return rc;
 }
 
-int cslide_mgt(struct engine *eng, struct task *tk, char *cmd, int fd)
-{
-	const struct cslide_eng_params *ep = eng->params;
-	g_autoptr(GString) out = g_string_new(NULL);
-	int rc;
-
-	g_strstrip(cmd);
-	if (!ep || !ep->rt) {
-		g_string_printf(out, "engine %s has no task running\n", eng->name);
-		rc = -EINVAL;
-	} else if (!strcmp(cmd, "showhostpages")) {
-		rc = show_host(ep->rt, out);
-	} else if (!strcmp(cmd, "showtaskpages")) {
-		if (tk && tk->timer_inst) {
-			rc = show_task(tk->timer_inst, out);
-		} else {
-			g_string_printf(out, "showtaskpages needs a task: -t TASK\n");
-			rc = -EINVAL;
-		}
-	} else {
-		g_string_printf(out, "unknown command '%.64s': cslide knows showhostpages and showtaskpages\n", cmd);
-		rc = -EINVAL;
-	}
-	if (write_all(fd, out))
-		return -EIO;
-	return rc;
-}
+const struct etm_engine_cmd cslide_cmds[] = {
+	{ "showhostpages", false, cmd_host },
+	{ "showtaskpages", true, cmd_task },
+	{ NULL, false, NULL },
+};

@@ -72,6 +72,7 @@ struct cslide_task_figs {
 	uint64_t cycles;
 	uint64_t promoted_bytes, demoted_bytes;		  /* all cycles */
 	uint64_t last_promoted_bytes, last_demoted_bytes; /* the last cycle */
+	uint64_t max_cycle_moved_bytes;			  /* the most one cycle moved, both ways */
 	uint64_t failed_bytes[ETM_ACTION_FAIL_NR];	  /* all cycles, by reason */
 	uint64_t capped_bytes;				  /* planned, not given to move_pages: the quota cap */
 	uint64_t units;					  /* the last cycle's units placed */
@@ -159,7 +160,8 @@ void cslide_cycle_run(struct cslide_rt *rt);
 
 /* cslide_figures.c */
 void cslide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs);
-int cslide_mgt(struct engine *eng, struct task *tk, char *cmd, int fd);
+/* showhostpages, showtaskpages */
+extern const struct etm_engine_cmd cslide_cmds[];
 /* After a cycle of @secs: @ct's figures from its pages and moves (engine thread, takes rt->lock). */
 void cslide_figs_publish(struct cslide_task *ct, time_t now, double secs);
 /* The host's per-node figures from the tasks of @cycle (engine thread, takes rt->lock). */

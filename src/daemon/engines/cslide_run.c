@@ -373,5 +373,4 @@ const struct engine_ops cslide_engine_ops = {
 	.stop_task = cslide_stop_task,
 	.alloc_pid_params = cslide_alloc_pid,
 	.free_pid_params = cslide_free_pid,
-	.eng_mgt_func = cslide_mgt,
 };

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * cslide's private commands' output, as pure formatters over the figures of
+ * cslide's private commands' output, as pure functions over the figures of
  * the last cycle: showhostpages (node, total, used, hot, cold) and
- * showtaskpages (node, used, hot, cold), in KB, with the original etmem's
- * title lines and columns. Columns are %10 wide as the original's; a value
- * too wide for them (past 9.3 TB) widens its column instead of wrapping.
+ * showtaskpages (node, used, hot, cold) as report tables (daemon/report.h),
+ * which the daemon renders as the original etmem's text (its title lines,
+ * %5/%10 columns, KB) or as JSON (bytes). A value too wide for a column
+ * (past 9.3 TB) widens it instead of wrapping.
+ *
+ * JSON (docs/json.md): showhostpages is one table "host_pages" with the
+ * columns node, total_bytes, used_bytes, hot_bytes, cold_bytes;
+ * showtaskpages one table "task_pages" per process, titled "task PID pages
+ * info (KB):", with node, used_bytes, hot_bytes, cold_bytes.
  */
 #ifndef ETM_CSLIDE_SHOW_H
 #define ETM_CSLIDE_SHOW_H
@@ -13,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+struct etm_report;
 
 struct cslide_show_node {
 	int node;
@@ -26,12 +34,16 @@ struct cslide_show {
 	const struct cslide_show_node *nodes;
 };
 
+/* The message before the first cycle (no table of zeros). */
+#define CSLIDE_NO_FIGURES                                                                                              \
+	"no page figures yet: cslide has not finished a cycle since the task started (a cycle scans loop x sleep "     \
+	"seconds, then places the pages)"
+
 /*
- * Append the table to @out. Before the first cycle (stamp 0) a one-line
- * message says why there are no figures instead of a table of zeros, and
- * -EAGAIN is returned.
+ * Add the table to @r. Before the first cycle (stamp 0) nothing is added,
+ * @err says why (CSLIDE_NO_FIGURES) and -EAGAIN is returned.
  */
-int cslide_show_host(GString *out, const struct cslide_show *s);
-int cslide_show_task(GString *out, int pid, const struct cslide_show *s);
+int cslide_show_host(struct etm_report *r, const struct cslide_show *s, GString *err);
+int cslide_show_task(struct etm_report *r, int pid, const struct cslide_show *s, GString *err);
 
 #endif
