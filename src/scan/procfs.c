@@ -418,7 +418,9 @@ static void smaps_field(const char *p, const char *le, const struct etm_vma_filt
 		return;
 	if (le - p > 8 && !memcmp(p, "VmFlags:", 8)) {
 		struct etm_vma_filter ht = { .vmflags = (char *const[]){ "ht" }, .nvmflags = 1 };
-		const char *q = p + 8 + strspn(p + 8, " ");
+		const char *q = p + 8;
+
+		skip_sp(&q, le); /* bounded by the line: the buffer need not end in NUL */
 
 		cur->hugetlb = has_vmflags(q, le, &ht);
 		*flags_ok = !f || f->nvmflags == 0 || has_vmflags(q, le, f);
