@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * The NUMA figure parsers (nodelist, node meminfo, zoneinfo, distances) and
- * the folio-unit walk on arbitrary bytes: nothing read outside the input,
+ * the folio-unit walk and cslide's smaps reader on arbitrary bytes: nothing read outside the input,
  * nothing written outside the outputs, results within their bounds.
  */
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 
 #include "scan/numa_node.h"
 #include "scan/numa_units.h"
+#include "scan/procfs.h"
 
 #define MAXN 16
 
@@ -45,6 +46,22 @@ static void units(const uint8_t *data, size_t size)
 	free(out);
 }
 
+/* The VMAs cslide places: sizes in whole KB, and with the ht filter only hugetlb VMAs. */
+static void smaps(const char *buf, size_t size)
+{
+	char *const ht[] = { "ht" };
+	struct etm_vma_filter f = { .anon_only = size & 1, .vmflags = ht, .nvmflags = (size >> 1) & 1 };
+	struct etm_smaps_vma *v = NULL;
+	size_t n = 0;
+
+	if (etm_parse_smaps(buf, size, &f, &v, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].page_size % 1024 || v[i].anon_huge % 1024 || (f.nvmflags && !v[i].hugetlb))
+				abort();
+		free(v);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf;
@@ -58,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, size - 1);
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		(void)etm_parse_nodelist(buf, size - 1, set, MAXN);
 		break;
@@ -72,8 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (etm_parse_distances(buf, size - 1, d, MAXN, &n) == 0 && (n < 1 || n > MAXN))
 			abort();
 		break;
-	default:
+	case 4:
 		units(data + 1, size - 1);
+		break;
+	default:
+		smaps(buf, size - 1);
 	}
 	free(buf);
 	return 0;
