@@ -7,16 +7,24 @@
  *   etmem-numatool topo                              nodes, figures, tier pairs
  *   etmem-numatool query PID ADDR LEN                bytes per node (4 KiB queries)
  *   etmem-numatool move PID ADDR LEN NODE BUDGET U   move the range's units to NODE
+ *   etmem-numatool act PID ADDR LEN NODE U           the same through the move_pages action, timed
+ *   etmem-numatool raw PID ADDR LEN NODE U           the same by bare move_pages(2) calls, timed
  *
  * U is the unit: 4k, 2m (hugetlb), or thp (found with etm_numa_units()).
  * BUDGET is a byte cap (0: none). ADDR/LEN accept 0x-hex. Output: one line
- * of key=value. Exit 0, 1 on failure, 2 on bad arguments.
+ * of key=value (act and raw: bytes=, secs=; the benchmark bench/cslide-in-vm.sh
+ * compares them). Exit 0, 1 on failure, 2 on bad arguments.
  */
 #include <errno.h>
+#include <numaif.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/action.h"
 #include "scan/numa_move.h"
 #include "scan/numa_node.h"
 #include "scan/numa_units.h"
@@ -141,6 +149,83 @@ static int cmd_move(pid_t pid, uint64_t addr, uint64_t len, int node, uint64_t b
 	return err ? 1 : 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The units through the action cslide migrates with (add per unit, flush), timed. */
+static int cmd_act(pid_t pid, uint64_t addr, uint64_t len, int node, const char *u)
+{
+	const struct etm_action_ops *a = &etm_action_move_pages;
+	struct etm_action_stats st;
+	struct etm_numa_page *p;
+	size_t n = 0;
+	double t0;
+	void *ctx;
+	int err = units_of(pid, addr, len, u, &p, &n);
+
+	if (err || (err = a->open(pid, &ctx))) {
+		free(p);
+		return 1;
+	}
+	t0 = now_s();
+	for (size_t i = 0; i < n && !err; i++)
+		err = a->add(ctx, p[i].addr, etm_numa_page_bytes(&p[i]), node);
+	if (!err)
+		err = a->flush(ctx);
+	a->stats(ctx, &st);
+	printf("bytes=%llu secs=%.6f rc=%d\n", (unsigned long long)st.bytes_done, now_s() - t0, err);
+	a->close(ctx);
+	free(p);
+	return err ? 1 : 0;
+}
+
+/* The same units by bare move_pages(2) calls of 65536 pages (MPOL_MF_MOVE_ALL), timed. */
+static int cmd_raw(pid_t pid, uint64_t addr, uint64_t len, int node, const char *u)
+{
+	struct etm_numa_page *p;
+	size_t n = 0, batch = 65536;
+	void **pages;
+	int *nodes, *status, err = units_of(pid, addr, len, u, &p, &n);
+	uint64_t bytes = 0;
+	double t0;
+
+	pages = calloc(batch, sizeof(*pages));
+	nodes = calloc(batch, sizeof(*nodes));
+	status = calloc(batch, sizeof(*status));
+	if (err || !pages || !nodes || !status) {
+		err = 1;
+		goto out;
+	}
+	t0 = now_s();
+	for (size_t off = 0; off < n; off += batch) {
+		size_t k = n - off < batch ? n - off : batch;
+
+		for (size_t i = 0; i < k; i++) {
+			pages[i] = (void *)(uintptr_t)p[off + i].addr;
+			nodes[i] = node;
+		}
+		if (syscall(SYS_move_pages, pid, k, pages, nodes, status, MPOL_MF_MOVE_ALL) < 0) {
+			err = 1;
+			break;
+		}
+		for (size_t i = 0; i < k; i++)
+			if (status[i] == node)
+				bytes += etm_numa_page_bytes(&p[off + i]);
+	}
+	printf("bytes=%llu secs=%.6f rc=%d\n", (unsigned long long)bytes, now_s() - t0, err);
+out:
+	free(pages);
+	free(nodes);
+	free(status);
+	free(p);
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	pid_t pid;
@@ -159,6 +244,10 @@ int main(int argc, char **argv)
 		return cmd_query(pid, addr, len);
 	if (!strcmp(argv[1], "move") && argc == 8)
 		return cmd_move(pid, addr, len, atoi(argv[5]), strtoull(argv[6], NULL, 0), argv[7]);
+	if (!strcmp(argv[1], "act") && argc == 7)
+		return cmd_act(pid, addr, len, atoi(argv[5]), argv[6]);
+	if (!strcmp(argv[1], "raw") && argc == 7)
+		return cmd_raw(pid, addr, len, atoi(argv[5]), argv[6]);
 	fprintf(stderr, "numatool: bad command or arguments\n");
 	return 2;
 }
