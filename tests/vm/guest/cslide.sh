@@ -114,6 +114,9 @@ show_check() {
 	grep -q '"used_bytes": [0-9]' /tmp/hp.json || fail "showhostpages --json: no used_bytes: $(cat /tmp/hp.json)"
 }
 
+# thp_kb PID: KB of anonymous memory mapped as whole THPs
+thp_kb() { awk '/^AnonHugePages:/ { s += $2 } END { print s + 0 }' /proc/$1/smaps; }
+
 # run BACKING FAST SLOW: the workload placed wrong, cslide puts it right
 run() {
 	bk=$1 fast=$2 slow=$3 size=16
@@ -123,6 +126,8 @@ run() {
 	[ $bk = hugetlb ] && extra="task:vm_flags=ht" LOOP=3 HOT=2
 	wl_start --size $size --hot-frac 0.25 --backing $bk --hot-node $slow --cold-node $fast --pattern seq --cpu 0
 	placed $slow $fast || fail "$bk: not placed hot on $slow / cold on $fast: $(cat $WL_REPORT)"
+	thp0=$(thp_kb $WL_PID)
+	[ $bk != thp ] || [ $thp0 -ge 8192 ] || fail "thp: only $thp0 KB of the workload in THPs"
 	cs_conf /tmp/cs.conf $WL_PID $extra
 	proj_add /tmp/cs.conf cs
 	# before the first cycle (interval + loop x sleep): the reason, not a table of zeros
@@ -135,6 +140,8 @@ run() {
 		etmd_log_tail
 		fail "$bk: after $WAIT_MS ms hot on node $fast $HF/$HN, cold on node $slow $CS/$CN (want 95 % / 90 %)"
 	}
+	# move_pages moves a THP whole: none was split on the way
+	[ $bk != thp ] || [ $(thp_kb $WL_PID) -ge $thp0 ] || fail "thp: $(thp_kb $WL_PID) KB in THPs after, $thp0 KB before"
 	sleep 2 # a cycle with nothing left to move: the show must match numa_maps now
 	HUGE=$([ $bk = hugetlb ] && echo 1 || echo 0) show_check
 	proj_show cs | grep -E 'pairs|promoted|demoted|failed|last cycle'
