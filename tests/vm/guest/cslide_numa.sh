@@ -80,6 +80,7 @@ run() {
 	n0=$(nm_bytes $WL_PID $WL_ADDR 0) n2=$(nm_bytes $WL_PID $WL_ADDR 2)
 	[ "$n0" = $hotb ] && [ "$n2" = $coldb ] || fail "$b: numa_maps N0=$n0 N2=$n2 bytes, want $hotb $coldb"
 	note "$b: numa_maps N0=$n0 N2=$n2 bytes"
+	GONE_PID=$WL_PID GONE_ADDR=$WL_ADDR # wl_stop clears WL_PID
 	wl_stop
 }
 run anon 4k
@@ -87,7 +88,7 @@ run thp thp
 run hugetlb 2m
 
 # the process gone: every unit counts as exited
-out=$($NT move $WL_PID $WL_ADDR 8192 0 0 4k) && fail "move for an exited process succeeded: $out"
+out=$($NT move $GONE_PID $GONE_ADDR 8192 0 0 4k) && fail "move for an exited process succeeded: $out"
 [ "$(kv "$out" exited)" = 8192 ] || fail "exited process: $out"
 pool 0 0
 pool 2 0
