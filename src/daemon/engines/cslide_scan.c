@@ -271,7 +271,10 @@ static int vma_units(struct cslide_task *ct, struct cslide_pid *cp, size_t i)
 	at = ct->pages->len;
 	err = thp_units(ct, cp, cp->first, r);
 	if (err == -EPERM) {
-		/* No frame numbers (no CAP_SYS_ADMIN): 4 KiB units; the quota cap still bounds every move. */
+		/*
+		 * No frame numbers (no CAP_SYS_ADMIN): 4 KiB units. move_pages moves the THP of such an
+		 * address whole, so the quota then counts 4 KiB for up to 2 MiB (docs/cslide.md, Limits).
+		 */
 		g_array_set_size(ct->pages, at);
 		base_units(ct, cp->first, r);
 		return 0;
