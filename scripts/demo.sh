@@ -4,7 +4,8 @@
 # etmemd swapping out the cold memory of a real process while its hot memory
 # stays resident and its content stays intact.
 #
-#   scripts/demo.sh [--size MIB] [--hot-frac F] [--wait SECONDS] [--heatmap FILE] [--vm]
+#   scripts/demo.sh [--size MIB] [--hot-frac F] [--wait SECONDS] [--heatmap FILE]
+#                   [--vm [--engine slide|cslide]]
 #
 # It sets up a temporary zram swap if no swap is active, puts the workload in
 # a memory cgroup of its own (a sibling, never the caller's), starts etmemd on
@@ -13,6 +14,10 @@
 # (.png or .svg; default BUILD/etmem-demo-heatmap.png), whose path it prints.
 # Everything it set up is undone on exit, also on failure or Ctrl-C.
 # --vm runs the same demo inside the QEMU rig (page_idle available there).
+# --vm --engine cslide runs cslide there instead, on a 3-node guest with a
+# slow node: the workload starts with its hot part on the slow node and its
+# cold part on the fast one, and a per-node before/after table shows cslide
+# swapping them.
 set -euo pipefail
 
 size=1024
@@ -21,6 +26,7 @@ hot=0.1
 wait_s=120
 in_vm=0
 heatmap=""
+engine=slide
 while (($#)); do
 	case $1 in
 	--size) size=$2; size_given=1; shift 2 ;;
@@ -28,10 +34,13 @@ while (($#)); do
 	--wait) wait_s=$2; shift 2 ;;
 	--heatmap) heatmap=$2; shift 2 ;;
 	--vm) in_vm=1; shift ;;
-	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--engine) engine=$2; shift 2 ;;
+	-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
+[[ $engine = slide || $engine = cslide ]] || { echo "demo: --engine slide or cslide, not $engine" >&2; exit 2; }
+[[ $engine = slide || $in_vm = 1 ]] || { echo "demo: --engine cslide needs --vm (this machine has one NUMA node)" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (etmemd acts on other processes' memory)" >&2; exit 1; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +55,7 @@ heatmap=$(realpath -m "${heatmap:-$build/etmem-demo-heatmap.png}")
 
 if ((in_vm)); then
 	# The guest is small: the rig demo's own default size applies unless given.
-	vm_args=(--hot-frac "$hot" --wait "$wait_s")
+	vm_args=(--engine "$engine" --hot-frac "$hot" --wait "$wait_s")
 	((size_given)) && vm_args+=(--size "$size")
 	exec "$root/tests/vm/demo-in-vm.sh" "$build" "${vm_args[@]}"
 fi
