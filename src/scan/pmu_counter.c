@@ -18,17 +18,22 @@ struct etm_pmu_counter {
 	struct target *t; /* ascending pid */
 	size_t n, cap;
 	uint64_t cooling_interval;
+	unsigned weight;
 	uint64_t since_cool;	       /* atomic */
 	struct etm_pmu_count_stats st; /* counters updated atomically */
 };
 
-int etm_pmu_counter_new(uint64_t cooling_interval, struct etm_pmu_counter **out)
+int etm_pmu_counter_new(uint64_t cooling_interval, unsigned weight, struct etm_pmu_counter **out)
 {
 	struct etm_pmu_counter *c = calloc(1, sizeof(*c));
 	pthread_rwlockattr_t a;
 	int rc;
 
 	*out = NULL;
+	if (weight < 1 || weight > ETM_PMU_COUNT_MAX) {
+		free(c);
+		return -EINVAL;
+	}
 	if (!c)
 		return -ENOMEM;
 	pthread_rwlockattr_init(&a);
@@ -41,6 +46,7 @@ int etm_pmu_counter_new(uint64_t cooling_interval, struct etm_pmu_counter **out)
 		return -rc;
 	}
 	c->cooling_interval = cooling_interval;
+	c->weight = weight;
 	*out = c;
 	return 0;
 }
@@ -197,7 +203,7 @@ static uint64_t count_batch(struct etm_pmu_counter *c, const struct etm_perf_sam
 			}
 			tally_switch(&y, &c->t[at]);
 		}
-		if (etm_pmu_pages_hit(y.t->pages, s[i].addr, &y.hint))
+		if (etm_pmu_pages_hit(y.t->pages, s[i].addr, c->weight, &y.hint))
 			y.hits++;
 		else
 			y.misses++;

@@ -41,8 +41,12 @@ struct etm_pmu_count_stats {
 	uint64_t pages; /* indexed pages, all targets */
 };
 
-/* @cooling_interval: counted samples between two halvings, 0 = only etm_pmu_counter_cool(). */
-int etm_pmu_counter_new(uint64_t cooling_interval, struct etm_pmu_counter **out);
+/*
+ * @cooling_interval: counted samples between two halvings, 0 = only
+ * etm_pmu_counter_cool(). @weight: what one sample adds to its page's
+ * count, 1..255.
+ */
+int etm_pmu_counter_new(uint64_t cooling_interval, unsigned weight, struct etm_pmu_counter **out);
 void etm_pmu_counter_free(struct etm_pmu_counter *c);
 
 /*

@@ -95,7 +95,7 @@ void etm_pmu_pages_free(struct etm_pmu_pages *p)
 	free(p);
 }
 
-bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, size_t *hint)
+bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, unsigned inc, size_t *hint)
 {
 	size_t i = find(p, addr, hint ? *hint : 0);
 	uint8_t *c, v;
@@ -106,9 +106,13 @@ bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, size_t *hint)
 		*hint = i;
 	c = &p->cnt[p->v[i].base + ((addr - p->v[i].start) >> ETM_PAGE_SHIFT)];
 	v = __atomic_load_n(c, __ATOMIC_RELAXED);
-	while (v < ETM_PMU_COUNT_MAX &&
-	       !__atomic_compare_exchange_n(c, &v, (uint8_t)(v + 1), true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	while (v < ETM_PMU_COUNT_MAX) {
+		unsigned nv = v + inc > ETM_PMU_COUNT_MAX ? ETM_PMU_COUNT_MAX : v + inc;
+
+		/* On failure v is reloaded: another reader counted the same page meanwhile. */
+		if (__atomic_compare_exchange_n(c, &v, (uint8_t)nv, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
 	return true;
 }
 

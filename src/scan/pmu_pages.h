@@ -53,11 +53,11 @@ void etm_pmu_pages_free(struct etm_pmu_pages *p);
 void etm_pmu_pages_carry(struct etm_pmu_pages *p, const struct etm_pmu_pages *old);
 
 /*
- * One sample at @addr: its page's count goes up by one (saturating).
+ * One sample at @addr: its page's count goes up by @inc (saturating).
  * false when @addr is in no range of the index. @hint (caller-owned, may be
  * NULL) remembers the last range hit: samples of a burst are mostly close.
  */
-bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, size_t *hint);
+bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, unsigned inc, size_t *hint);
 
 /* The count of @addr's page, or -1 outside the index. */
 int etm_pmu_pages_count(const struct etm_pmu_pages *p, uint64_t addr);

@@ -262,6 +262,10 @@ static int check_conf(struct etm_pmu_conf *c, char *why, size_t len)
 		snprintf(why, len, "cpu_set_size=0: must be at least 1");
 		return -EINVAL;
 	}
+	if (c->sample_weight > ETM_PMU_COUNT_MAX) {
+		snprintf(why, len, "sample_weight=%u: must be 1..%u", c->sample_weight, ETM_PMU_COUNT_MAX);
+		return -EINVAL;
+	}
 	if (!c->sample_period) {
 		snprintf(why, len, "sample_period=0: must be at least 1");
 		return -EINVAL;
@@ -328,8 +332,10 @@ int etm_pmu_sampler_new(const struct etm_pmu_conf *c, struct etm_pmu_sampler **o
 		rc = etm_pmu_events_choose(c->event, c->sample_period, &s->ev, why, len);
 	if (!rc)
 		rc = etm_perf_layout_init(ETM_PMU_SAMPLE_TYPE, &s->layout);
+	if (!rc && !s->c.sample_weight)
+		s->c.sample_weight = s->ev.ev[0].software ? ETM_PMU_FAULT_WEIGHT : 1;
 	if (!rc)
-		rc = etm_pmu_counter_new(c->cooling_interval, &s->counter);
+		rc = etm_pmu_counter_new(c->cooling_interval, s->c.sample_weight, &s->counter);
 	if (!rc)
 		rc = take_cpus(s, why, len);
 	if (!rc) {
@@ -379,8 +385,9 @@ int etm_pmu_sampler_describe(const struct etm_pmu_sampler *s, char *buf, size_t 
 		return rc;
 	used = strlen(buf);
 	rc = snprintf(buf + used, len - used,
-		      "; sample_period %llu, %zu CPUs read by %zu threads, %u-page rings, new threads followed by %s",
-		      (unsigned long long)s->c.sample_period, s->ncpu, s->nreaders, s->c.ring_pages,
+		      "; sample_period %llu, weight %u, %zu CPUs read by %zu threads, %u-page rings, new threads "
+		      "followed by %s",
+		      (unsigned long long)s->c.sample_period, s->c.sample_weight, s->ncpu, s->nreaders, s->c.ring_pages,
 		      s->inherit_thread ? "the kernel (inherit_thread)" : "re-resolution");
 	return rc < 0 || (size_t)rc >= len - used ? -ENOSPC : 0;
 }

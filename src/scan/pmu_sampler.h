@@ -41,6 +41,8 @@
 
 #define ETM_PMU_RING_PAGES_DEFAULT 64
 #define ETM_PMU_RING_PAGES_MAX 4096
+/* A fault sample's default weight: still counted after four halvings. */
+#define ETM_PMU_FAULT_WEIGHT 16
 
 struct etm_pmu_conf {
 	const char *event;	   /* pmu_event; NULL = the architecture's memory-access events */
@@ -49,6 +51,14 @@ struct etm_pmu_conf {
 	unsigned vma_update_rate;  /* rebuild a target's VMA index every this many folds; 0 = every fold */
 	uint64_t cooling_interval; /* counted samples between two halvings; 0 = only etm_pmu_sampler_cool() */
 	unsigned ring_pages;	   /* data pages per CPU ring, a power of two; 0 = 64 */
+	/*
+	 * What one sample adds to its page's count, 1..255; 0 = the default:
+	 * 1 for memory-access events, ETM_PMU_FAULT_WEIGHT for page-fault
+	 * events. A fault is the only signal a page gives (it is silent while
+	 * resident), so it must outlast a few coolings, or the page would look
+	 * cold right after the next halving and go out again.
+	 */
+	unsigned sample_weight;
 	/* Which VMAs are indexed: the tracker's choice (anon_only, the swap_flag name). */
 	bool anon_only;
 	const char *vma_name;
