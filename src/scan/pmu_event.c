@@ -33,12 +33,6 @@ static const struct {
 	{ "major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ },
 };
 
-static bool sw_has_addr(uint64_t config)
-{
-	return config == PERF_COUNT_SW_PAGE_FAULTS || config == PERF_COUNT_SW_PAGE_FAULTS_MIN ||
-	       config == PERF_COUNT_SW_PAGE_FAULTS_MAJ;
-}
-
 /* Candidates when no pmu_event is given: loads and stores of one CPU family. */
 struct candidate {
 	const char *ev[ETM_PMU_MAX_EVENTS];
@@ -171,7 +165,11 @@ static int resolve_pfm(const char *name, struct etm_pmu_event *ev, char *why, si
 	ev->attr.size = sizeof(ev->attr);
 	return 0;
 }
-#endif
+static bool sw_has_addr(uint64_t config)
+{
+	return config == PERF_COUNT_SW_PAGE_FAULTS || config == PERF_COUNT_SW_PAGE_FAULTS_MIN ||
+	       config == PERF_COUNT_SW_PAGE_FAULTS_MAJ;
+}
 
 /* Refuse events whose samples cannot carry a data address. */
 static int classify(struct etm_pmu_event *ev, char *why, size_t len)
@@ -201,6 +199,8 @@ static int classify(struct etm_pmu_event *ev, char *why, size_t len)
 		return 0;
 	}
 }
+
+#endif
 
 static int resolve_one(const char *name, struct etm_pmu_event *ev, char *why, size_t len)
 {
