@@ -328,6 +328,122 @@ static int software_path(const char *bin, const char *record)
 	return 0;
 }
 
+#define FP 256 /* pages of the follow test's buffer */
+
+struct follow {
+	int down[2], up[2];
+	char *buf;
+};
+
+static void touch(char *buf, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		buf[(size_t)i * PG] = 1;
+}
+
+static void *thread_touch(void *arg)
+{
+	touch(arg, 0, FP / 2);
+	return NULL;
+}
+
+/* The grandchild: touches a quarter before it is a target, a quarter after. */
+static void grandchild(struct follow *f)
+{
+	char c;
+
+	touch(f->buf, FP / 2, 3 * FP / 4);
+	if (write(f->up[1], "1", 1) != 1 || read(f->down[0], &c, 1) != 1)
+		_exit(3);
+	touch(f->buf, 3 * FP / 4, FP);
+	if (write(f->up[1], "2", 1) != 1 || read(f->down[0], &c, 1) != 1)
+		_exit(3);
+	_exit(0);
+}
+
+/* The target: a new thread touches the first half; a forked process the second. */
+static void follow_child(struct follow *f)
+{
+	uint64_t addr;
+	pthread_t th;
+	pid_t gc;
+	char c;
+
+	f->buf = mmap(NULL, FP * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	addr = (uint64_t)(uintptr_t)f->buf;
+	if (f->buf == MAP_FAILED || write(f->up[1], &addr, 8) != 8 || read(f->down[0], &c, 1) != 1)
+		_exit(3);
+	pthread_create(&th, NULL, thread_touch, f->buf);
+	pthread_join(th, NULL);
+	gc = fork();
+	if (gc == 0)
+		grandchild(f);
+	if (write(f->up[1], &gc, sizeof(gc)) != sizeof(gc))
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+static int counted(struct etm_pmu_sampler *s, pid_t pid, uint64_t addr, int from, int to)
+{
+	int n = 0;
+
+	for (int i = from; i < to; i++)
+		n += etm_pmu_sampler_count(s, pid, addr + (uint64_t)i * PG) > 0;
+	return n;
+}
+
+/* Threads created later are followed, forked processes only once they are targets; exits release. */
+static void follow_path(void)
+{
+	struct etm_pmu_conf c = { .event = "page-faults", .sample_period = 1, .cpu_set_size = 2 };
+	struct follow f;
+	struct etm_pmu_sampler *s = NULL;
+	struct etm_pmu_stats st;
+	uint64_t addr = 0;
+	pid_t pid, gc = 0, both[2];
+	char why[1024], x;
+
+	if (pipe(f.down) || pipe(f.up) || etm_pmu_sampler_new(&c, &s, why, sizeof(why))) {
+		CHECK(0, "follow test set-up");
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		follow_child(&f);
+	CHECK(read(f.up[0], &addr, 8) == 8 && etm_pmu_sampler_attach(s, pid, why, sizeof(why)) == 0,
+	      "follow: target %d attached", (int)pid);
+	CHECK(write(f.down[1], "g", 1) == 1 && read(f.up[0], &gc, sizeof(gc)) == sizeof(gc) &&
+		  read(f.up[0], &x, 1) == 1,
+	      "follow: a thread and a process %d created after the attach", (int)gc);
+	etm_pmu_sampler_flush(s);
+	etm_pmu_sampler_stats(s, &st);
+	CHECK(counted(s, pid, addr, 0, FP / 2) == FP / 2 && st.inherit_thread,
+	      "follow: the new thread's %d pages counted (inherit_thread)", counted(s, pid, addr, 0, FP / 2));
+	CHECK(etm_pmu_sampler_count(s, gc, addr) < -1 && st.count.foreign == 0,
+	      "follow: the forked process is not followed before it is a target");
+	both[0] = pid;
+	both[1] = gc;
+	CHECK(etm_pmu_sampler_set_targets(s, both, 2, why, sizeof(why)) == 0, "follow: set_targets adds it");
+	CHECK(write(f.down[1], "h", 1) == 1 && read(f.up[0], &x, 1) == 1, "follow: it touches its last quarter");
+	etm_pmu_sampler_flush(s);
+	CHECK(counted(s, gc, addr, 3 * FP / 4, FP) == FP / 4 && counted(s, gc, addr, FP / 2, 3 * FP / 4) == 0,
+	      "follow: counted once a target (%d of %d), not before", counted(s, gc, addr, 3 * FP / 4, FP), FP / 4);
+	CHECK(write(f.down[1], "x", 1) == 1, "follow: the forked process exits");
+	usleep(200000);
+	etm_pmu_sampler_set_targets(s, both, 2, why, sizeof(why));
+	etm_pmu_sampler_stats(s, &st);
+	CHECK(st.count.targets == 1 && st.fds == st.cpus, "follow: its events are released (%llu targets, %llu events)",
+	      (unsigned long long)st.count.targets, (unsigned long long)st.fds);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	etm_pmu_sampler_free(s);
+	close(f.down[0]);
+	close(f.down[1]);
+	close(f.up[0]);
+	close(f.up[1]);
+}
+
 /* A core PMU registered by the kernel (x86 cpu/cpu_core, arm64 armv8_*, powerpc cpu)? */
 static bool have_cpu_pmu(void)
 {
@@ -408,6 +524,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	software_path(argv[1], record);
+	follow_path();
 	hardware_path(argv[1]);
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
