@@ -301,7 +301,10 @@ void etm_pmu_counter_stats(struct etm_pmu_counter *c, struct etm_pmu_count_stats
 	st->rebuilds = c->st.rebuilds;
 	st->targets = c->n;
 	st->pages = 0;
-	for (size_t i = 0; i < c->n; i++)
+	st->bytes = 0;
+	for (size_t i = 0; i < c->n; i++) {
 		st->pages += c->t[i].pages->npages;
+		st->bytes += etm_pmu_pages_bytes(c->t[i].pages);
+	}
 	pthread_rwlock_unlock(&c->lock);
 }

@@ -39,6 +39,7 @@ struct etm_pmu_count_stats {
 	uint64_t rebuilds; /* index rebuilds (etm_pmu_counter_set on a known pid) */
 	uint64_t targets;
 	uint64_t pages; /* indexed pages, all targets */
+	uint64_t bytes; /* memory the counts take, all targets */
 };
 
 /*

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-/* Per-page sample counts behind a VMA index (see pmu_pages.h). */
+/* Per-page sample counts behind a VMA index, in a sparse radix tree (see pmu_pages.h). */
 #include "scan/pmu_pages.h"
 
 #include <errno.h>
@@ -7,6 +7,14 @@
 #include <string.h>
 
 #define PAGE_MASK (ETM_PAGE_SIZE - 1)
+#define FAN 512
+#define FAN_BITS 9
+/* Four levels of nodes over 512-count leaves: 45 bits of page number, addresses below 2^57. */
+#define INNER 4
+
+struct node {
+	void *slot[FAN];
+};
 
 /* Index of the range holding @addr, or p->nv. */
 static size_t find(const struct etm_pmu_pages *p, uint64_t addr, size_t hint)
@@ -26,58 +34,114 @@ static size_t find(const struct etm_pmu_pages *p, uint64_t addr, size_t hint)
 	return lo < p->nv && p->v[lo].start <= addr ? lo : p->nv;
 }
 
-void etm_pmu_pages_carry(struct etm_pmu_pages *p, const struct etm_pmu_pages *old)
+static unsigned slot_of(uint64_t pn, int lvl)
 {
-	size_t i = 0, j = 0;
+	return (unsigned)(pn >> (FAN_BITS * (INNER - lvl))) & (FAN - 1);
+}
 
-	while (i < p->nv && j < old->nv) {
-		const struct etm_pmu_vma *a = &p->v[i], *b = &old->v[j];
-		uint64_t s = a->start > b->start ? a->start : b->start;
-		uint64_t e = a->end < b->end ? a->end : b->end;
+/*
+ * The leaf holding page number @pn; with @alloc the missing nodes are
+ * created (readers race here under the shared lock: one CAS wins, the
+ * loser frees its copy). NULL if absent (or out of memory).
+ */
+static uint8_t *leaf_of(struct etm_pmu_pages *p, uint64_t pn, bool alloc)
+{
+	void **slot = &p->root;
 
-		if (s < e)
-			memcpy(p->cnt + a->base + ((s - a->start) >> ETM_PAGE_SHIFT),
-			       old->cnt + b->base + ((s - b->start) >> ETM_PAGE_SHIFT), (e - s) >> ETM_PAGE_SHIFT);
-		if (a->end <= b->end)
-			i++;
-		else
-			j++;
+	for (int lvl = 0;; lvl++) {
+		void *n = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *exp = NULL;
+
+		if (!n) {
+			if (!alloc)
+				return NULL;
+			n = calloc(1, lvl == INNER ? FAN : sizeof(struct node));
+			if (!n)
+				return NULL;
+			if (!__atomic_compare_exchange_n(slot, &exp, n, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				free(n);
+				n = exp;
+			} else {
+				__atomic_add_fetch(lvl == INNER ? &p->leaves : &p->nodes, 1, __ATOMIC_RELAXED);
+			}
+		}
+		if (lvl == INNER)
+			return n;
+		slot = &((struct node *)n)->slot[slot_of(pn, lvl)];
 	}
 }
 
-int etm_pmu_pages_new(const struct etm_addr_range *r, size_t n, const struct etm_pmu_pages *old,
-		      struct etm_pmu_pages **out)
+/* Call @fn on every leaf (exclusive access), with the page number of its first count. */
+static void walk(void *n, int lvl, uint64_t pn, void (*fn)(uint8_t *leaf, uint64_t pn, void *arg), void *arg)
+{
+	if (!n)
+		return;
+	if (lvl == INNER) {
+		fn(n, pn, arg);
+		return;
+	}
+	for (unsigned i = 0; i < FAN; i++)
+		walk(((struct node *)n)->slot[i], lvl + 1, pn | ((uint64_t)i << (FAN_BITS * (INNER - lvl))), fn, arg);
+}
+
+static void tree_free(void *n, int lvl)
+{
+	if (!n)
+		return;
+	if (lvl < INNER)
+		for (unsigned i = 0; i < FAN; i++)
+			tree_free(((struct node *)n)->slot[i], lvl + 1);
+	free(n);
+}
+
+/* Drop the counts of pages no longer in the index. */
+static void keep_indexed(uint8_t *leaf, uint64_t pn, void *arg)
+{
+	const struct etm_pmu_pages *p = arg;
+	size_t hint = 0;
+
+	for (unsigned i = 0; i < FAN; i++) {
+		if (leaf[i] && (hint = find(p, (pn + i) << ETM_PAGE_SHIFT, hint)) == p->nv) {
+			leaf[i] = 0;
+			hint = 0;
+		}
+	}
+}
+
+void etm_pmu_pages_carry(struct etm_pmu_pages *p, struct etm_pmu_pages *old)
+{
+	p->root = old->root;
+	p->leaves = old->leaves;
+	p->nodes = old->nodes;
+	old->root = NULL;
+	old->leaves = old->nodes = 0;
+	walk(p->root, 0, 0, keep_indexed, p);
+}
+
+int etm_pmu_pages_new(const struct etm_addr_range *r, size_t n, struct etm_pmu_pages *old, struct etm_pmu_pages **out)
 {
 	struct etm_pmu_pages *p;
-	uint64_t npages = 0, prev_end = 0;
+	uint64_t prev_end = 0;
 
 	*out = NULL;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t s = r[i].start & ~PAGE_MASK;
 
-		if (r[i].end > UINT64_MAX - PAGE_MASK || r[i].end <= r[i].start || (i && s < prev_end))
+		if (r[i].end > ETM_PMU_ADDR_LIMIT || r[i].end <= r[i].start || (i && s < prev_end))
 			return -EINVAL;
 		prev_end = (r[i].end + PAGE_MASK) & ~PAGE_MASK;
-		npages += (prev_end - s) >> ETM_PAGE_SHIFT;
 	}
-	if (npages > SIZE_MAX / 2)
-		return -ENOMEM;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->v = calloc(n ? n : 1, sizeof(*p->v));
-	p->cnt = calloc(npages ? npages : 1, 1);
-	if (!p->v || !p->cnt) {
-		etm_pmu_pages_free(p);
+	if (!p->v) {
+		free(p);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct etm_pmu_vma *v = &p->v[i];
-
-		v->start = r[i].start & ~PAGE_MASK;
-		v->end = (r[i].end + PAGE_MASK) & ~PAGE_MASK;
-		v->base = p->npages;
-		p->npages += (v->end - v->start) >> ETM_PAGE_SHIFT;
+		p->v[i].start = r[i].start & ~PAGE_MASK;
+		p->v[i].end = (r[i].end + PAGE_MASK) & ~PAGE_MASK;
+		p->npages += (p->v[i].end - p->v[i].start) >> ETM_PAGE_SHIFT;
 	}
 	p->nv = n;
 	if (old)
@@ -90,21 +154,30 @@ void etm_pmu_pages_free(struct etm_pmu_pages *p)
 {
 	if (!p)
 		return;
+	tree_free(p->root, 0);
 	free(p->v);
-	free(p->cnt);
 	free(p);
+}
+
+uint64_t etm_pmu_pages_bytes(const struct etm_pmu_pages *p)
+{
+	return __atomic_load_n(&p->leaves, __ATOMIC_RELAXED) * FAN +
+	       __atomic_load_n(&p->nodes, __ATOMIC_RELAXED) * sizeof(struct node);
 }
 
 bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, unsigned inc, size_t *hint)
 {
 	size_t i = find(p, addr, hint ? *hint : 0);
-	uint8_t *c, v;
+	uint8_t *leaf, *c, v;
 
 	if (i == p->nv)
 		return false;
 	if (hint)
 		*hint = i;
-	c = &p->cnt[p->v[i].base + ((addr - p->v[i].start) >> ETM_PAGE_SHIFT)];
+	leaf = leaf_of(p, addr >> ETM_PAGE_SHIFT, true);
+	if (!leaf)
+		return true; /* out of memory: the sample is lost, not misplaced */
+	c = &leaf[(addr >> ETM_PAGE_SHIFT) & (FAN - 1)];
 	v = __atomic_load_n(c, __ATOMIC_RELAXED);
 	while (v < ETM_PMU_COUNT_MAX) {
 		unsigned nv = v + inc > ETM_PMU_COUNT_MAX ? ETM_PMU_COUNT_MAX : v + inc;
@@ -118,46 +191,99 @@ bool etm_pmu_pages_hit(struct etm_pmu_pages *p, uint64_t addr, unsigned inc, siz
 
 int etm_pmu_pages_count(const struct etm_pmu_pages *p, uint64_t addr)
 {
-	size_t i = find(p, addr, 0);
+	uint8_t *leaf;
 
-	if (i == p->nv)
+	if (find(p, addr, 0) == p->nv)
 		return -1;
-	return __atomic_load_n(&p->cnt[p->v[i].base + ((addr - p->v[i].start) >> ETM_PAGE_SHIFT)], __ATOMIC_RELAXED);
+	leaf = leaf_of((struct etm_pmu_pages *)p, addr >> ETM_PAGE_SHIFT, false);
+	return leaf ? __atomic_load_n(&leaf[(addr >> ETM_PAGE_SHIFT) & (FAN - 1)], __ATOMIC_RELAXED) : 0;
+}
+
+static void count_sampled(uint8_t *leaf, uint64_t pn, void *arg)
+{
+	(void)pn;
+	for (unsigned i = 0; i < FAN; i++)
+		*(uint64_t *)arg += __atomic_load_n(&leaf[i], __ATOMIC_RELAXED) != 0;
 }
 
 uint64_t etm_pmu_pages_sampled(const struct etm_pmu_pages *p)
 {
 	uint64_t n = 0;
 
-	for (uint64_t i = 0; i < p->npages; i++)
-		n += __atomic_load_n(&p->cnt[i], __ATOMIC_RELAXED) != 0;
+	walk(p->root, 0, 0, count_sampled, &n);
 	return n;
+}
+
+static void halve(uint8_t *leaf, uint64_t pn, void *arg)
+{
+	(void)pn;
+	(void)arg;
+	for (unsigned i = 0; i < FAN; i++)
+		leaf[i] >>= 1;
 }
 
 void etm_pmu_pages_cool(struct etm_pmu_pages *p)
 {
-	for (uint64_t i = 0; i < p->npages; i++)
-		p->cnt[i] >>= 1;
+	walk(p->root, 0, 0, halve, NULL);
+}
+
+/* A run of pages of equal weight, marked in one call. */
+struct run {
+	struct etm_pagestate *ps;
+	uint64_t start, n;
+	unsigned w;
+};
+
+static void run_add(struct run *r, uint64_t addr, uint64_t n, unsigned w)
+{
+	if (r->n && (w != r->w || r->start + (r->n << ETM_PAGE_SHIFT) != addr)) {
+		etm_pagestate_mark(r->ps, r->start, r->n, r->w);
+		r->n = 0;
+	}
+	if (!r->n) {
+		r->start = addr;
+		r->w = w;
+	}
+	r->n += n;
+}
+
+/* Fold [a, b) (inside one VMA): leaf by leaf, a missing leaf is a run of weight 0. */
+static void fold_span(const struct etm_pmu_pages *p, uint64_t a, uint64_t b, struct run *r)
+{
+	while (a < b) {
+		uint64_t pn = a >> ETM_PAGE_SHIFT, win_end = ((pn | (FAN - 1)) + 1) << ETM_PAGE_SHIFT;
+		uint64_t e = win_end < b ? win_end : b;
+		uint8_t *leaf = leaf_of((struct etm_pmu_pages *)p, pn, false);
+
+		if (!leaf) {
+			run_add(r, a, (e - a) >> ETM_PAGE_SHIFT, 0);
+		} else {
+			for (uint64_t x = a; x < e; x += ETM_PAGE_SIZE)
+				run_add(r, x, 1,
+					etm_pmu_weight(__atomic_load_n(&leaf[(x >> ETM_PAGE_SHIFT) & (FAN - 1)],
+								       __ATOMIC_RELAXED)));
+		}
+		a = e;
+	}
 }
 
 void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps)
 {
-	for (size_t i = 0; i < p->nv; i++) {
-		const struct etm_pmu_vma *v = &p->v[i];
-		uint64_t n = (v->end - v->start) >> ETM_PAGE_SHIFT, run = 0;
-		unsigned w = 0;
+	struct run r = { .ps = ps };
+	size_t j = 0;
 
-		for (uint64_t k = 0; k < n; k++) {
-			unsigned wk = etm_pmu_weight(__atomic_load_n(&p->cnt[v->base + k], __ATOMIC_RELAXED));
+	/* Walk the page state's ranges and the index together: the cost is what @ps tracks. */
+	for (size_t i = 0; i < ps->n && j < p->nv;) {
+		uint64_t a = ps->r[i].start > p->v[j].start ? ps->r[i].start : p->v[j].start;
+		uint64_t b = ps->r[i].end < p->v[j].end ? ps->r[i].end : p->v[j].end;
 
-			if (run && wk != w) {
-				etm_pagestate_mark(ps, v->start + ((k - run) << ETM_PAGE_SHIFT), run, w);
-				run = 0;
-			}
-			w = wk;
-			run++;
-		}
-		if (run)
-			etm_pagestate_mark(ps, v->start + ((n - run) << ETM_PAGE_SHIFT), run, w);
+		if (a < b)
+			fold_span(p, a, b, &r);
+		if (ps->r[i].end <= p->v[j].end)
+			i++;
+		else
+			j++;
 	}
+	if (r.n)
+		etm_pagestate_mark(ps, r.start, r.n, r.w);
 }

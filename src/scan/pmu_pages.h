@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * Per-page sample counts of one process: a VMA index (ascending address
- * ranges) over one byte per 4 KiB page, as compact as the page state it is
- * folded into (scan/pagestate.h).
+ * ranges) and one byte per 4 KiB page, kept in a radix tree of 512-page
+ * leaves that exist only where samples landed. A process may reserve
+ * terabytes it never touches (sanitizer shadows, managed heaps): memory,
+ * cooling and rebuilds cost what was sampled, not what is mapped. Dense
+ * sampling costs 1 byte per page plus 1/64 for the tree's nodes.
  *
  * Counts saturate at 255 and decay: etm_pmu_pages_cool() halves them, and
  * nothing else ever lowers them. A sample is a one-off signal (with the
@@ -26,31 +29,37 @@
 #include "scan/procfs.h"
 
 #define ETM_PMU_COUNT_MAX 255u
+/* Indexed addresses end below 2^57 (5-level paging's user space). */
+#define ETM_PMU_ADDR_LIMIT (1ULL << 57)
 
 struct etm_pmu_vma {
 	uint64_t start, end; /* page aligned, end exclusive */
-	uint64_t base;	     /* index of the first page's count in cnt */
 };
 
 struct etm_pmu_pages {
 	struct etm_pmu_vma *v;
 	size_t nv;
-	uint8_t *cnt;
-	uint64_t npages;
+	uint64_t npages;	/* indexed pages */
+	void *root;		/* radix tree of page numbers; leaves of 512 counts */
+	uint64_t leaves, nodes; /* allocated (atomic) */
 };
 
 /*
  * A new index over the @n ranges @r (ascending, not overlapping; rounded
- * outwards to 4 KiB). With @old, every page present in both keeps its count
- * (the index is rebuilt when the process maps and unmaps memory; the pages
- * that stayed keep their history). 0, -EINVAL (ranges out of order or
- * empty), -ENOMEM.
+ * outwards to 4 KiB). With @old, its counts move over (see carry). 0,
+ * -EINVAL (ranges out of order or empty), -ENOMEM.
  */
-int etm_pmu_pages_new(const struct etm_addr_range *r, size_t n, const struct etm_pmu_pages *old,
-		      struct etm_pmu_pages **out);
+int etm_pmu_pages_new(const struct etm_addr_range *r, size_t n, struct etm_pmu_pages *old, struct etm_pmu_pages **out);
 void etm_pmu_pages_free(struct etm_pmu_pages *p);
-/* Copy into @p the counts of the pages it shares with @old. */
-void etm_pmu_pages_carry(struct etm_pmu_pages *p, const struct etm_pmu_pages *old);
+/*
+ * Move @old's counts into @p (which has none yet): pages in both indexes
+ * keep their counts, the others are dropped. The index is rebuilt when the
+ * process maps and unmaps memory; the pages that stayed keep their history.
+ * @old is left without counts.
+ */
+void etm_pmu_pages_carry(struct etm_pmu_pages *p, struct etm_pmu_pages *old);
+/* Bytes the counts take (the tree's nodes and leaves). */
+uint64_t etm_pmu_pages_bytes(const struct etm_pmu_pages *p);
 
 /*
  * One sample at @addr: its page's count goes up by @inc (saturating).
@@ -87,7 +96,7 @@ static inline unsigned etm_pmu_weight(unsigned count)
  * Fold the counts into @ps: every indexed page inside @ps's ranges is
  * marked seen with weight etm_pmu_weight(count), so a page never sampled
  * is seen with weight 0 (cold for any T > 0). Runs of equal weight are
- * marked in one call.
+ * marked in one call; the cost is bounded by the pages @ps tracks.
  */
 void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps);
 

@@ -181,6 +181,10 @@ static void *reader_main(void *arg)
 			if (ev[i].data.u64 == STOP_TOKEN)
 				return NULL;
 			r = &rd->s->rings[ev[i].data.u64];
+			if (ev[i].events & (EPOLLHUP | EPOLLERR)) {
+				/* The anchor is gone (its CPU went offline): stop watching it, never spin on it. */
+				epoll_ctl(rd->epfd, EPOLL_CTL_DEL, r->fd, NULL);
+			}
 			__atomic_add_fetch(&r->wakeups, 1, __ATOMIC_RELAXED);
 			pmu_ring_drain(rd->s, r);
 		}

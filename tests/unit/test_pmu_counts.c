@@ -133,6 +133,51 @@ static void test_fold(void **state)
 	etm_pmu_pages_free(p);
 }
 
+/*
+ * A process that reserves 16 TiB it never touches (a sanitizer's shadow, a
+ * managed heap): counts, cooling, rebuilds and folds cost what was sampled.
+ */
+static void test_sparse_reservation(void **state)
+{
+	const uint64_t huge = 16ULL << 40;
+	struct etm_addr_range r[] = { { A, A + huge }, { 0x7f0000000000ULL, 0x7f0000000000ULL + 4 * PG } };
+	struct etm_addr_range shrunk[] = { { A, A + (1ULL << 30) } };
+	struct etm_pagestate *ps = etm_pagestate_new();
+	struct etm_pmu_pages *p, *q, *bad;
+
+	(void)state;
+	assert_int_equal(etm_pmu_pages_new(r, 2, NULL, &p), 0);
+	assert_int_equal(p->npages, (huge >> 12) + 4);
+	assert_int_equal(etm_pmu_pages_bytes(p), 0);
+	assert_true(etm_pmu_pages_hit(p, A + 5 * PG, 4, NULL));
+	assert_true(etm_pmu_pages_hit(p, A + huge - PG, 4, NULL));
+	assert_true(etm_pmu_pages_hit(p, 0x7f0000000000ULL + 3 * PG, 4, NULL));
+	/* three leaves and the nodes above them, not 4 Gi bytes */
+	assert_true(etm_pmu_pages_bytes(p) < 64 * 1024);
+	etm_pmu_pages_cool(p);
+	assert_int_equal(etm_pmu_pages_count(p, A + huge - PG), 2);
+	assert_int_equal(etm_pmu_pages_sampled(p), 3);
+	/* the page state tracks a small part: the fold costs that part */
+	assert_int_equal(etm_pagestate_add_range(ps, A, A + 16 * PG), 0);
+	etm_pmu_pages_fold(p, ps);
+	assert_int_equal(etm_ps_count(ps->r[0].st[5]), 2);
+	assert_int_equal(etm_ps_count(ps->r[0].st[4]), 0);
+	/* the reservation shrinks to 1 GiB: the count beyond it goes, the others stay */
+	assert_int_equal(etm_pmu_pages_new(shrunk, 1, p, &q), 0);
+	assert_int_equal(etm_pmu_pages_count(q, A + 5 * PG), 2);
+	assert_int_equal(etm_pmu_pages_count(q, A + huge - PG), -1);
+	assert_int_equal(etm_pmu_pages_sampled(q), 1);
+	assert_int_equal(etm_pmu_pages_sampled(p), 0); /* moved, not copied */
+	/* past 2^57 nothing can be indexed */
+	r[1].end = ETM_PMU_ADDR_LIMIT + PG;
+	r[1].start = ETM_PMU_ADDR_LIMIT - PG;
+	assert_int_equal(etm_pmu_pages_new(r, 2, NULL, &bad), -EINVAL);
+	assert_null(bad);
+	etm_pmu_pages_free(p);
+	etm_pmu_pages_free(q);
+	etm_pagestate_free(ps);
+}
+
 static struct etm_perf_sample smp(uint32_t pid, uint64_t addr)
 {
 	return (struct etm_perf_sample){ .pid = pid, .tid = pid, .addr = addr };
@@ -274,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_saturate_and_cool),
 		cmocka_unit_test(test_carry_across_rebuild),
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_sparse_reservation),
 		cmocka_unit_test(test_counter_matching),
 		cmocka_unit_test(test_counter_stale_rebuild),
 		cmocka_unit_test(test_counter_auto_cooling),
