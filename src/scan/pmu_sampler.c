@@ -389,9 +389,10 @@ int etm_pmu_sampler_describe(const struct etm_pmu_sampler *s, char *buf, size_t 
 		return rc;
 	used = strlen(buf);
 	rc = snprintf(buf + used, len - used,
-		      "; sample_period %llu, weight %u, %zu CPUs read by %zu threads, %u-page rings, new threads "
+		      "; sample_period %llu, weight %u, %zu CPUs read by %zu thread%s, %u-page rings, new threads "
 		      "followed by %s",
-		      (unsigned long long)s->c.sample_period, s->c.sample_weight, s->ncpu, s->nreaders, s->c.ring_pages,
+		      (unsigned long long)s->c.sample_period, s->c.sample_weight, s->ncpu, s->nreaders,
+		      s->nreaders == 1 ? "" : "s", s->c.ring_pages,
 		      s->inherit_thread ? "the kernel (inherit_thread)" : "re-resolution");
 	return rc < 0 || (size_t)rc >= len - used ? -ENOSPC : 0;
 }

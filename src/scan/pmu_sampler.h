@@ -45,10 +45,15 @@
 #define ETM_PMU_FAULT_WEIGHT 16
 
 struct etm_pmu_conf {
-	const char *event;	   /* pmu_event; NULL = the architecture's memory-access events */
-	uint64_t sample_period;	   /* events per sample, >= 1 */
-	unsigned cpu_set_size;	   /* CPUs per reader thread, >= 1 (need not divide the CPU count) */
-	unsigned vma_update_rate;  /* rebuild a target's VMA index every this many folds; 0 = every fold */
+	const char *event;	/* pmu_event; NULL = the architecture's memory-access events */
+	uint64_t sample_period; /* events per sample, >= 1 */
+	unsigned cpu_set_size;	/* CPUs per reader thread, >= 1 (need not divide the CPU count) */
+	/*
+	 * Rebuild a target's VMA index every this many etm_pmu_sampler_set_targets()
+	 * calls, the runtime's cycles (the spec: vma_updata_rate=5 updates every
+	 * 5 * loop * sleep seconds); 0 = at every fold.
+	 */
+	unsigned vma_update_rate;
 	uint64_t cooling_interval; /* counted samples between two halvings; 0 = only etm_pmu_sampler_cool() */
 	unsigned ring_pages;	   /* data pages per CPU ring, a power of two; 0 = 64 */
 	/*
@@ -109,14 +114,15 @@ void etm_pmu_sampler_detach(struct etm_pmu_sampler *s, pid_t pid);
 /*
  * Make the targets exactly @pids (the runtime's resolution, once per
  * cycle): processes that exited or left the set are released, new ones
- * attached, exited threads' events closed. A pid that cannot be attached
- * is skipped with its reason in @why; -errno of the last failure, or 0.
+ * attached, exited threads' events closed, and the VMA indexes that
+ * vma_update_rate says are due rebuilt. A pid that cannot be attached is
+ * skipped with its reason in @why; -errno of the last failure, or 0.
  */
 int etm_pmu_sampler_set_targets(struct etm_pmu_sampler *s, const pid_t *pids, size_t n, char *why, size_t len);
 
 /*
  * One pass of the tracker: drain every ring, rebuild @pid's VMA index when
- * vma_update_rate says so (or when it has gone stale), and fold its counts
+ * vma_update_rate is 0 (or when it has gone stale), and fold its counts
  * into @ps (pmu_pages.h: every indexed page seen, weight = bit length of
  * its count). -ESRCH when @pid is not attached or has exited.
  */

@@ -38,7 +38,7 @@ struct pmu_proc {
 	int pidfd;
 	struct pmu_thread *th;
 	size_t nth, cap;
-	unsigned folds;
+	unsigned cycles; /* set_targets calls since its index was built (vma_update_rate) */
 };
 
 struct etm_pmu_sampler {

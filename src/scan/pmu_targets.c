@@ -344,6 +344,17 @@ static void refresh_threads(struct etm_pmu_sampler *s, struct pmu_proc *p)
 		open_new_threads(s, p);
 }
 
+/* One more cycle of @p: its VMA index is rebuilt every vma_update_rate of them. */
+static void cycle_proc(struct etm_pmu_sampler *s, struct pmu_proc *p)
+{
+	refresh_threads(s, p);
+	if (s->c.vma_update_rate && ++p->cycles >= s->c.vma_update_rate) {
+		p->cycles = 0;
+		/* A failed rebuild (-ENOMEM) keeps the old index; a process gone is dropped at its next fold. */
+		index_proc(s, p->pid);
+	}
+}
+
 int etm_pmu_sampler_set_targets(struct etm_pmu_sampler *s, const pid_t *pids, size_t n, char *why, size_t len)
 {
 	int rc = 0;
@@ -354,7 +365,7 @@ int etm_pmu_sampler_set_targets(struct etm_pmu_sampler *s, const pid_t *pids, si
 		if (!in_set(pids, n, s->procs[i].pid) || proc_exited(&s->procs[i]))
 			proc_drop(s, i);
 		else
-			refresh_threads(s, &s->procs[i]);
+			cycle_proc(s, &s->procs[i]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		int r;
@@ -386,8 +397,7 @@ int etm_pmu_sampler_fold(struct etm_pmu_sampler *s, pid_t pid, struct etm_pagest
 		return -ESRCH;
 	}
 	refresh_threads(s, p);
-	p->folds++;
-	if (!s->c.vma_update_rate || p->folds % s->c.vma_update_rate == 0 || etm_pmu_counter_stale(s->counter, pid))
+	if (!s->c.vma_update_rate || etm_pmu_counter_stale(s->counter, pid))
 		rc = index_proc(s, pid);
 	if (rc == -ESRCH)
 		proc_drop(s, (size_t)(p - s->procs));

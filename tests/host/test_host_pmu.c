@@ -234,16 +234,23 @@ static void check_rebuild_and_cooling(struct etm_pmu_sampler *s, const struct wl
 {
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct etm_pmu_stats st;
-	uint64_t hot, idle, first_hot = 0;
+	uint64_t hot, idle, first_hot = 0, rebuilds;
+	char why[512] = "";
 	int before, after;
 	struct etm_grade g;
 
 	etm_pagestate_add_range(ps, w->addr, w->addr + w->pages * PG);
-	/* vma_update_rate=2: the second fold rebuilds. */
+	/* vma_update_rate=2: the index is rebuilt at the second cycle (set_targets), not before. */
+	CHECK(etm_pmu_sampler_set_targets(s, &w->pid, 1, why, sizeof(why)) == 0, "cycle 1: %s", why);
+	etm_pmu_sampler_stats(s, &st);
+	rebuilds = st.count.rebuilds;
+	CHECK(etm_pmu_sampler_set_targets(s, &w->pid, 1, why, sizeof(why)) == 0, "cycle 2: %s", why);
 	CHECK(etm_pmu_sampler_fold(s, w->pid, ps) == 0 && etm_pmu_sampler_fold(s, w->pid, ps) == 0, "two folds");
 	etm_pmu_sampler_stats(s, &st);
-	CHECK(st.count.rebuilds >= 1, "the VMA index was rebuilt (%llu rebuilds)",
-	      (unsigned long long)st.count.rebuilds);
+	CHECK(rebuilds == 0 && st.count.rebuilds >= 1,
+	      "the VMA index was rebuilt at the second cycle, not the first (%llu rebuilds after the first, %llu "
+	      "after the second)",
+	      (unsigned long long)rebuilds, (unsigned long long)st.count.rebuilds);
 	tally(s, w, &hot, &idle);
 	CHECK(hot >= hot_before && idle == 0, "counts kept across the rebuild: %llu hot pages counted (were %llu)",
 	      (unsigned long long)hot, (unsigned long long)hot_before);
