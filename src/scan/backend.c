@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "scan/procfs.h"
 
 #define ROW(n, kind, ops) [ETM_BACKEND_ID_##n - 1] = { .name = #n, .kind = &ops },
 const struct etm_backend etm_backends[] = { ETM_BACKENDS(ROW) };
@@ -76,6 +75,8 @@ int etm_backend_choose(const char *want, const struct etm_backend **out, char *w
 	for (size_t i = 0; i < etm_nbackends; i++) {
 		const struct etm_backend *b = &etm_backends[i];
 
+		if (b->tracker && b->tracker->keyed)
+			continue;
 		if (!etm_backend_probe(b, one, sizeof(one))) {
 			*out = b;
 			return 0;
@@ -86,23 +87,6 @@ int etm_backend_choose(const char *want, const struct etm_backend **out, char *w
 						 i ? "; " : "no access tracker: ", b->name, one);
 	}
 	return -ENOTSUP;
-}
-
-int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_pagestate *ps)
-{
-	struct etm_vma_filter f = {
-		.anon_only = true,
-		.name = o->vma_name,
-	};
-	struct vmas *v;
-	int err = etm_proc_vmas(pid, &f, &v);
-
-	if (err)
-		return err;
-	for (struct vma *x = v->vma_list; x && !err; x = x->next)
-		err = etm_pagestate_add_range(ps, x->start, x->end);
-	etm_vmas_free(v);
-	return err;
 }
 
 size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n)

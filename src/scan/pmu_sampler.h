@@ -136,6 +136,9 @@ void etm_pmu_sampler_cool(struct etm_pmu_sampler *s);
 int etm_pmu_sampler_count(struct etm_pmu_sampler *s, pid_t pid, uint64_t addr);
 void etm_pmu_sampler_stats(struct etm_pmu_sampler *s, struct etm_pmu_stats *st);
 
+/* The sampler of the pmu tracker's task context (tracker_pmu.c, tracker.h's task_new()); NULL for NULL. */
+struct etm_pmu_sampler *etm_tracker_pmu_sampler(void *task);
+
 /* "0-3,8,10-11" (sysfs cpulist) into @cpus (at most @max, ascending). 0, -EINVAL, -E2BIG. */
 int etm_pmu_parse_cpulist(const char *s, int *cpus, size_t max, size_t *n);
 
