@@ -84,6 +84,7 @@ static void rt_free(struct slide_rt *rt)
 		return;
 	if (rt->group)
 		rt->acc->reclaimer->close(rt->group);
+	etm_task_tracker_release(&rt->trk);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->wake);
 	pthread_cond_destroy(&rt->jobs_cv);
@@ -142,11 +143,8 @@ static struct slide_rt *rt_new(const struct project *proj, const struct page_sca
 }
 
 /* What either path says about keys the backend or the kernel cannot honour. */
-static void warn_common(const struct slide_rt *rt, const struct task *tk, const struct slide_params *sp)
+static void warn_common(const struct slide_rt *rt, const struct task *tk)
 {
-	if (sp->pmu.enabled)
-		etm_warn("slide task %s: PMU sampling is not used by slide yet; scanning with %s", tk->name,
-			 rt->acc->name);
 	if (rt->wm_high > 0 && (!rt->act || !rt->act->swapcache_reclaim))
 		etm_warn("slide task %s: swapcache_high_wmark/swapcache_low_wmark ignored: this kernel has no "
 			 "swapcache reclaim control (openEuler /proc/PID/swap_pages ioctl)",
@@ -158,7 +156,7 @@ static void warn_common(const struct slide_rt *rt, const struct task *tk, const 
 }
 
 /* The tracker path: a swap-out action, and the workers that run the jobs. */
-static int start_tracker(struct slide_rt *rt, struct task *tk, const struct slide_params *sp)
+static int start_tracker(struct slide_rt *rt, struct task *tk)
 {
 	int nw = tk->max_threads > 0 ? tk->max_threads : 1, err;
 
@@ -167,7 +165,7 @@ static int start_tracker(struct slide_rt *rt, struct task *tk, const struct slid
 					  "/proc/PID/swap_pages, process_madvise(MADV_PAGEOUT) unavailable)");
 		return -ENOTSUP;
 	}
-	warn_common(rt, tk, sp);
+	warn_common(rt, tk);
 	if (!(rt->workers = calloc((size_t)nw, sizeof(*rt->workers)))) {
 		etm_task_report_error(tk, "out of memory");
 		return -ENOMEM;
@@ -205,7 +203,7 @@ static void warn_reclaimer(const struct slide_rt *rt, const struct task *tk)
  * The reclaimer path: the target must be reclaimable as it is now, then the
  * reclaimer's context. @skipped: with auto, why no tracker could be used.
  */
-static int start_reclaimer(struct slide_rt *rt, struct task *tk, const struct slide_params *sp, const char *skipped)
+static int start_reclaimer(struct slide_rt *rt, struct task *tk, const char *skipped)
 {
 	struct etm_reclaimer_opts o = { .sleep_s = (unsigned)rt->sleep_s, .loop = (unsigned)rt->loop };
 	char why[1024];
@@ -214,7 +212,7 @@ static int start_reclaimer(struct slide_rt *rt, struct task *tk, const struct sl
 
 	if (skipped)
 		snprintf(rt->skipped, sizeof(rt->skipped), "%.700s", skipped);
-	warn_common(rt, tk, sp);
+	warn_common(rt, tk);
 	warn_reclaimer(rt, tk);
 	if (etm_proc_memcg(getpid(), rt->self_memcg, sizeof(rt->self_memcg), &self_v1))
 		rt->self_memcg[0] = '\0';
@@ -232,15 +230,23 @@ static int rt_start(struct slide_rt *rt, struct task *tk, const struct slide_par
 {
 	const char *want = slide_tracker_name(sp->tracker);
 	bool is_auto = !want || !strcmp(want, ETM_BACKEND_AUTO);
+	/* The task-wide tracker's filter (the pmu sampler's index): per-process opens get theirs in job_scan. */
+	struct etm_tracker_opts o = {
+		.flagged_only = rt->swap_flag,
+		.vma_name = rt->swap_flag ? ETM_SWAP_VMA_NAME : NULL,
+		.sleep_s = (unsigned)rt->sleep_s,
+		.loop = (unsigned)rt->loop,
+	};
 	char why[1024];
 	int err;
 
-	if ((err = etm_backend_choose(want, &rt->acc, why, sizeof(why)))) {
+	if ((err = etm_task_tracker_choose(want, &sp->pmu, &o, &rt->trk, why, sizeof(why)))) {
 		etm_task_report_error(tk, "%s", why);
 		return err;
 	}
+	rt->acc = rt->trk.b;
 	/* The one branch: pages graded here, or by the kernel. */
-	err = rt->acc->tracker ? start_tracker(rt, tk, sp) : start_reclaimer(rt, tk, sp, is_auto ? why : NULL);
+	err = rt->acc->tracker ? start_tracker(rt, tk) : start_reclaimer(rt, tk, is_auto ? why : NULL);
 	if (err)
 		return err;
 	if ((err = -pthread_create(&rt->timer, NULL, timer_main, rt))) {
@@ -257,6 +263,7 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 	struct project *proj = eng->proj;
 	struct page_scan *scan = proj ? proj->scan_param : NULL;
 	struct slide_rt *rt;
+	char why[1024];
 	int err;
 
 	if (!sp || !scan || proj->type != PAGE_SCAN) {
@@ -275,8 +282,9 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 		return err;
 	}
 	tk->timer_inst = rt;
-	etm_info("slide task %s: started with access tracker %s%s%s", tk->name, rt->acc->name,
-		 rt->act ? ", swap-out " : "", rt->act ? rt->act->name : "");
+	etm_task_tracker_describe(&rt->trk, why, sizeof(why));
+	etm_info("slide task %s: started with access tracker %s%s%s%s%s%s", tk->name, rt->acc->name, why[0] ? " (" : "",
+		 why, why[0] ? ")" : "", rt->act ? ", swap-out " : "", rt->act ? rt->act->name : "");
 	return 0;
 }
 
