@@ -55,8 +55,7 @@ static int pmu_task_new(const struct etm_tracker_opts *o, const struct etm_pmu_c
 
 	*task = NULL;
 	if (!pmu) {
-		snprintf(why, len,
-			 "access tracker pmu needs the PMU keys (sample_period, vma_updata_rate, cpu_set_size)");
+		snprintf(why, len, "needs the PMU keys (sample_period, vma_updata_rate, cpu_set_size)");
 		return -EINVAL;
 	}
 	if (!(t = calloc(1, sizeof(*t))))
