@@ -4,7 +4,10 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include "json_out.h"
 
 static void figure_clear(gpointer p)
 {
@@ -78,6 +81,21 @@ struct etm_figure *etm_fig_list(struct etm_figures *figs, const char *name, cons
 	return f;
 }
 
+struct etm_figure *etm_fig_map(struct etm_figures *figs, const char *name, enum etm_fig_kind kind, const char *label,
+			       const char *map_label, const char *const *keys, const uint64_t *vals, size_t n)
+{
+	struct etm_figure *f = add(figs, name, kind, ETM_FIG_MAP, label);
+
+	f->map_label = map_label;
+	f->list_len = MIN(n, (size_t)ETM_FIG_LIST_MAX);
+	for (size_t i = 0; i < f->list_len; i++) {
+		f->map_keys[i] = keys[i];
+		f->list[i] = vals[i];
+		f->u64 += vals[i];
+	}
+	return f;
+}
+
 struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, enum etm_fig_kind kind,
 				   enum etm_fig_type type, const char *label, const char *unknown_text)
 {
@@ -86,6 +104,11 @@ struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, e
 	f->known = FALSE;
 	f->unknown_text = unknown_text;
 	return f;
+}
+
+void etm_fig_no_metric(struct etm_figure *fig)
+{
+	fig->no_metric = TRUE;
 }
 
 void etm_fig_note(struct etm_figure *fig, const char *fmt, ...)
@@ -118,6 +141,22 @@ static void render_list(const struct etm_figure *f, GString *out)
 		g_string_append(out, f->u64 > f->list_len ? ",...)" : ")");
 }
 
+/* "N (a 1, b 2)": the total, then the keys that are not zero. */
+static void render_map(const struct etm_figure *f, GString *out)
+{
+	bool open = false;
+
+	g_string_append_printf(out, "%" PRIu64, f->u64);
+	for (size_t i = 0; i < f->list_len; i++) {
+		if (!f->list[i])
+			continue;
+		g_string_append_printf(out, "%s%s %" PRIu64, open ? ", " : " (", f->map_keys[i], f->list[i]);
+		open = true;
+	}
+	if (open)
+		g_string_append_c(out, ')');
+}
+
 static void render_value(const struct etm_figure *f, GString *out)
 {
 	if (!f->known) {
@@ -140,6 +179,9 @@ static void render_value(const struct etm_figure *f, GString *out)
 	case ETM_FIG_LIST:
 		render_list(f, out);
 		break;
+	case ETM_FIG_MAP:
+		render_map(f, out);
+		break;
 	}
 }
 
@@ -153,5 +195,50 @@ void etm_figures_render_text(const struct etm_figures *figs, const char *indent,
 		if (f->note)
 			g_string_append_printf(out, " %s", f->note);
 		g_string_append_c(out, '\n');
+	}
+}
+
+static void json_value(const struct etm_figure *f, struct etm_json *b)
+{
+	if (!f->known) {
+		etm_json_add_null(b);
+		return;
+	}
+	switch (f->type) {
+	case ETM_FIG_U64:
+		etm_json_add_u64(b, f->u64);
+		break;
+	case ETM_FIG_DOUBLE:
+		etm_json_add_double(b, f->dbl);
+		break;
+	case ETM_FIG_TEXT:
+		etm_json_add_str(b, f->text);
+		break;
+	case ETM_FIG_LIST:
+		etm_json_begin_object(b);
+		etm_json_u64(b, "count", f->u64);
+		etm_json_key(b, "values");
+		etm_json_begin_array(b);
+		for (size_t i = 0; i < f->list_len; i++)
+			etm_json_add_u64(b, f->list[i]);
+		etm_json_end_array(b);
+		etm_json_end_object(b);
+		break;
+	case ETM_FIG_MAP:
+		etm_json_begin_object(b);
+		for (size_t i = 0; i < f->list_len; i++)
+			etm_json_u64(b, f->map_keys[i], f->list[i]);
+		etm_json_end_object(b);
+		break;
+	}
+}
+
+void etm_figures_render_json(const struct etm_figures *figs, struct etm_json *b)
+{
+	for (size_t i = 0; i < etm_figures_len(figs); i++) {
+		const struct etm_figure *f = etm_figures_at(figs, i);
+
+		etm_json_key(b, f->name);
+		json_value(f, b);
 	}
 }

@@ -113,6 +113,18 @@ run_checks() {
 			grep -q "PMU sampling: page-faults \[software:page-faults\] type 1 config 0x2" "$TMP/show"
 		check "project show counts the lost samples" grep -Eq "PMU samples lost: [0-9]+" "$TMP/show"
 		check "project show: backend pmu" grep -q "backend: pmu" "$TMP/show"
+		# The same figures as JSON (valid for the schema) and as metrics.
+		"$ETMEM" project show -n sw --json -s "$SOCK" >"$TMP/show.json"
+		check "project show --json valid for the schema" /usr/bin/python3 \
+			"$ETMEM_SOURCE_DIR/tests/json/check_json.py" --kind project_show "$TMP/show.json"
+		check "project show --json: pmu_lost_samples and the encoding" /usr/bin/python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))["projects"][0]["engines"][0]["tasks"][0]["figures"]
+sys.exit(not (isinstance(f["pmu_lost_samples"], int) and f["pmu_sampling"].startswith("page-faults ")))' \
+			"$TMP/show.json"
+		"$ETMEM" metrics -s "$SOCK" >"$TMP/metrics"
+		check "etmem metrics: the lost samples" grep -Eq "^etmem_task_pmu_lost_samples_total\{.*\} [0-9]+" \
+			"$TMP/metrics"
 		check "page-faults stops" "$ETMEM" project stop -n sw -s "$SOCK"
 	else
 		bad "pmu_event=page-faults refused: $(cat "$TMP/err")"
