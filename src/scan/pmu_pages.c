@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #define PAGE_MASK (ETM_PAGE_SIZE - 1)
 #define FAN 512
@@ -227,17 +228,77 @@ void etm_pmu_pages_cool(struct etm_pmu_pages *p)
 	walk(p->root, 0, 0, halve, NULL);
 }
 
+/* PAGEMAP_SCAN (linux/fs.h since 6.7; the build's headers may be older). */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+/*
+ * Mark the present or swapped pages of [a, b) seen with weight 0. 0, or
+ * -errno when the kernel has no PAGEMAP_SCAN (the caller marks them all).
+ */
+static int mark_resident(struct etm_pagestate *ps, int fd, uint64_t a, uint64_t b)
+{
+	struct page_region v[64];
+	struct pm_scan_arg arg;
+
+	while (a < b) {
+		long n;
+
+		arg = (struct pm_scan_arg){
+			.size = sizeof(arg),
+			.start = a,
+			.end = b,
+			.vec = (uintptr_t)v,
+			.vec_len = sizeof(v) / sizeof(v[0]),
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		};
+		if ((n = ioctl(fd, PAGEMAP_SCAN, &arg)) < 0)
+			return -errno;
+		for (long i = 0; i < n; i++)
+			etm_pagestate_mark(ps, v[i].start, (v[i].end - v[i].start) >> ETM_PAGE_SHIFT, 0);
+		/* The walk stops early when v is full; an unmapped rest ends it at b. */
+		if (arg.walk_end <= a)
+			return -EIO;
+		a = arg.walk_end;
+	}
+	return 0;
+}
+
 /* A run of pages of equal weight, marked in one call. */
 struct run {
 	struct etm_pagestate *ps;
+	int pagemap_fd; /* -1: weight-0 runs are marked whole */
 	uint64_t start, n;
 	unsigned w;
 };
 
+static void run_flush(struct run *r)
+{
+	uint64_t end = r->start + (r->n << ETM_PAGE_SHIFT);
+
+	if (r->w == 0 && r->pagemap_fd >= 0 && !mark_resident(r->ps, r->pagemap_fd, r->start, end))
+		return;
+	/* Weight 0 is idempotent: pages marked before a failed walk are unchanged. */
+	if (r->w == 0)
+		r->pagemap_fd = -1;
+	etm_pagestate_mark(r->ps, r->start, r->n, r->w);
+}
+
 static void run_add(struct run *r, uint64_t addr, uint64_t n, unsigned w)
 {
 	if (r->n && (w != r->w || r->start + (r->n << ETM_PAGE_SHIFT) != addr)) {
-		etm_pagestate_mark(r->ps, r->start, r->n, r->w);
+		run_flush(r);
 		r->n = 0;
 	}
 	if (!r->n) {
@@ -267,9 +328,9 @@ static void fold_span(const struct etm_pmu_pages *p, uint64_t a, uint64_t b, str
 	}
 }
 
-void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps)
+void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps, int pagemap_fd)
 {
-	struct run r = { .ps = ps };
+	struct run r = { .ps = ps, .pagemap_fd = pagemap_fd };
 	size_t j = 0;
 
 	/* Walk the page state's ranges and the index together: the cost is what @ps tracks. */
@@ -285,5 +346,5 @@ void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps)
 			j++;
 	}
 	if (r.n)
-		etm_pagestate_mark(ps, r.start, r.n, r.w);
+		run_flush(&r);
 }

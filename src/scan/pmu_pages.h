@@ -96,8 +96,13 @@ static inline unsigned etm_pmu_weight(unsigned count)
  * Fold the counts into @ps: every indexed page inside @ps's ranges is
  * marked seen with weight etm_pmu_weight(count), so a page never sampled
  * is seen with weight 0 (cold for any T > 0). Runs of equal weight are
- * marked in one call; the cost is bounded by the pages @ps tracks.
+ * marked in one call. With @pagemap_fd (the target's /proc/PID/pagemap,
+ * else -1) a run of weight 0 is marked only where pages are present or
+ * swapped (PAGEMAP_SCAN, Linux 6.7): a never-touched reservation of
+ * terabytes (a sanitizer's shadow, a managed heap) is skipped by the
+ * kernel's page-table walk instead of being marked page by page. Without
+ * the ioctl every indexed page is marked, as before.
  */
-void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps);
+void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps, int pagemap_fd);
 
 #endif

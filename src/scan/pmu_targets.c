@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,8 +383,9 @@ int etm_pmu_sampler_set_targets(struct etm_pmu_sampler *s, const pid_t *pids, si
 
 int etm_pmu_sampler_fold(struct etm_pmu_sampler *s, pid_t pid, struct etm_pagestate *ps)
 {
+	char path[64];
 	struct pmu_proc *p;
-	int rc = 0;
+	int rc = 0, fd;
 
 	etm_pmu_sampler_flush(s);
 	pthread_mutex_lock(&s->mu);
@@ -402,6 +404,13 @@ int etm_pmu_sampler_fold(struct etm_pmu_sampler *s, pid_t pid, struct etm_pagest
 	if (rc == -ESRCH)
 		proc_drop(s, (size_t)(p - s->procs));
 	pthread_mutex_unlock(&s->mu);
+	if (rc == -ESRCH)
+		return rc;
 	/* A failed rebuild (-ENOMEM) keeps the old index: still worth folding. */
-	return rc == -ESRCH ? rc : etm_pmu_counter_fold(s->counter, pid, ps);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC); /* -1: every indexed page marked (pmu_pages.h) */
+	rc = etm_pmu_counter_fold(s->counter, pid, ps, fd);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

@@ -7,6 +7,8 @@
  * concurrent readers).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -115,7 +120,7 @@ static void test_fold(void **state)
 	etm_pmu_pages_hit(p, A + 4 * PG, 255, NULL);
 	/* the page state covers pages 2.. of the index and a range the index lacks */
 	assert_int_equal(etm_pagestate_add_range(ps, A + 2 * PG, A + 16 * PG), 0);
-	etm_pmu_pages_fold(p, ps);
+	etm_pmu_pages_fold(p, ps, -1);
 	assert_int_equal(etm_ps_count(ps->r[0].st[0]), 2);  /* count 3: bit length 2 */
 	assert_int_equal(etm_ps_count(ps->r[0].st[1]), 5);  /* 16 */
 	assert_int_equal(etm_ps_count(ps->r[0].st[2]), 8);  /* 255 */
@@ -131,6 +136,60 @@ static void test_fold(void **state)
 	assert_int_equal(etm_pmu_weight(8), 4);
 	etm_pagestate_free(ps);
 	etm_pmu_pages_free(p);
+}
+
+/*
+ * With the target's pagemap, a page never sampled is seen only where it is
+ * present or swapped: 3 touched pages of a 64 GiB reservation of this
+ * process, not 16 Mi pages (PAGEMAP_SCAN, Linux 6.7; older kernels mark
+ * every page, which is checked instead).
+ */
+static void test_fold_resident_only(void **state)
+{
+	const uint64_t len = 64ULL << 30;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint64_t a = (uint64_t)(uintptr_t)m;
+	struct etm_addr_range r[1];
+	struct etm_pagestate *ps = etm_pagestate_new();
+	struct etm_pmu_pages *p;
+	struct pm_probe {
+		uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, inv, mask, anyof, ret;
+	} probe = { .size = sizeof(probe) };
+	struct etm_grade g;
+	bool scan;
+	int fd;
+
+	(void)state;
+	assert_true(m != MAP_FAILED);
+	r[0] = (struct etm_addr_range){ a, a + len };
+	m[0] = 1;
+	m[PG * 1000] = 1;
+	m[len - 1] = 1;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	/* An empty walk: 0 regions where the kernel has PAGEMAP_SCAN ('f', 16), -1 otherwise. */
+	probe.start = probe.end = a;
+	scan = ioctl(fd, _IOWR('f', 16, struct pm_probe), &probe) >= 0;
+	assert_int_equal(etm_pmu_pages_new(r, 1, NULL, &p), 0);
+	etm_pmu_pages_hit(p, a + PG * 1000, 4, NULL);
+	assert_int_equal(etm_pagestate_add_range(ps, a, a + len), 0);
+	etm_pmu_pages_fold(p, ps, fd);
+	etm_pagestate_grade(ps, 1, &g);
+	if (scan) {
+		assert_int_equal(g.scanned, 3);
+		assert_int_equal(g.hot, 1);
+		assert_int_equal(g.cold, 2);
+		assert_int_equal(etm_ps_count(ps->r[0].st[1]), -1); /* never touched: not seen */
+	} else {
+		print_message("no PAGEMAP_SCAN on this kernel: every page is marked\n");
+		assert_int_equal(g.scanned, len / PG);
+	}
+	assert_int_equal(etm_ps_count(ps->r[0].st[0]), 0);
+	assert_int_equal(etm_ps_count(ps->r[0].st[1000]), 3);
+	close(fd);
+	etm_pagestate_free(ps);
+	etm_pmu_pages_free(p);
+	munmap(m, len);
 }
 
 /*
@@ -159,7 +218,7 @@ static void test_sparse_reservation(void **state)
 	assert_int_equal(etm_pmu_pages_sampled(p), 3);
 	/* the page state tracks a small part: the fold costs that part */
 	assert_int_equal(etm_pagestate_add_range(ps, A, A + 16 * PG), 0);
-	etm_pmu_pages_fold(p, ps);
+	etm_pmu_pages_fold(p, ps, -1);
 	assert_int_equal(etm_ps_count(ps->r[0].st[5]), 2);
 	assert_int_equal(etm_ps_count(ps->r[0].st[4]), 0);
 	/* the reservation shrinks to 1 GiB: the count beyond it goes, the others stay */
@@ -208,7 +267,7 @@ static void test_counter_matching(void **state)
 	assert_int_equal(etm_pmu_counter_count(c, 9, A + PG), 2);
 	assert_int_equal(etm_pmu_counter_count(c, 9, A), 0);
 	assert_true(etm_pmu_counter_count(c, 8, A) < -1);
-	assert_int_equal(etm_pmu_counter_fold(c, 8, NULL), -ESRCH);
+	assert_int_equal(etm_pmu_counter_fold(c, 8, NULL, -1), -ESRCH);
 	etm_pmu_counter_remove(c, 7);
 	etm_pmu_counter_remove(c, 7);
 	assert_true(etm_pmu_counter_count(c, 7, A) < -1);
@@ -316,6 +375,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_fold_resident_only),
 		cmocka_unit_test(test_saturate_and_cool),
 		cmocka_unit_test(test_carry_across_rebuild),
 		cmocka_unit_test(test_fold),
