@@ -225,7 +225,20 @@ def limits(svc):
     if n is not None:
         if not n.isdigit():
             die(f"LimitNOFILE={n}: only a plain number is emulated")
-        resource.setrlimit(resource.RLIMIT_NOFILE, (int(n), int(n)))
+        n = int(n)
+        with open("/proc/sys/fs/nr_open") as f:
+            nr_open = int(f.read())
+        if n > nr_open:
+            die(f"LimitNOFILE={n}: above fs.nr_open ({nr_open}), systemd could not set it")
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+        except (ValueError, PermissionError):
+            # systemd (pid 1) may raise the hard limit; a test environment without
+            # CAP_SYS_RESOURCE cannot: the closest it can do, said aloud.
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            print(f"unit_sandbox: LimitNOFILE={n}: the hard limit cannot be raised here "
+                  f"(no CAP_SYS_RESOURCE); {hard} instead", file=sys.stderr)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def syscall_groups():
