@@ -19,10 +19,11 @@ static void pmu_conf_of(const struct etm_pmu_params *p, struct etm_pmu_conf *c)
 	};
 }
 
-int etm_task_tracker_choose(const char *want, const struct etm_pmu_params *pmu, const struct etm_tracker_opts *o,
+int etm_task_tracker_choose(const struct etm_tracker_req *req, const struct etm_tracker_opts *o,
 			    struct etm_task_tracker *t, char *why, size_t len)
 {
-	bool sampled = pmu && pmu->enabled;
+	struct etm_tracker_req r = *req;
+	bool sampled = req->pmu && req->pmu->enabled;
 	struct etm_pmu_conf c = { 0 };
 	char one[1024];
 	int err;
@@ -30,16 +31,15 @@ int etm_task_tracker_choose(const char *want, const struct etm_pmu_params *pmu, 
 	*t = (struct etm_task_tracker){ 0 };
 	if (len)
 		why[0] = '\0';
-	if (sampled) {
-		t->b = etm_backend_by_id(ETM_BACKEND_ID_pmu);
-	} else if ((err = etm_backend_choose(want, &t->b, why, len))) {
+	r.task_ctx = true;
+	if ((err = etm_tracker_choose(&r, &t->b, why, len))) {
 		t->b = NULL;
 		return err;
 	}
 	if (!t->b->tracker || !t->b->tracker->task_new)
 		return 0;
 	if (sampled)
-		pmu_conf_of(pmu, &c);
+		pmu_conf_of(req->pmu, &c);
 	if ((err = t->b->tracker->task_new(o, sampled ? &c : NULL, &t->task, one, sizeof(one)))) {
 		snprintf(why, len, "access tracker %s: %s", t->b->name, one);
 		t->b = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * The access tracker of a slide or cslide task, chosen once when the task
- * starts by the one function both engines call, etm_task_tracker_choose():
+ * starts through etm_tracker_choose(), the one choice of every engine:
  *  - with the PMU keys (pmu_keys.h) the pmu tracker: its sampler starts
  *    there, and a task whose event cannot be sampled is refused with the
  *    event and the reason (no PMU, perf_event_paranoid, no precise
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "daemon/engines/tracker_choice.h"
 #include "daemon/pmu_keys.h"
 #include "scan/backend.h"
 
@@ -29,14 +30,13 @@ struct etm_task_tracker {
 };
 
 /*
- * Choose @t's backend and start its task-wide context: @want is the
- * access_tracker value ("auto" or NULL: the first available), @pmu the PMU
- * keys (NULL or not enabled: none), @o the task's tracker options (the VMA
- * filter: flagged_only, vma_name). 0, with @why (for auto) saying why the
- * backends before the chosen one were skipped; or -errno with @why the
- * refusal.
+ * Choose @t's backend with etm_tracker_choose() (engines/tracker_choice.h,
+ * the one choice of every engine; @req->task_ctx is set here) and start its
+ * task-wide context: @o is the task's tracker options (the VMA filter:
+ * flagged_only, vma_name). 0, with @why (for auto) saying why the backends
+ * before the chosen one were skipped; or -errno with @why the refusal.
  */
-int etm_task_tracker_choose(const char *want, const struct etm_pmu_params *pmu, const struct etm_tracker_opts *o,
+int etm_task_tracker_choose(const struct etm_tracker_req *req, const struct etm_tracker_opts *o,
 			    struct etm_task_tracker *t, char *why, size_t len);
 /* A new cycle over @pids: the task-wide context follows them. 0, or -errno with @why (a pid left out). */
 int etm_task_tracker_cycle(struct etm_task_tracker *t, const pid_t *pids, size_t n, char *why, size_t len);

@@ -15,7 +15,7 @@ int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_p
 		.name = o->vma_name,
 	};
 	struct vmas *v;
-	int err = etm_proc_vmas(pid, &f, &v);
+	int err = etm_proc_vmas(pid, o->filter ? o->filter : &f, &v);
 
 	if (err)
 		return err;

@@ -36,6 +36,14 @@ static struct etm_pmu_params pmu_keys(const char *event)
 	};
 }
 
+/* The request slide makes (access_tracker=@tracker, 0 for auto), through the one choice. */
+static int choose(int tracker, const struct etm_pmu_params *pmu, struct etm_task_tracker *t)
+{
+	struct etm_tracker_req req = { .engine = "slide", .task = "t", .tracker = tracker, .pmu = pmu };
+
+	return etm_task_tracker_choose(&req, &opts, t, why, sizeof(why));
+}
+
 /* Without the PMU keys: access_tracker's backend; auto never takes pmu. */
 static void test_without_keys(void **state)
 {
@@ -45,11 +53,14 @@ static void test_without_keys(void **state)
 
 	(void)state;
 	off.enabled = false;
-	assert_int_equal(etm_task_tracker_choose("damon", &off, &opts, &t, why, sizeof(why)), -EINVAL);
-	assert_non_null(strstr(why, "unknown access tracker 'damon'"));
+	/* the PMU keys with another tracker named: refused (the configuration says so first) */
+	off.enabled = true;
+	assert_int_equal(choose(ETM_BACKEND_ID_page_idle, &off, &t), -EINVAL);
+	assert_string_equal(why, "access_tracker=page_idle: the PMU keys sample with the pmu tracker");
 	assert_null(t.b);
+	off.enabled = false;
 	for (int i = 0; i < 2; i++) {
-		rc = etm_task_tracker_choose(i ? "auto" : NULL, i ? &off : NULL, &opts, &t, why, sizeof(why));
+		rc = choose(0, i ? &off : NULL, &t);
 		if (rc) {
 			assert_int_equal(rc, -ENOTSUP);
 			assert_null(t.b);
@@ -64,11 +75,26 @@ static void test_without_keys(void **state)
 		etm_task_tracker_release(&t);
 	}
 	/* access_tracker=pmu without the keys: refused (the configuration says so first) */
-	rc = etm_task_tracker_choose("pmu", &off, &opts, &t, why, sizeof(why));
+	rc = choose(ETM_BACKEND_ID_pmu, &off, &t);
 	assert_int_not_equal(rc, 0);
 	assert_null(t.b);
 	assert_null(t.task);
 	assert_true(strstr(why, "needs the PMU keys") || strstr(why, "access tracker pmu unavailable"));
+}
+
+/* An engine that does not start the sampler (cslide for now): access_tracker=pmu refused, the keys only warned of. */
+static void test_engine_without_task_ctx(void **state)
+{
+	struct etm_pmu_params k = pmu_keys("page-faults");
+	struct etm_tracker_req req = { .engine = "cslide", .task = "t", .tracker = ETM_BACKEND_ID_pmu, .pmu = &k };
+	const struct etm_backend *b = NULL;
+
+	(void)state;
+	assert_int_equal(etm_tracker_choose(&req, &b, why, sizeof(why)), -ENOTSUP);
+	assert_string_equal(why, "access_tracker=pmu: cslide does not start the PMU sampler yet");
+	req.tracker = 0;
+	if (!etm_tracker_choose(&req, &b, why, sizeof(why)))
+		assert_true(b != etm_backend_by_id(ETM_BACKEND_ID_pmu));
 }
 
 /* A zeroed or refused tracker is released without harm. */
@@ -90,7 +116,7 @@ static void test_unknown_event(void **state)
 	struct etm_task_tracker t;
 
 	(void)state;
-	assert_int_not_equal(etm_task_tracker_choose("auto", &k, &opts, &t, why, sizeof(why)), 0);
+	assert_int_not_equal(choose(0, &k, &t), 0);
 	assert_null(t.b);
 	assert_null(t.task);
 	assert_non_null(strstr(why, "access tracker pmu: event ETMEM_NO_SUCH_EVENT: "));
@@ -106,7 +132,7 @@ static void test_default_event(void **state)
 
 	(void)state;
 	k.sample_period = 10000;
-	rc = etm_task_tracker_choose(NULL, &k, &opts, &t, why, sizeof(why));
+	rc = choose(0, &k, &t);
 	if (!rc) {
 		assert_ptr_equal(t.b, etm_backend_by_id(ETM_BACKEND_ID_pmu));
 		etm_task_tracker_release(&t);
@@ -138,7 +164,7 @@ static void test_page_faults(void **state)
 
 	(void)state;
 	/* Also through access_tracker=pmu, which names what the keys choose anyway. */
-	rc = etm_task_tracker_choose("pmu", &k, &opts, &t, why, sizeof(why));
+	rc = choose(ETM_BACKEND_ID_pmu, &k, &t);
 	if (rc) {
 		/* The sampler's CPU-wide rings need root or CAP_PERFMON. */
 		assert_non_null(strstr(why, "access tracker pmu: "));
@@ -169,8 +195,11 @@ static void test_page_faults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_without_keys),  cmocka_unit_test(test_release_zeroed),
-		cmocka_unit_test(test_unknown_event), cmocka_unit_test(test_default_event),
+		cmocka_unit_test(test_without_keys),
+		cmocka_unit_test(test_release_zeroed),
+		cmocka_unit_test(test_engine_without_task_ctx),
+		cmocka_unit_test(test_unknown_event),
+		cmocka_unit_test(test_default_event),
 		cmocka_unit_test(test_page_faults),
 	};
 

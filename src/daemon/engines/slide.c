@@ -27,6 +27,7 @@
 #include "scan/procfs.h"
 #include "slide_params.h"
 #include "slide_rt.h"
+#include "tracker_choice.h"
 
 int slide_rt_wait(struct slide_rt *rt, double secs)
 {
@@ -233,8 +234,8 @@ static int start_reclaimer(struct slide_rt *rt, struct task *tk, const char *ski
 /* The backend, its path's start, and the timer thread. 0, or -errno with the error reported. */
 static int rt_start(struct slide_rt *rt, struct task *tk, const struct slide_params *sp)
 {
-	const char *want = slide_tracker_name(sp->tracker);
-	bool is_auto = !want || !strcmp(want, ETM_BACKEND_AUTO);
+	struct etm_tracker_req req = { .engine = "slide", .task = tk->name, .tracker = sp->tracker, .pmu = &sp->pmu };
+	bool is_auto = sp->tracker == SLIDE_TRACKER_AUTO;
 	/* The task-wide tracker's filter (the pmu sampler's index): per-process opens get theirs in job_scan. */
 	struct etm_tracker_opts o = {
 		.flagged_only = rt->swap_flag,
@@ -245,7 +246,7 @@ static int rt_start(struct slide_rt *rt, struct task *tk, const struct slide_par
 	char why[1024];
 	int err;
 
-	if ((err = etm_task_tracker_choose(want, &sp->pmu, &o, &rt->trk, why, sizeof(why)))) {
+	if ((err = etm_task_tracker_choose(&req, &o, &rt->trk, why, sizeof(why)))) {
 		etm_task_report_error(tk, "%s", why);
 		return err;
 	}
