@@ -5,7 +5,7 @@
 # Usage: pmu_zram.sh TEST_BINARY ETMEM_WORKLOAD [--record FILE]
 set -u
 . "$(dirname "$0")/lib.sh"
-host_need_root
+need_root
 trap host_cleanup EXIT
 exec 8>/tmp/etmem-test-swap.lock
 flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
