@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/* psi engine: backend detection and the file handling the backends share (psi_backend.h). */
+#include "psi_backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scan/procfs.h"
+
+const char *psi_source_name(enum psi_source s)
+{
+	static const char *const names[PSI_SRC_NSOURCES] = {
+		[PSI_SRC_OWN] = "memory.pressure",
+		[PSI_SRC_CPUACCT] = "cpuacct memory.pressure",
+		[PSI_SRC_TWIN] = "cgroup2 twin",
+		[PSI_SRC_SYSTEM_NO_TWIN] = "system (no twin)",
+		[PSI_SRC_SYSTEM_TWIN_DIFF] = "system (twin holds other processes)",
+	};
+
+	return (unsigned)s < PSI_SRC_NSOURCES ? names[s] : "?";
+}
+
+void psi_backend_free(struct psi_backend *b)
+{
+	if (!b)
+		return;
+	g_free(b->mem_root);
+	g_free(b->psi_root);
+	g_free(b->proc_pressure);
+	g_free(b->meminfo);
+	g_free(b->jdir);
+	g_free(b);
+}
+
+char *psi_path(const char *root, const char *rel, const char *name)
+{
+	return g_build_filename(root, rel, name, NULL);
+}
+
+/* The whole of [p, end) is one decimal number. */
+static int whole_u64(const char *p, const char *end, uint64_t *out)
+{
+	return etm_parse_u64(&p, end, out) || p != end ? -EINVAL : 0;
+}
+
+int psi_read_u64(const char *root, const char *rel, const char *name, uint64_t *out)
+{
+	g_autofree char *path = psi_path(root, rel, name);
+	char *buf;
+	size_t len;
+	int err = etm_read_file(path, &buf, &len, 64);
+
+	if (err)
+		return err;
+	while (len && buf[len - 1] == '\n')
+		len--;
+	if (len == 3 && !memcmp(buf, "max", 3)) {
+		*out = UINT64_MAX;
+		err = 0;
+	} else {
+		err = whole_u64(buf, buf + len, out);
+	}
+	free(buf);
+	return err;
+}
+
+enum { S_IANON, S_AANON, S_IFILE, S_AFILE, S_UNEVICT, S_N };
+static const char *const stat_keys[S_N] = { "inactive_anon", "active_anon", "inactive_file", "active_file",
+					    "unevictable" };
+
+/* One "key value" line into v[h][k]; h = 1 for v1's hierarchical total_ keys. */
+static int stat_line(const char *p, const char *le, uint64_t v[2][S_N], unsigned has[2])
+{
+	const char *sp = memchr(p, ' ', (size_t)(le - p));
+	size_t kl;
+	int h = 0;
+
+	if (!sp)
+		return 0;
+	if (sp - p > 6 && !memcmp(p, "total_", 6)) {
+		h = 1;
+		p += 6;
+	}
+	kl = (size_t)(sp - p);
+	for (int k = 0; k < S_N; k++) {
+		if (strlen(stat_keys[k]) != kl || memcmp(p, stat_keys[k], kl))
+			continue;
+		if (whole_u64(sp + 1, le, &v[h][k]))
+			return -EINVAL;
+		has[h] |= 1u << k;
+	}
+	return 0;
+}
+
+int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out)
+{
+	const char *p = buf, *end = buf + len;
+	uint64_t v[2][S_N] = { { 0 } };
+	unsigned has[2] = { 0 }, lru = (1u << S_UNEVICT) - 1;
+	int h;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		if (stat_line(p, le, v, has))
+			return -EINVAL;
+		p = le + 1;
+	}
+	h = (has[1] & lru) == lru ? 1 : 0;
+	if ((has[h] & lru) != lru)
+		return -EINVAL;
+	/* Sums of page counts times 4 KiB: far from 2^64, but a hostile file saturates, it does not wrap. */
+	out->anon = v[h][S_IANON] > UINT64_MAX - v[h][S_AANON] ? UINT64_MAX : v[h][S_IANON] + v[h][S_AANON];
+	out->file = v[h][S_IFILE] > UINT64_MAX - v[h][S_AFILE] ? UINT64_MAX : v[h][S_IFILE] + v[h][S_AFILE];
+	out->unevictable = v[h][S_UNEVICT];
+	return 0;
+}
+
+int psi_read_stat(const char *root, const char *rel, struct psi_stat *out)
+{
+	g_autofree char *path = psi_path(root, rel, "memory.stat");
+	char *buf;
+	size_t len;
+	int err = etm_read_file(path, &buf, &len, PSI_STAT_MAX);
+
+	if (err)
+		return err;
+	err = psi_stat_parse(buf, len, out);
+	free(buf);
+	return err;
+}
+
+/* The pids of a cgroup.procs text into @set (NULL: only checked). */
+static int procs_parse(const char *buf, size_t len, GHashTable *set)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		uint64_t pid;
+
+		if (le > p) {
+			if (whole_u64(p, le, &pid) || !pid || pid > INT32_MAX)
+				return -EINVAL;
+			if (set)
+				g_hash_table_add(set, GUINT_TO_POINTER((guint)pid));
+		}
+		p = le + 1;
+	}
+	return 0;
+}
+
+int psi_procs_covered(const char *inner, size_t ilen, const char *outer, size_t olen, bool *covered)
+{
+	g_autoptr(GHashTable) in = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_autoptr(GHashTable) out = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GHashTableIter it;
+	gpointer pid;
+	int err;
+
+	if ((err = procs_parse(inner, ilen, in)) || (err = procs_parse(outer, olen, out)))
+		return err;
+	*covered = true;
+	g_hash_table_iter_init(&it, in);
+	while (g_hash_table_iter_next(&it, &pid, NULL)) {
+		if (!g_hash_table_contains(out, pid)) {
+			*covered = false;
+			break;
+		}
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One write(2) of a decimal, no NUL (the original wrote its whole 32-byte buffer). */
+static int write_u64(const char *path, uint64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, b, (size_t)n) != n)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, uint64_t bytes,
+		     struct psi_reclaim_res *res)
+{
+	g_autofree char *path = psi_path(root, rel, "memory.reclaim");
+	uint64_t u0 = 0, u1 = 0;
+	bool has_u0 = !psi_read_u64(root, rel, usage_file, &u0);
+	double t0 = now_s();
+	int err = 0;
+
+	memset(res, 0, sizeof(*res));
+	while (bytes) {
+		uint64_t step = bytes < PSI_RECLAIM_STEP ? bytes : PSI_RECLAIM_STEP;
+
+		err = write_u64(path, step);
+		res->steps++;
+		res->asked += step;
+		bytes -= step;
+		/* EAGAIN: the kernel gave up short of the step (nothing cold enough left) */
+		if (err == -EAGAIN || err == -EBUSY) {
+			res->busy = true;
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+	}
+	if (has_u0 && !psi_read_u64(root, rel, usage_file, &u1) && u0 > u1)
+		res->reclaimed = u0 - u1;
+	res->seconds = now_s() - t0;
+	return err;
+}
+
+int psi_backend_read(const struct psi_backend *b, const char *rel, struct psi_readings *r, enum psi_source *src)
+{
+	struct psi_pressure p;
+	struct etm_meminfo mi;
+	char *buf;
+	size_t len;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if ((err = b->ops->pressure(b, rel, &p, src)) || (err = b->ops->readings(b, rel, r)))
+		return err;
+	r->pressure = psi_pressure_level(&p);
+	if ((err = etm_read_file(b->meminfo, &buf, &len, 1 << 16)))
+		return err;
+	err = etm_parse_meminfo(buf, len, &mi);
+	free(buf);
+	if (err)
+		return err;
+	if (mi.swap_free_kb < r->swap_room / 1024)
+		r->swap_room = mi.swap_free_kb * 1024;
+	return 0;
+}

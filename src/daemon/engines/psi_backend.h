@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * psi engine: the kernel backends, behind one small vtable (read pressure,
+ * read usage/stat/limit/protections, reclaim N bytes), detected once per
+ * task and named in project show:
+ *
+ *   cgroup2          memory.pressure and memory.reclaim of the cgroup v2
+ *                    hierarchy (mainline 5.19+, the rig).
+ *   cgroup1-reclaim  openEuler's cgroup v1: memory.reclaim in the v1 memory
+ *                    hierarchy, pressure from the cgroup of the same name in
+ *                    the cpuacct hierarchy (psi=1 psi_v1=1,
+ *                    CONFIG_PSI_CGROUP_V1).
+ *   cgroup1-limit    plain cgroup v1 (this kind of host): reclaim by stepwise
+ *                    memory.limit_in_bytes cuts that are always undone
+ *                    (etm_memcg_reclaim() with the undo journal), pressure
+ *                    from the cgroup's twin in a cgroup2 hierarchy mounted
+ *                    beside v1 when the twin holds the same processes, else
+ *                    the system's /proc/pressure/memory; each reading says
+ *                    which (enum psi_source).
+ *
+ * In every case cg_dir is relative to the mount point of the memory
+ * hierarchy in use.
+ */
+#ifndef ETM_PSI_BACKEND_H
+#define ETM_PSI_BACKEND_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "psi_kernel.h"
+#include "psi_policy.h"
+#include "psi_pressure.h"
+
+/* memory.reclaim is written in steps of at most this much (a bounded write, progress counted). */
+#define PSI_RECLAIM_STEP (64ULL << 20)
+/* memory.stat of a cgroup: a few dozen lines. */
+#define PSI_STAT_MAX (64 << 10)
+/* cgroup.procs compared for twins: bounded like every read. */
+#define PSI_PROCS_MAX (1 << 20)
+
+/* Where a cgroup's pressure figure came from. */
+enum psi_source {
+	PSI_SRC_OWN,		  /* its own memory.pressure (cgroup2) */
+	PSI_SRC_CPUACCT,	  /* the same cgroup in the v1 cpuacct hierarchy (openEuler psi_v1) */
+	PSI_SRC_TWIN,		  /* its twin in the cgroup2 hierarchy, holding the same processes */
+	PSI_SRC_SYSTEM_NO_TWIN,	  /* /proc/pressure/memory: no cgroup of that name to read */
+	PSI_SRC_SYSTEM_TWIN_DIFF, /* /proc/pressure/memory: the twin lacks some of the cgroup's processes */
+	PSI_SRC_NSOURCES,
+};
+
+/* For project show: "memory.pressure", "cpuacct", "cgroup2 twin", "system (no twin)", ... */
+const char *psi_source_name(enum psi_source s);
+
+struct psi_reclaim_res {
+	uint64_t asked;	     /* bytes asked of the kernel */
+	uint64_t reclaimed;  /* usage before - usage after (0 if it grew meanwhile) */
+	unsigned steps;	     /* memory.reclaim writes / limit cuts */
+	bool busy;	     /* the kernel took less than asked (EAGAIN / EBUSY): stopped there */
+	bool contended;	     /* cgroup1-limit: another reclaim of this memcg runs: nothing done */
+	bool restore_failed; /* cgroup1-limit: the limit could not be put back (the journal keeps it) */
+	double seconds;
+};
+
+struct psi_backend;
+
+struct psi_backend_ops {
+	const char *name;
+	/* Pressure of cgroup @rel, and where it came from. 0 or -errno. */
+	int (*pressure)(const struct psi_backend *b, const char *rel, struct psi_pressure *out, enum psi_source *src);
+	/* Usage, limit, min, low, LRU sizes, the cgroup's own swap room (not the system's). 0 or -errno. */
+	int (*readings)(const struct psi_backend *b, const char *rel, struct psi_readings *out);
+	/* Reclaim @bytes from @rel. 0 (also when the kernel stopped early: res->busy) or -errno. */
+	int (*reclaim)(const struct psi_backend *b, const char *rel, uint64_t bytes, struct psi_reclaim_res *res);
+};
+
+extern const struct psi_backend_ops psi_backend_cgroup2;
+extern const struct psi_backend_ops psi_backend_cgroup1_reclaim;
+extern const struct psi_backend_ops psi_backend_cgroup1_limit;
+
+struct psi_backend {
+	const struct psi_backend_ops *ops;
+	char *mem_root;	     /* the memory hierarchy's mount: cg_dir is relative to it */
+	char *psi_root;	     /* per-cgroup pressure files: cgroup2 = mem_root, cpuacct, the cgroup2 mount; NULL */
+	char *proc_pressure; /* the system-wide file */
+	char *meminfo;	     /* SwapFree, the system's part of the swap room */
+	char *jdir;	     /* cgroup1-limit: the undo journal (NULL: none) */
+};
+
+void psi_backend_free(struct psi_backend *b);
+/* g_autoptr(psi_backend) needs a type name. */
+typedef struct psi_backend psi_backend;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(psi_backend, psi_backend_free)
+
+/*
+ * Find the backend this kernel offers: cgroup2 when the unified hierarchy
+ * has the memory controller, else cgroup1-reclaim when the v1 memory root
+ * has memory.reclaim, else cgroup1-limit. A new backend, or NULL with one
+ * sentence in @err: no memory cgroup hierarchy, no memory.reclaim on v2,
+ * or no PSI (naming the boot option or kernel config that is missing).
+ */
+struct psi_backend *psi_backend_detect(const struct psi_sys *sys, GString *err);
+
+/* One line for project show: the backend, its hierarchies and where pressure comes from. */
+char *psi_backend_describe(const struct psi_backend *b);
+
+/*
+ * A cycle's readings of @rel: ops->pressure (its level into r->pressure),
+ * ops->readings, and the swap room cut to the system's free swap.
+ */
+int psi_backend_read(const struct psi_backend *b, const char *rel, struct psi_readings *r, enum psi_source *src);
+
+/* --- shared by the backends (psi_backend.c) --- */
+
+/* LRU sizes from memory.stat (bytes). v1: the hierarchical total_* win over the cgroup's own. */
+struct psi_stat {
+	uint64_t anon, file, unevictable;
+};
+/* 0, or -EINVAL when an LRU line is missing or malformed. Pure. */
+int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out);
+
+/*
+ * Does the pid list @inner (cgroup.procs text) hold only pids that @outer
+ * lists too? Pure; -EINVAL on a line that is no pid.
+ */
+int psi_procs_covered(const char *inner, size_t ilen, const char *outer, size_t olen, bool *covered);
+
+/* @root/@rel/@name (g_free). */
+char *psi_path(const char *root, const char *rel, const char *name);
+/* A single-number file; "max" reads as UINT64_MAX. 0 or -errno (-EINVAL: not a number). */
+int psi_read_u64(const char *root, const char *rel, const char *name, uint64_t *out);
+int psi_read_stat(const char *root, const char *rel, struct psi_stat *out);
+/* Write @bytes to @root/@rel/memory.reclaim in PSI_RECLAIM_STEP steps; usage read from @usage_file. */
+int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, uint64_t bytes,
+		     struct psi_reclaim_res *res);
+
+#endif
