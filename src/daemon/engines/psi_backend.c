@@ -3,12 +3,10 @@
 #include "psi_backend.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include <stdio.h>
 
 #include "scan/procfs.h"
 
@@ -179,28 +177,13 @@ int psi_procs_covered(const char *inner, size_t ilen, const char *outer, size_t 
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One write(2) of a decimal, no NUL (the original wrote its whole 32-byte buffer). */
 static int write_u64(const char *path, uint64_t v)
 {
 	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	int err = 0;
 
-	if (fd < 0)
-		return -errno;
-	if (write(fd, b, (size_t)n) != n)
-		err = errno ? -errno : -EIO;
-	close(fd);
-	return err;
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return etm_write_str(path, b);
 }
 
 int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, uint64_t bytes,
@@ -209,7 +192,7 @@ int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, 
 	g_autofree char *path = psi_path(root, rel, "memory.reclaim");
 	uint64_t u0 = 0, u1 = 0;
 	bool has_u0 = !psi_read_u64(root, rel, usage_file, &u0);
-	double t0 = now_s();
+	gint64 t0 = g_get_monotonic_time();
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -231,7 +214,7 @@ int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, 
 	}
 	if (has_u0 && !psi_read_u64(root, rel, usage_file, &u1) && u0 > u1)
 		res->reclaimed = u0 - u1;
-	res->seconds = now_s() - t0;
+	res->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
 	return err;
 }
 
