@@ -20,7 +20,8 @@ U=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 [ -x "$BIN/etmem-workload" ] || fail "etmem-workload missing next to $T"
 
 exec 8>/tmp/etmem-test-swap.lock
-flock -w 600 8 || fail "swap lock busy for 600 s"
+echo "waiting for /tmp/etmem-test-swap.lock"
+flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
 D=$(mktemp -d /tmp/etmem-psi-backend.XXXXXX)
 WLS=()
 cleanup() {
