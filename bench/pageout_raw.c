@@ -10,7 +10,7 @@
  *   pageout_raw action PID START LEN
  *       the daemon's swap-out path for per-process trackers, as slide's
  *       swap_out() runs it: the page state of every VMA slide tracks
- *       (etm_access_ranges), every page seen, pages outside the range hot,
+ *       (etm_tracker_ranges), every page seen, pages outside the range hot,
  *       grading with T = 1, etm_pagestate_for_each_cold() feeding the
  *       pageout action (coalesced iovecs), flush. Timed from grading to the
  *       end of the flush; building the state (the scan) is not timed.
@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scan/access.h"
+#include "scan/tracker.h"
 #include "scan/action.h"
 #include "scan/pagestate.h"
 
@@ -144,13 +144,22 @@ static int feed_run(uint64_t start, uint64_t len, void *arg)
 	struct feed *f = arg;
 
 	f->runs++;
-	return f->act->add(f->ctx, start, len);
+	return f->act->add(f->ctx, start, len, ETM_ACTION_SWAP);
+}
+
+/* Bytes the action reports done. */
+static uint64_t done(const struct feed *f)
+{
+	struct etm_action_stats st;
+
+	f->act->stats(f->ctx, &st);
+	return st.bytes_done;
 }
 
 /* The daemon's path: page state -> grading -> coalesced runs -> pageout action. */
 static int do_action(pid_t pid, uint64_t start, uint64_t len)
 {
-	struct etm_access_opts o = { .loop = 1, .sleep_s = 1 };
+	struct etm_tracker_opts o = { .loop = 1, .sleep_s = 1 };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct feed f = { .act = &etm_action_pageout };
 	struct etm_grade g;
@@ -159,8 +168,8 @@ static int do_action(pid_t pid, uint64_t start, uint64_t len)
 
 	if (!ps)
 		return 1;
-	if ((err = etm_access_ranges(pid, &o, ps))) {
-		fprintf(stderr, "etm_access_ranges(%d): %s\n", (int)pid, strerror(-err));
+	if ((err = etm_tracker_ranges(pid, &o, ps))) {
+		fprintf(stderr, "etm_tracker_ranges(%d): %s\n", (int)pid, strerror(-err));
 		etm_pagestate_free(ps);
 		return 1;
 	}
@@ -198,7 +207,7 @@ static int do_action(pid_t pid, uint64_t start, uint64_t len)
 	if (err)
 		fprintf(stderr, "pageout: %s\n", strerror(-err));
 	else
-		print_result("action", pid, len, f.act->bytes_done(f.ctx), f.runs, "runs", &a, &b);
+		print_result("action", pid, len, done(&f), f.runs, "runs", &a, &b);
 	fprintf(stderr, "action: tracked %" PRIu64 " pages, graded cold %" PRIu64 " hot %" PRIu64 "\n",
 		etm_pagestate_pages(ps), g.cold, g.hot);
 	f.act->close(f.ctx);

@@ -3,11 +3,11 @@
  * Memory the daemon spends per tracked page, for bench/run.sh.
  *
  * What is measured: slide's per-process state is one etm_pagestate per job,
- * sized by the length of the VMAs etm_access_ranges() selects -- not by
+ * sized by the length of the VMAs etm_tracker_ranges() selects -- not by
  * what is resident. So a target is simulated by a MAP_NORESERVE anonymous
  * mapping of SIZE GiB in this process that is never touched (no RAM, no
  * swap reservation), and the state is built exactly as slide_job() builds
- * it: etm_access_ranges(getpid()) (which also picks up this program's own
+ * it: etm_tracker_ranges(getpid()) (which also picks up this program's own
  * small VMAs: they count as tracked pages), one full "scan" marking every
  * tracked page (so every byte of the state is touched and resident), the
  * grading and the cold-run walk the swap-out uses. Three figures:
@@ -29,7 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "scan/access.h"
+#include "scan/tracker.h"
 #include "scan/pagestate.h"
 
 #define MAX_SIZES 8
@@ -72,7 +72,7 @@ struct point {
 static int measure(unsigned gib, struct point *pt, bool print)
 {
 	size_t len = (size_t)gib << 30;
-	struct etm_access_opts o = { .loop = 1, .sleep_s = 1 };
+	struct etm_tracker_opts o = { .loop = 1, .sleep_s = 1 };
 	struct etm_pagestate *ps;
 	struct etm_grade g;
 	uint64_t cold_bytes = 0;
@@ -89,8 +89,8 @@ static int measure(unsigned gib, struct point *pt, bool print)
 	rss0 = rss_bytes();
 	heap0 = heap_bytes();
 	ps = etm_pagestate_new();
-	if (!ps || (err = etm_access_ranges(getpid(), &o, ps))) {
-		fprintf(stderr, "etm_access_ranges: %s\n", ps ? strerror(-err) : "ENOMEM");
+	if (!ps || (err = etm_tracker_ranges(getpid(), &o, ps))) {
+		fprintf(stderr, "etm_tracker_ranges: %s\n", ps ? strerror(-err) : "ENOMEM");
 		etm_pagestate_free(ps);
 		munmap(map, len);
 		return 1;

@@ -38,7 +38,7 @@ for b in etmemd etmem etmem-workload; do
 done
 
 . "$HERE/../tests/host/lib.sh"
-host_need_root
+need_root
 
 exec 8>/tmp/etmem-test-swap.lock
 echo "waiting for /tmp/etmem-test-swap.lock" >&2

@@ -21,7 +21,7 @@ static const struct etmemd_option options[] = {
 	{ 'm', "mode-systemctl", NULL, " mode used to start(systemctl)" },
 };
 
-#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+#define N_OPTIONS G_N_ELEMENTS(options)
 
 void etmemd_print_help(FILE *out)
 {
@@ -58,17 +58,15 @@ int etmemd_parse_args(int argc, char **argv, struct etmemd_opts *opts, GString *
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': {
-			char *end;
-			long v;
+			guint64 v;
 
 			if (have_level) {
 				g_string_assign(err, "option -l|--log-level given twice");
 				return -EINVAL;
 			}
 			have_level = true;
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || optarg[0] < '0' || optarg[0] > '9' || *end || v < 0 || v > 3) {
+			/* Digits only (glib's parser refuses a sign, blanks and 0x). */
+			if (!g_ascii_string_to_unsigned(optarg, 10, 0, 3, &v, NULL)) {
 				g_string_printf(err, "invalid log level '%s': must be 0..3", optarg);
 				return -EINVAL;
 			}

@@ -3,6 +3,35 @@
  * Engine types. Every engine, built in or third-party, is a struct
  * engine_ops (the plugin ABI). A built-in type adds a descriptor with what
  * the daemon must know before and besides the vtable.
+ *
+ * The lifetime of a task's runtime: the contract between the registry and
+ * every engine (built-in types and plugins alike).
+ *
+ *  - A task's runtime is whatever start_task creates: threads, memory
+ *    (usually hung on tk->timer_inst), kernel state. The engine owns it.
+ *    stop_task stops it: it joins (or otherwise ends) every thread that uses
+ *    it, undoes the kernel state and frees it before returning. No reference
+ *    counting is needed for the daemon's sake.
+ *  - The registry keeps each task in one of four states (registry.h), changed
+ *    only under its lock: STOPPED -> STARTING -> STARTED -> STOPPING ->
+ *    STOPPED. start_task runs in STARTING, stop_task in STOPPING, exactly
+ *    once for each start_task that returned 0. For one task, start_task,
+ *    stop_task, eng_mgt_func and task_figures never overlap.
+ *  - task_figures is called with the registry lock held, for a STARTED task
+ *    only. A task leaves STARTED (under that lock) before its stop_task is
+ *    called, so no task_figures call is running when stop_task starts and
+ *    none begins after: stop_task may free what task_figures reads. Because
+ *    it holds the registry lock, task_figures must not block on anything
+ *    slow: take only the engine's own locks, and never hold those while
+ *    waiting (a scan, a sleep, a kernel reclaim).
+ *  - eng_mgt_func is called without the registry lock, while its project is
+ *    STARTED (and the task, when one is named, STARTED) and held busy: no
+ *    start, stop or delete of the project or of any of its tasks can begin
+ *    before it returns, so every runtime of the project stays valid for it.
+ *  - start_task and stop_task are called without the registry lock, except
+ *    at shutdown and when `obj add` starts a new task in a started project
+ *    (start_task with the lock held: the task is not visible yet). So
+ *    neither may call into the registry, except etm_task_report_error().
  */
 #ifndef ETM_ENGINE_H
 #define ETM_ENGINE_H
@@ -12,7 +41,15 @@
 
 #include "etmem/etmemd_thirdparty_export.h"
 
+struct etm_conf;
 struct etm_engine;
+struct etm_figures;
+struct etm_key_table;
+
+/* What a task's keys may depend on: its project (slide's T is 0..loop*3). */
+struct etm_task_ctx {
+	const struct project *proj; /* never NULL when the daemon builds a task */
+};
 
 struct etm_engine_type {
 	const char *name; /* the [engine] name= value: slide, cslide, psi, thirdparty */
@@ -22,12 +59,49 @@ struct etm_engine_type {
 	/* NULL for thirdparty: its vtable comes from the plugin. */
 	const struct engine_ops *ops;
 	/*
-	 * Optional: extra figures of one task for `project show`, appended as
-	 * indented "key: value" lines. Called without the registry lock held
-	 * against start/stop of this task: the engine locks its own state.
+	 * The type's own keys of [engine] and [task] (keys.h), parsed into
+	 * engine->params and task->params; NULL when it has none. A type
+	 * described by its tables alone needs no parse or free hook: the
+	 * table parser builds the params struct and frees it. etmem.conf(5)
+	 * lists them. (thirdparty's engine_keys are its identity, parsed
+	 * into the engine spec; its plugin reads its other keys itself.)
 	 */
-	void (*task_figures)(struct engine *eng, struct task *tk, GString *out);
+	const struct etm_key_table *engine_keys;
+	const struct etm_key_table *task_keys;
+	/*
+	 * Optional hooks, for what a table cannot say (a context the rows
+	 * need): build the params from @conf, 0 or -EINVAL with the error
+	 * recorded in @conf. The free hooks undo them.
+	 */
+	int (*parse_engine)(struct etm_conf *conf, void **params);
+	int (*parse_task)(struct etm_conf *conf, const struct etm_task_ctx *ctx, void **params);
+	void (*free_engine)(void *params);
+	void (*free_task)(void *params);
+	/*
+	 * Optional: the figures of one task (figures.h), added as typed fields
+	 * that `project show` renders (and later JSON and metrics). Called with
+	 * the registry lock held, for a STARTED task only (see the contract
+	 * above): the runtime is valid, but the engine's own threads change it,
+	 * so lock the engine's state.
+	 */
+	void (*task_figures)(struct engine *eng, struct task *tk, struct etm_figures *figs);
 };
+
+/*
+ * A built-in type's engine and task params: through its hooks, else its
+ * tables (NULL params when it has neither). 0 or -EINVAL with @conf's error.
+ */
+int etm_engine_type_parse_engine(const struct etm_engine_type *type, struct etm_conf *conf, void **params);
+int etm_engine_type_parse_task(const struct etm_engine_type *type, struct etm_conf *conf,
+			       const struct etm_task_ctx *ctx, void **params);
+void etm_engine_type_free_engine(const struct etm_engine_type *type, void *params);
+/* Does the daemon parse (and free) this type's engine/task params, or its ops' fill_*_params? */
+bool etm_engine_type_parses_engine(const struct etm_engine_type *type);
+bool etm_engine_type_parses_task(const struct etm_engine_type *type);
+void etm_engine_type_free_task(const struct etm_engine_type *type, void *params);
+
+/* Every built-in type, NULL-terminated. */
+extern const struct etm_engine_type *const etm_engine_types[];
 
 /* The built-in types: NULL if @name is none of them. */
 const struct etm_engine_type *etm_engine_type_find(const char *name);

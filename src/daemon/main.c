@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "registry.h"
 #include "scan/damon_sysfs.h"
-#include "scan/memcg_reclaim.h"
+#include "scan/memcg_journal.h"
 #include "server.h"
 
 #define ETMEMD_PID_FILE "/run/etmemd.pid"

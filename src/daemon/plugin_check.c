@@ -56,7 +56,7 @@ static int check_dir(struct walk *w, const struct stat *st, const char *name)
 	return 0;
 }
 
-/* The spec: owner root, permission bits 500 or 700; and root's group, as the original. */
+/* The spec: owner root, permission bits 500 or 700; and root's group, as the original (docs/compat.md). */
 static int check_lib(struct walk *w, const struct stat *st, const char *name)
 {
 	unsigned mode = st->st_mode & 07777;

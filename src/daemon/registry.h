@@ -15,7 +15,6 @@
 #include "etmem/etmemd_thirdparty_export.h"
 
 struct etm_engine_type;
-struct etm_conf;
 
 enum etm_proj_state {
 	ETM_PROJ_STOPPED = 0,
@@ -41,17 +40,25 @@ struct etm_engine {
 	char *eng_name;
 	char *libname;
 	char *ops_name;
-	/* Set only while the engine parses a configuration file. */
-	struct etm_conf *conf;
+};
+
+/*
+ * A task's runtime state, guarded by the registry lock. STARTING and
+ * STOPPING mark an engine start_task/stop_task call in flight (made without
+ * the lock); only a STARTED task's runtime may be read (see engine.h).
+ */
+enum etm_task_state {
+	ETM_TASK_STOPPED = 0,
+	ETM_TASK_STARTING,
+	ETM_TASK_STARTED,
+	ETM_TASK_STOPPING,
 };
 
 struct etm_task {
 	struct task pub;
-	bool started;
+	enum etm_task_state state;
 	/* Set only while the engine's start_task runs: see etm_task_report_error(). */
 	GString *start_err;
-	/* Set only while the engine parses a configuration file. */
-	struct etm_conf *conf;
 };
 
 static inline struct etm_project *etm_project_of(struct project *p)
@@ -68,9 +75,11 @@ static inline struct etm_task *etm_task_of(struct task *t)
 }
 
 /*
- * Constructors take copies of the strings. Freeing an engine or task calls the
- * engine's clear_*_params first; freeing a project frees its engines and
- * tasks. None of these touches the registry lists.
+ * Constructors take copies of the strings (glib allocations: out of memory
+ * aborts). Freeing an engine or task frees its params first (the type's
+ * free hook, or a plugin's clear_*_params); freeing a project frees its
+ * engines and tasks. None of these touches the registry lists. objects.h
+ * builds them from configuration specs.
  */
 struct etm_project *etm_project_new(const char *name);
 void etm_project_free(struct etm_project *proj);
@@ -78,21 +87,45 @@ struct etm_engine *etm_engine_new(const struct etm_engine_type *type, const char
 void etm_engine_free(struct etm_engine *eng);
 struct etm_task *etm_task_new(const char *name, const char *type, const char *value);
 void etm_task_free(struct etm_task *tk);
+typedef struct etm_project etm_project;
+typedef struct etm_engine etm_engine;
+typedef struct etm_task etm_task;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_project, etm_project_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_engine, etm_engine_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_task, etm_task_free)
 
 struct etm_engine *etm_project_find_engine(struct etm_project *proj, const char *name);
 struct etm_task *etm_engine_find_task(struct etm_engine *eng, const char *name);
+/* Append to / remove from the object lists (the caller holds the registry lock once they are published). */
+void etm_project_append_engine(struct etm_project *proj, struct etm_engine *eng);
+void etm_engine_append_task(struct etm_engine *eng, struct etm_task *tk);
+void etm_project_unlink_engine(struct etm_project *proj, struct etm_engine *eng);
+void etm_engine_unlink_task(struct etm_engine *eng, struct etm_task *tk);
 
 struct etm_registry;
 
 struct etm_registry *etm_registry_new(void);
-/* Stops every running task and frees everything. */
+/*
+ * Tests that run without root (who cannot chown a file to root) replace the
+ * configuration files' owner check (config.h, etm_conf_load_with()); NULL
+ * restores the spec's root:root.
+ */
+struct stat;
+void etm_registry_set_conf_owner_check(struct etm_registry *reg, int (*owner_ok)(const struct stat *st, GString *why));
+/* Stops every running task and frees everything. Only once no request runs any more. */
 void etm_registry_free(struct etm_registry *reg);
 
 /*
  * Registry operations used by the request dispatcher. @out receives command
  * output; @err receives the one-line error message on failure. Both return
  * an enum etm_status.
+ *
+ * At most ETM_REGISTRY_MAX_LOADS obj add/del run at once (each holds its
+ * file, up to 10 MiB, while it runs); another waits for a slot up to
+ * ETM_REGISTRY_LOAD_WAIT_MS and then fails with ETM_ERR_BUSY.
  */
+#define ETM_REGISTRY_MAX_LOADS 4
+#define ETM_REGISTRY_LOAD_WAIT_MS 5000
 int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_start(struct etm_registry *reg, const char *proj, GString *err);
@@ -108,7 +141,13 @@ int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj, const char 
  */
 void etm_task_report_error(struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Stops every started project (SIGTERM path). */
+/*
+ * Stops every started project (SIGTERM path). Requests in flight are waited
+ * for (up to ETM_REGISTRY_SETTLE_MS): a project still busy after that is
+ * left alone rather than stopped under another request's feet. Afterwards no
+ * project can be started again.
+ */
+#define ETM_REGISTRY_SETTLE_MS 10000
 void etm_registry_stop_all(struct etm_registry *reg);
 
 #endif

@@ -4,6 +4,12 @@
  * /proc scan per call gives every process's comm and parent, so matching by
  * name and following descendants to any depth cost the same single pass
  * (the original ran pgrep, took the first match, and went one level deep).
+ *
+ * A target covers its processes' descendants, so some processes must never
+ * be targets: pid 1 (its descendants are the whole host), kernel threads,
+ * and etmemd with its ancestors (their descendants include etmemd and
+ * whatever runs beside it). And a memory cgroup is reclaimed as a whole, so
+ * memcg-scope trackers need to know whether a cgroup holds anything else.
  */
 #include "target.h"
 
@@ -18,20 +24,20 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "scan/parse.h"
+#include "scan/proc_stat.h"
 
-/* The kernel's PID_MAX_LIMIT on 64-bit: no pid is ever above it. */
-#define ETM_PID_MAX 4194304
 /* include/linux/sched.h: PF_KTHREAD. */
 #define ETM_PF_KTHREAD 0x00200000UL
 /* pid of kthreadd: it and its children are kernel threads. */
 #define ETM_KTHREADD_PID 2
-/*
- * /proc/PID/stat is ~300 bytes; the fields we need (up to flags) sit within
- * comm (≤ 64 bytes of escaped text on any kernel) + ~100 bytes.
- */
-#define STAT_READ_MAX 1024
-/* comm is at most 15 bytes (TASK_COMM_LEN - 1); kernel workers can be longer (64). */
-#define COMM_MAX 64
+/* etmemd's ancestry, and a new process's way up to the task, are followed this deep at most. */
+#define LINEAGE_MAX 256
+/* Cgroups below a memory cgroup, and their depth, checked at most (cgroup v2 allows far more). */
+#define MEMCG_WALK_MAX_DIRS 4096
+#define MEMCG_WALK_MAX_DEPTH 64
+/* cgroup.procs of one cgroup: 4 million pids of 8 bytes, more than the kernel's pid_max. */
+#define CGROUP_PROCS_MAX (32 << 20)
 
 bool etm_target_name_valid(const char *name)
 {
@@ -52,20 +58,12 @@ bool etm_target_name_valid(const char *name)
 	return true;
 }
 
-/* A decimal pid 1..ETM_PID_MAX, digits only, no leading zero; -1 when invalid. */
+/* A pid as /proc names it (scan/parse.h); -1 when invalid. */
 static long pid_value(const char *value)
 {
-	long v = 0;
-	size_t i;
+	pid_t pid;
 
-	if (!value || value[0] < '1' || value[0] > '9')
-		return -1;
-	for (i = 0; value[i]; i++) {
-		if (value[i] < '0' || value[i] > '9' || i >= 7)
-			return -1;
-		v = v * 10 + (value[i] - '0');
-	}
-	return v <= ETM_PID_MAX ? v : -1;
+	return etm_pid_parse(value, &pid) ? -1 : pid;
 }
 
 bool etm_target_pid_valid(const char *value)
@@ -73,90 +71,24 @@ bool etm_target_pid_valid(const char *value)
 	return pid_value(value) > 0;
 }
 
-/* Parse a decimal integer field ending at a space or the end; advances *p. */
-static int stat_field(const char **p, const char *end, unsigned long long *out, bool allow_neg)
+/* ppid, flags (when asked) and comm cut to @comm_len from a /proc/PID/stat text (scan/proc_stat.h). */
+static int stat_fields(const struct etm_proc_stat *st, pid_t *ppid, unsigned long *flags, char *comm, size_t comm_len)
 {
-	const char *s = *p;
-	unsigned long long v = 0;
-	bool neg = false;
-
-	if (s < end && *s == '-' && allow_neg) {
-		neg = true;
-		s++;
-	}
-	if (s >= end || *s < '0' || *s > '9')
-		return -EINVAL;
-	while (s < end && *s >= '0' && *s <= '9') {
-		if (v > (~0ULL - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (unsigned long long)(*s - '0');
-		s++;
-	}
-	if (s < end && *s != ' ' && *s != '\n')
-		return -EINVAL;
-	if (s < end && *s == ' ')
-		s++;
-	*p = s;
-	*out = neg ? 0 : v; /* only tty_nr/tpgid may be negative; their value is unused */
-	return 0;
-}
-
-/*
- * "PID (COMM) S PPID PGRP SESSION TTY_NR TPGID FLAGS ...": comm may hold
- * spaces and ')' itself, so it runs from the first '(' to the LAST ')'.
- */
-static int parse_stat(const char *buf, size_t len, pid_t *ppid, unsigned long *flags, char *comm, size_t comm_len)
-{
-	const char *open, *close = NULL, *p, *end = buf + len;
-	unsigned long long v;
-	size_t n;
-
-	if (!buf)
-		return -EINVAL;
-	open = memchr(buf, '(', len);
-	if (!open)
-		return -EINVAL;
-	for (p = open + 1; p < end; p++) {
-		if (*p == ')')
-			close = p;
-	}
-	if (!close)
-		return -EINVAL;
-	n = (size_t)(close - open - 1);
-	if (comm && comm_len) {
-		if (n >= comm_len)
-			n = comm_len - 1;
-		memcpy(comm, open + 1, n);
-		comm[n] = '\0';
-		/* A NUL inside comm would truncate matching silently: refuse. */
-		if (memchr(open + 1, '\0', (size_t)(close - open - 1)))
-			return -EINVAL;
-	}
-	p = close + 1;
-	/* " S " : one state letter between single spaces. */
-	if (end - p < 3 || p[0] != ' ' || !isalpha((unsigned char)p[1]) || p[2] != ' ')
-		return -EINVAL;
-	p += 3;
-	if (stat_field(&p, end, &v, false) || v > ETM_PID_MAX) /* ppid */
-		return -EINVAL;
 	if (ppid)
-		*ppid = (pid_t)v;
-	if (!flags)
-		return 0;
-	/* pgrp, session, tty_nr, tpgid (may be -1), then flags. */
-	for (int i = 0; i < 4; i++) {
-		if (stat_field(&p, end, &v, true))
-			return -EINVAL;
-	}
-	if (stat_field(&p, end, &v, false))
-		return -EINVAL;
-	*flags = (unsigned long)v;
+		*ppid = st->ppid;
+	if (flags)
+		*flags = st->flags;
+	if (comm && comm_len)
+		snprintf(comm, comm_len, "%s", st->comm);
 	return 0;
 }
 
 int etm_parse_proc_stat(const char *buf, size_t len, pid_t *ppid, char *comm, size_t comm_len)
 {
-	return parse_stat(buf, len, ppid, NULL, comm, comm_len);
+	struct etm_proc_stat st;
+	int err = etm_proc_stat_parse(buf, len, ETM_STAT_PPID, &st);
+
+	return err ? err : stat_fields(&st, ppid, NULL, comm, comm_len);
 }
 
 struct proc_ent {
@@ -165,25 +97,23 @@ struct proc_ent {
 	bool match;
 };
 
+/* Copy @comm into @out printable (a comm is any bytes but NUL). */
+static void printable_comm(const char *comm, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; comm[i] && i + 1 < len; i++)
+		out[i] = g_ascii_isprint(comm[i]) ? comm[i] : '?';
+	out[i] = '\0';
+}
+
 /* Read /proc/PID/stat of @pid; -ENOENT/-ESRCH when it has gone. */
 static int read_stat(int proc_fd, pid_t pid, pid_t *ppid, unsigned long *flags, char *comm, size_t comm_len)
 {
-	char path[32], buf[STAT_READ_MAX];
-	ssize_t r;
-	int fd;
+	struct etm_proc_stat st;
+	int err = etm_proc_stat_read(proc_fd, pid, flags ? ETM_STAT_FLAGS : ETM_STAT_PPID, &st);
 
-	snprintf(path, sizeof(path), "%d/stat", (int)pid);
-	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do {
-		r = read(fd, buf, sizeof(buf));
-	} while (r < 0 && errno == EINTR);
-	close(fd);
-	if (r < 0)
-		return -errno;
-	/* A line as long as the buffer is absurd: maybe cut before flags; parse fails then. */
-	return parse_stat(buf, (size_t)r, ppid, flags, comm, comm_len);
+	return err ? err : stat_fields(&st, ppid, flags, comm, comm_len);
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -218,33 +148,81 @@ static size_t first_child(const struct proc_ent *ents, size_t n, pid_t ppid)
 	return lo;
 }
 
-int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t *n)
+/* etmemd (the caller) and its ancestors up to pid 1, as a set. */
+static GHashTable *self_lineage(int proc_fd)
 {
-	GArray *ents, *out, *stack;
-	struct dirent *de;
+	GHashTable *set = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pid_t p = getpid();
+
+	for (int i = 0; i < LINEAGE_MAX && p > 0; i++) {
+		pid_t ppid = 0;
+
+		g_hash_table_add(set, GINT_TO_POINTER(p));
+		if (p == 1 || read_stat(proc_fd, p, &ppid, NULL, NULL, 0))
+			break;
+		p = ppid;
+	}
+	return set;
+}
+
+/* Why @pid may never be a target (see the top of the file), into @why; false when it may be. */
+static bool forbidden(pid_t pid, const char *comm, bool kthread, GHashTable *lineage, char *why, size_t len)
+{
+	char c[ETM_COMM_MAX + 1];
+
+	printable_comm(comm, c, sizeof(c));
+	if (pid == 1)
+		snprintf(why, len, "pid 1 (%s) is init: a target covers its descendants, that is every process", c);
+	else if (kthread)
+		snprintf(why, len, "pid %d (%s) is a kernel thread", (int)pid, c);
+	else if (pid == getpid())
+		snprintf(why, len, "pid %d (%s) is etmemd itself", (int)pid, c);
+	else if (g_hash_table_contains(lineage, GINT_TO_POINTER(pid)))
+		snprintf(why, len,
+			 "pid %d (%s) is an ancestor of etmemd: a target covers its descendants, etmemd among them",
+			 (int)pid, c);
+	else
+		return false;
+	return true;
+}
+
+int etm_target_check(const char *type, const char *value, char *why, size_t why_len)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (type && value && strcmp(type, "pid") == 0 && pid_value(value) == 1) {
+		snprintf(why, why_len, "pid 1 is init: a target covers its descendants, that is every process");
+		return -EPERM;
+	}
+	rc = etm_target_resolve(type, value, &pids, &n, why, why_len);
+	g_free(pids);
+	if (rc)
+		return rc;
+	return why[0] ? -EPERM : 0;
+}
+
+/* What one resolution looks for, and what it found refused. */
+struct match {
 	bool by_name;
-	long want_pid = 0;
-	int proc_fd;
+	const char *name;
+	long pid;
+	GHashTable *lineage;
+	char *why;
+	size_t why_len;
+};
+
+/*
+ * Every user process in /proc, each with its parent and whether it matches;
+ * a forbidden match is left unmatched (the first one said in m->why).
+ */
+static int scan_proc(struct match *m, GArray *ents)
+{
+	int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
 	DIR *dir;
 
-	*pids = NULL;
-	*n = 0;
-	if (!type || !value)
-		return -EINVAL;
-	if (strcmp(type, "name") == 0) {
-		if (!etm_target_name_valid(value))
-			return -EINVAL;
-		by_name = true;
-	} else if (strcmp(type, "pid") == 0) {
-		want_pid = pid_value(value);
-		if (want_pid <= 0)
-			return -EINVAL;
-		by_name = false;
-	} else {
-		return -EINVAL;
-	}
-
-	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0)
 		return -errno;
 	dir = fdopendir(proc_fd);
@@ -254,64 +232,240 @@ int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t
 		close(proc_fd);
 		return rc;
 	}
-	ents = g_array_new(FALSE, FALSE, sizeof(struct proc_ent));
+	m->lineage = self_lineage(dirfd(dir));
 	while ((de = readdir(dir)) != NULL) {
 		struct proc_ent e = { 0 };
-		char comm[COMM_MAX + 1];
+		char comm[ETM_COMM_MAX + 1], refusal[256];
 		unsigned long flags = 0;
 		long pid = pid_value(de->d_name);
+		bool kthread;
 
 		if (pid <= 0)
 			continue;
 		/* Gone since readdir, or unreadable: not a target any more. */
 		if (read_stat(dirfd(dir), (pid_t)pid, &e.ppid, &flags, comm, sizeof(comm)))
 			continue;
-		/* Kernel threads are never targets, nor are their "children". */
-		if ((flags & ETM_PF_KTHREAD) || pid == ETM_KTHREADD_PID || e.ppid == ETM_KTHREADD_PID)
-			continue;
+		kthread = (flags & ETM_PF_KTHREAD) || pid == ETM_KTHREADD_PID || e.ppid == ETM_KTHREADD_PID;
 		e.pid = (pid_t)pid;
-		e.match = by_name ? strcmp(comm, value) == 0 : pid == want_pid;
-		g_array_append_val(ents, e);
+		e.match = m->by_name ? strcmp(comm, m->name) == 0 : pid == m->pid;
+		if (e.match && forbidden(e.pid, comm, kthread, m->lineage, refusal, sizeof(refusal))) {
+			e.match = false;
+			if (m->why && m->why_len && !m->why[0])
+				snprintf(m->why, m->why_len, "%s", refusal);
+		}
+		/* Kernel threads are never targets, nor are their "children". */
+		if (!kthread)
+			g_array_append_val(ents, e);
 	}
 	closedir(dir); /* closes proc_fd */
+	return 0;
+}
 
-	/*
-	 * Descendants: depth-first over a ppid-sorted array; @seen keeps a pid
-	 * met twice (a reparenting race can look like a cycle) from being
-	 * walked again.
-	 */
+/*
+ * The matches and all their descendants: depth-first over the ppid-sorted
+ * @ents; @seen keeps a pid met twice (a reparenting race can look like a
+ * cycle) from being walked again, and etmemd's lineage is never entered.
+ */
+static GArray *descendants(GArray *ents, GHashTable *lineage)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(pid_t)), *stack = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+
 	g_array_sort(ents, cmp_ent_ppid);
-	out = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	stack = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	for (size_t i = 0; i < ents->len; i++) {
 		struct proc_ent *e = &g_array_index(ents, struct proc_ent, i);
 
 		if (e->match)
 			g_array_append_val(stack, e->pid);
 	}
-	{
-		GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	while (stack->len) {
+		pid_t p = g_array_index(stack, pid_t, stack->len - 1);
 
-		while (stack->len) {
-			pid_t p = g_array_index(stack, pid_t, stack->len - 1);
-			size_t k;
-
-			g_array_set_size(stack, stack->len - 1);
-			if (g_hash_table_contains(seen, GINT_TO_POINTER(p)))
-				continue;
-			g_hash_table_add(seen, GINT_TO_POINTER(p));
-			g_array_append_val(out, p);
-			for (k = first_child((struct proc_ent *)(void *)ents->data, ents->len, p);
-			     k < ents->len && g_array_index(ents, struct proc_ent, k).ppid == p; k++)
-				g_array_append_val(stack, g_array_index(ents, struct proc_ent, k).pid);
-		}
-		g_hash_table_destroy(seen);
+		g_array_set_size(stack, stack->len - 1);
+		if (g_hash_table_contains(seen, GINT_TO_POINTER(p)) ||
+		    g_hash_table_contains(lineage, GINT_TO_POINTER(p)))
+			continue;
+		g_hash_table_add(seen, GINT_TO_POINTER(p));
+		g_array_append_val(out, p);
+		for (size_t k = first_child((struct proc_ent *)(void *)ents->data, ents->len, p);
+		     k < ents->len && g_array_index(ents, struct proc_ent, k).ppid == p; k++)
+			g_array_append_val(stack, g_array_index(ents, struct proc_ent, k).pid);
 	}
+	g_hash_table_destroy(seen);
 	g_array_free(stack, TRUE);
-	g_array_free(ents, TRUE);
-
 	g_array_sort(out, cmp_pid);
+	return out;
+}
+
+int etm_target_resolve(const char *type, const char *value, pid_t **pids, size_t *n, char *why, size_t why_len)
+{
+	struct match m = { .name = value, .why = why, .why_len = why_len };
+	GArray *ents, *out;
+	int rc;
+
+	*pids = NULL;
+	*n = 0;
+	if (why && why_len)
+		why[0] = '\0';
+	if (!type || !value)
+		return -EINVAL;
+	if (strcmp(type, "name") == 0) {
+		if (!etm_target_name_valid(value))
+			return -EINVAL;
+		m.by_name = true;
+	} else if (strcmp(type, "pid") == 0) {
+		m.pid = pid_value(value);
+		if (m.pid <= 0)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	ents = g_array_new(FALSE, FALSE, sizeof(struct proc_ent));
+	rc = scan_proc(&m, ents);
+	if (rc) {
+		g_array_free(ents, TRUE);
+		return rc;
+	}
+	out = descendants(ents, m.lineage);
+	g_array_free(ents, TRUE);
+	g_hash_table_destroy(m.lineage);
 	*n = out->len;
 	*pids = (pid_t *)(void *)g_array_free(out, *n == 0);
 	return 0;
+}
+
+/* Is @p one of the task's processes (@pids, ascending), or a process one of them started since? */
+static bool task_member(int proc_fd, pid_t p, const pid_t *pids, size_t n)
+{
+	for (int depth = 0; depth < LINEAGE_MAX && p > 1; depth++) {
+		pid_t ppid = 0;
+
+		if (bsearch(&p, pids, n, sizeof(*pids), cmp_pid))
+			return true;
+		/* Gone since the cgroup was read: nothing of it is left to reclaim. */
+		if (read_stat(proc_fd, p, &ppid, NULL, NULL, 0))
+			return true;
+		p = ppid;
+	}
+	return false;
+}
+
+/* cgroup.procs of the cgroup open at @dfd into a new buffer; an empty one when it is not readable here. */
+static int read_procs(int dfd, GString *buf)
+{
+	char chunk[65536];
+	ssize_t r;
+	int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	g_string_truncate(buf, 0);
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = -errno;
+
+			close(fd);
+			/* v2 threaded cgroups: their threaded domain lists the processes. */
+			return rc == -EOPNOTSUPP ? 0 : rc;
+		}
+		if (buf->len + (size_t)r > CGROUP_PROCS_MAX) {
+			close(fd);
+			return -E2BIG;
+		}
+		g_string_append_len(buf, chunk, r);
+	}
+	close(fd);
+	return 0;
+}
+
+struct memcg_walk {
+	int proc_fd;
+	const pid_t *pids;
+	size_t n;
+	unsigned dirs;
+	GString *buf;
+	pid_t *foreign;
+};
+
+/* The cgroup open at @dfd (closed here) and every cgroup below it. 0, 1 (foreign) or -errno. */
+static int walk_memcg(struct memcg_walk *w, int dfd, int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int rc;
+
+	if (++w->dirs > MEMCG_WALK_MAX_DIRS || depth > MEMCG_WALK_MAX_DEPTH) {
+		close(dfd);
+		return -E2BIG;
+	}
+	rc = read_procs(dfd, w->buf);
+	for (const char *p = w->buf->str; rc == 0 && *p;) {
+		const char *end = p, *le = p + strcspn(p, "\n");
+		uint64_t v;
+
+		if (etm_parse_u64(&end, le, &v) || end != le || !etm_pid_valid(v)) {
+			rc = -EINVAL;
+			break;
+		}
+		if (!task_member(w->proc_fd, (pid_t)v, w->pids, w->n)) {
+			*w->foreign = (pid_t)v;
+			rc = 1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	dir = rc == 0 ? fdopendir(dfd) : NULL;
+	if (!dir) {
+		rc = rc ? rc : -errno;
+		close(dfd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		int sub;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			/* DT_UNKNOWN that is no directory, or a child removed meanwhile. */
+			if (errno != ENOTDIR && errno != ENOENT)
+				rc = -errno;
+			continue;
+		}
+		rc = walk_memcg(w, sub, depth + 1);
+	}
+	closedir(dir);
+	return rc;
+}
+
+int etm_target_memcg_foreign(const char *dir, const pid_t *pids, size_t n, pid_t *foreign, char *comm, size_t comm_len)
+{
+	struct memcg_walk w = { .pids = pids, .n = n, .foreign = foreign };
+	char raw[ETM_COMM_MAX + 1] = "?";
+	pid_t ppid;
+	int dfd, rc;
+
+	*foreign = 0;
+	if (comm && comm_len)
+		comm[0] = '\0';
+	w.proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.proc_fd < 0)
+		return -errno;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = -errno;
+		close(w.proc_fd);
+		return rc;
+	}
+	w.buf = g_string_new(NULL);
+	rc = walk_memcg(&w, dfd, 0);
+	if (rc == 1 && comm && comm_len) {
+		if (read_stat(w.proc_fd, *foreign, &ppid, NULL, raw, sizeof(raw)))
+			snprintf(raw, sizeof(raw), "?");
+		printable_comm(raw, comm, comm_len);
+	}
+	g_string_free(w.buf, TRUE);
+	close(w.proc_fd);
+	return rc;
 }

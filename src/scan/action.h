@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * Swapping pages out of a process, behind a small interface: openEuler's
- * /proc/PID/swap_pages when the kernel has it, else process_madvise(2)
- * MADV_PAGEOUT with adjacent pages coalesced into ranges.
+ * Actions: what an engine does with the pages it graded, for one process,
+ * behind one small interface. An action is opened on a process, is given
+ * page-aligned ranges, each with where its pages go (a NUMA node, or
+ * ETM_ACTION_SWAP: out to swap), batches them as its kernel interface likes
+ * and flushes; its figures count what was done and why the rest was not.
+ *
+ * One file each: action_swap_pages.c (openEuler's /proc/PID/swap_pages) and
+ * action_pageout.c (process_madvise(2) MADV_PAGEOUT with adjacent pages
+ * coalesced into ranges) swap out; a move_pages(2) action (cslide) places
+ * pages on a node. etm_action_choose_swap() (backend.h) picks the swap-out
+ * one the kernel offers.
  */
 #ifndef ETM_SCAN_ACTION_H
 #define ETM_SCAN_ACTION_H
@@ -28,16 +36,39 @@
 /* The kernel's UIO_MAXIOV: process_madvise() takes at most this many iovecs. */
 #define ETM_PAGEOUT_MAX_IOV 1024
 
+/* The destination of pages that leave memory for swap (any other value is a NUMA node). */
+#define ETM_ACTION_SWAP (-1)
+
+/* Why pages were not acted on, as move_pages(2) reports it per page. */
+enum etm_action_fail {
+	ETM_ACTION_FAIL_BUSY,  /* EBUSY, EAGAIN: in use (under I/O, pinned) */
+	ETM_ACTION_FAIL_NOMEM, /* ENOMEM: no room on the destination */
+	ETM_ACTION_FAIL_GONE,  /* ENOENT, EFAULT: unmapped since the scan; pageout: every range it skipped */
+	ETM_ACTION_FAIL_OTHER,
+	ETM_ACTION_FAIL_NR,
+};
+
+struct etm_action_stats {
+	/* Bytes done (pageout: as the kernel reported; swap_pages: as requested). */
+	uint64_t bytes_done;
+	/* Bytes given but not done, by reason. */
+	uint64_t bytes_failed[ETM_ACTION_FAIL_NR];
+};
+
 struct etm_action_ops {
 	const char *name;
 	int (*probe)(char *why, size_t len);
 	int (*open)(pid_t pid, void **ctx);
-	/* Queue [start, start + len) (page aligned) for swapping out; may flush. */
-	int (*add)(void *ctx, uint64_t start, uint64_t len);
-	/* Swap out everything queued. 0, or -ESRCH when the process is gone, or -errno. */
+	/*
+	 * Queue [start, start + len) (page aligned) to go to @dest (a node, or
+	 * ETM_ACTION_SWAP); may flush. -EINVAL for a destination the action
+	 * does not serve (a swap-out action given a node).
+	 */
+	int (*add)(void *ctx, uint64_t start, uint64_t len, int dest);
+	/* Act on everything queued. 0, or -ESRCH when the process is gone, or -errno. */
 	int (*flush)(void *ctx);
-	/* Bytes swapped out (pageout: as the kernel reported; swap_pages: as requested). */
-	uint64_t (*bytes_done)(void *ctx);
+	/* The figures since open. */
+	void (*stats)(void *ctx, struct etm_action_stats *st);
 	void (*close)(void *ctx);
 	/*
 	 * openEuler swapcache reclaim: set the watermarks (percent) and ask for a
@@ -48,9 +79,6 @@ struct etm_action_ops {
 
 extern const struct etm_action_ops etm_action_swap_pages;
 extern const struct etm_action_ops etm_action_pageout;
-
-/* swap_pages when present, else pageout (if process_madvise works). */
-const struct etm_action_ops *etm_action_choose(void);
 
 /*
  * The iovec walker of the pageout backend, split out so that tests can feed

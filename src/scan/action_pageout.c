@@ -114,17 +114,16 @@ static int pageout_probe(char *why, size_t len)
 
 static int pageout_open(pid_t pid, void **ctx)
 {
-	struct pageout_ctx *c = calloc(1, sizeof(*c));
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pageout_ctx *c;
 
-	if (!c)
+	if (fd < 0)
+		return -errno;
+	if (!(c = calloc(1, sizeof(*c)))) {
+		close(fd);
 		return -ENOMEM;
-	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (c->pidfd < 0) {
-		int e = errno;
-
-		free(c);
-		return -e;
 	}
+	c->pidfd = fd;
 	*ctx = c;
 	return 0;
 }
@@ -144,11 +143,13 @@ static int pageout_flush(void *ctx)
 	return 0;
 }
 
-static int pageout_add(void *ctx, uint64_t start, uint64_t len)
+static int pageout_add(void *ctx, uint64_t start, uint64_t len, int dest)
 {
 	struct pageout_ctx *c = ctx;
 	int err;
 
+	if (dest != ETM_ACTION_SWAP)
+		return -EINVAL;
 	while (len) {
 		uint64_t l = len < IOV_CHUNK ? len : IOV_CHUNK;
 
@@ -163,9 +164,12 @@ static int pageout_add(void *ctx, uint64_t start, uint64_t len)
 	return 0;
 }
 
-static uint64_t pageout_bytes(void *ctx)
+static void pageout_stats(void *ctx, struct etm_action_stats *st)
 {
-	return ((struct pageout_ctx *)ctx)->done;
+	const struct pageout_ctx *c = ctx;
+
+	*st = (struct etm_action_stats){ .bytes_done = c->done };
+	st->bytes_failed[ETM_ACTION_FAIL_GONE] = c->skipped;
 }
 
 static void pageout_close(void *ctx)
@@ -184,6 +188,6 @@ const struct etm_action_ops etm_action_pageout = {
 	.open = pageout_open,
 	.add = pageout_add,
 	.flush = pageout_flush,
-	.bytes_done = pageout_bytes,
+	.stats = pageout_stats,
 	.close = pageout_close,
 };

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "scan/idle_pages.h"
 #include "scan/pagestate.h"
 
 #define RECLAIM_SWAPCACHE_MAGIC 0x77
@@ -35,11 +36,7 @@ struct swap_pages_ctx {
 
 static int sp_probe(char *why, size_t len)
 {
-	if (access("/proc/self/swap_pages", F_OK)) {
-		snprintf(why, len, "/proc/PID/swap_pages missing (not an openEuler kernel with CONFIG_ETMEM)");
-		return -ENOTSUP;
-	}
-	return 0;
+	return etm_etmem_probe("swap_pages", O_RDWR, "etmem_swap", why, len);
 }
 
 static int sp_open(pid_t pid, void **ctx)
@@ -79,11 +76,13 @@ static int sp_flush(void *ctx)
 	return 0;
 }
 
-static int sp_add(void *ctx, uint64_t start, uint64_t len)
+static int sp_add(void *ctx, uint64_t start, uint64_t len, int dest)
 {
 	struct swap_pages_ctx *c = ctx;
 	int err;
 
+	if (dest != ETM_ACTION_SWAP)
+		return -EINVAL;
 	for (uint64_t a = start; a < start + len; a += ETM_PAGE_SIZE) {
 		if (c->n + LINE_MAX_LEN + 1 > SWAP_BUF && (err = sp_flush(c)))
 			return err;
@@ -93,9 +92,9 @@ static int sp_add(void *ctx, uint64_t start, uint64_t len)
 	return 0;
 }
 
-static uint64_t sp_bytes(void *ctx)
+static void sp_stats(void *ctx, struct etm_action_stats *st)
 {
-	return ((struct swap_pages_ctx *)ctx)->done;
+	*st = (struct etm_action_stats){ .bytes_done = ((struct swap_pages_ctx *)ctx)->done };
 }
 
 static void sp_close(void *ctx)
@@ -130,18 +129,7 @@ const struct etm_action_ops etm_action_swap_pages = {
 	.open = sp_open,
 	.add = sp_add,
 	.flush = sp_flush,
-	.bytes_done = sp_bytes,
+	.stats = sp_stats,
 	.close = sp_close,
 	.swapcache_reclaim = sp_swapcache,
 };
-
-const struct etm_action_ops *etm_action_choose(void)
-{
-	char why[256];
-
-	if (!etm_action_swap_pages.probe(why, sizeof(why)))
-		return &etm_action_swap_pages;
-	if (!etm_action_pageout.probe(why, sizeof(why)))
-		return &etm_action_pageout;
-	return NULL;
-}

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 #define MAX_FIELDS 64
@@ -76,8 +78,12 @@ static int parse_dev(const char *f, size_t fl, dev_t *dev)
 	return 0;
 }
 
-/* One line: "id parent maj:min root mountpoint options [optional...] - fstype source superoptions". */
-static int line_root(const char *p, const char *le, bool v1, struct etm_cgroup_root *r)
+/*
+ * One line: "id parent maj:min root mountpoint options [optional...] -
+ * fstype source superoptions". @croot receives the root: the directory of
+ * the hierarchy the mount shows ("/" for the whole hierarchy).
+ */
+static int line_root(const char *p, const char *le, bool v1, struct etm_cgroup_root *r, char *croot, size_t clen)
 {
 	const char *f[MAX_FIELDS];
 	size_t fl[MAX_FIELDS], n = 0, sep;
@@ -97,7 +103,8 @@ static int line_root(const char *p, const char *le, bool v1, struct etm_cgroup_r
 	if (v1 ? !field_is(f[sep + 1], fl[sep + 1], "cgroup") || !has_opt(f[sep + 3], fl[sep + 3], "memory")
 	       : !field_is(f[sep + 1], fl[sep + 1], "cgroup2"))
 		return -ENOENT;
-	if (parse_dev(f[2], fl[2], &r->dev) || unescape(f[4], fl[4], r->mnt, sizeof(r->mnt)) || r->mnt[0] != '/')
+	if (parse_dev(f[2], fl[2], &r->dev) || unescape(f[4], fl[4], r->mnt, sizeof(r->mnt)) || r->mnt[0] != '/' ||
+	    unescape(f[3], fl[3], croot, clen) || croot[0] != '/')
 		return -ENOENT;
 	r->magic = v1 ? CGROUP_SUPER_MAGIC : CGROUP2_SUPER_MAGIC;
 	return 0;
@@ -113,28 +120,79 @@ static bool below(const char *dir, const char *mnt)
 	return !strncmp(dir, mnt, ml) && (dir[ml] == '\0' || dir[ml] == '/');
 }
 
-int etm_cgroup_mount_parse(const char *buf, size_t len, bool v1, const char *dir, struct etm_cgroup_root *out)
+/*
+ * The mount of the hierarchy for which @pick says the most (the largest
+ * score, the first of equals; below 0: not this one). 0, or -ENOENT.
+ */
+static int best_mount(const char *buf, size_t len, bool v1,
+		      long (*pick)(const struct etm_cgroup_root *r, const char *croot, const void *arg),
+		      const void *arg, struct etm_cgroup_root *out, char *out_croot)
 {
-	const char *p = buf, *end = buf + len;
-	size_t best = 0;
-	bool found = false;
+	struct etm_lines it;
+	const char *p, *le;
+	long best = -1;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
+	for (etm_lines_init(&it, buf, len); etm_line_next(&it, &p, &le);) {
 		struct etm_cgroup_root r;
+		char croot[sizeof(r.mnt)];
+		long score;
 
-		if (!line_root(p, le, v1, &r) && below(dir, r.mnt) && (!found || strlen(r.mnt) > best)) {
-			*out = r;
-			best = strlen(r.mnt);
-			found = true;
-		}
-		p = le + 1;
+		if (line_root(p, le, v1, &r, croot, sizeof(croot)) || (score = pick(&r, croot, arg)) <= best)
+			continue;
+		best = score;
+		*out = r;
+		if (out_croot)
+			memcpy(out_croot, croot, sizeof(croot));
 	}
-	return found ? 0 : -ENOENT;
+	return best < 0 ? -ENOENT : 0;
 }
 
-int etm_cgroup_mount_find(bool v1, const char *dir, struct etm_cgroup_root *out)
+/* By directory: the deepest mount point holding it. */
+static long pick_dir(const struct etm_cgroup_root *r, const char *croot, const void *dir)
+{
+	(void)croot;
+	return below(dir, r->mnt) ? (long)strlen(r->mnt) : -1;
+}
+
+int etm_cgroup_mount_parse(const char *buf, size_t len, bool v1, const char *dir, struct etm_cgroup_root *out)
+{
+	return best_mount(buf, len, v1, pick_dir, dir, out, NULL);
+}
+
+/* By cgroup path: the mount whose root is the deepest directory holding it (mostly "/"). */
+static long pick_path(const struct etm_cgroup_root *r, const char *croot, const void *path)
+{
+	(void)r;
+	return below(path, croot) ? (long)strlen(croot) : -1;
+}
+
+int etm_cgroup_path_parse(const char *buf, size_t len, bool v1, const char *path, struct etm_cgroup_root *out,
+			  char *dir, size_t dlen)
+{
+	char croot[sizeof(out->mnt)];
+	const char *rest = path;
+	int n, err = best_mount(buf, len, v1, pick_path, path, out, croot);
+
+	if (err)
+		return err;
+	if (strcmp(croot, "/"))
+		rest += strlen(croot);
+	if (!strcmp(rest, "/"))
+		rest = "";
+	/* the hierarchy's root mounted on "/" itself: no doubled slash */
+	n = snprintf(dir, dlen, "%s%s", strcmp(out->mnt, "/") || !rest[0] ? out->mnt : "", rest);
+	return n < 0 || (size_t)n >= dlen ? -ENAMETOOLONG : 0;
+}
+
+/* Any mount of the hierarchy: the one that shows the most of it (the shortest root). */
+static long pick_top(const struct etm_cgroup_root *r, const char *croot, const void *arg)
+{
+	(void)arg;
+	return (long)(sizeof(r->mnt) - strlen(croot));
+}
+
+/* By @what: a directory, a cgroup path (with @dir to receive its directory), or NULL: any mount. */
+static int with_mountinfo(bool v1, const char *what, struct etm_cgroup_root *out, char *dir, size_t dlen)
 {
 	char *buf;
 	size_t len;
@@ -142,9 +200,29 @@ int etm_cgroup_mount_find(bool v1, const char *dir, struct etm_cgroup_root *out)
 
 	if (err)
 		return err;
-	err = etm_cgroup_mount_parse(buf, len, v1, dir, out);
+	if (dir)
+		err = etm_cgroup_path_parse(buf, len, v1, what, out, dir, dlen);
+	else if (what)
+		err = etm_cgroup_mount_parse(buf, len, v1, what, out);
+	else
+		err = best_mount(buf, len, v1, pick_top, NULL, out, NULL);
 	free(buf);
 	return err;
+}
+
+int etm_cgroup_mount_find(bool v1, const char *dir, struct etm_cgroup_root *out)
+{
+	return with_mountinfo(v1, dir, out, NULL, 0);
+}
+
+int etm_cgroup_path_find(bool v1, const char *path, struct etm_cgroup_root *out, char *dir, size_t dlen)
+{
+	return with_mountinfo(v1, path, out, dir, dlen);
+}
+
+int etm_cgroup_hier_find(bool v1, struct etm_cgroup_root *out)
+{
+	return with_mountinfo(v1, NULL, out, NULL, 0);
 }
 
 /* Is @fd on @root's filesystem? */
@@ -227,6 +305,9 @@ int etm_cgroup_file_open(const struct etm_cgroup_root *root, int dirfd, const ch
 		err = -EXDEV;
 	else
 		err = same_fs(root, fd);
+	/* O_NONBLOCK only kept a planted FIFO from blocking the open: a regular file's reads and writes block */
+	if (!err && !(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		err = -errno;
 	if (err) {
 		close(fd);
 		return err;

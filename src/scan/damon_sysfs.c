@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 /*
@@ -42,14 +43,14 @@ static int read_word(const char *path, char *buf, size_t len)
 
 static int read_u64_path(const char *path, uint64_t *out)
 {
-	char w[32], *end;
-
+	char w[32];
+	const char *p = w;
 	int err = read_word(path, w, sizeof(w));
+
 	if (err)
 		return err;
-	errno = 0;
-	*out = strtoull(w, &end, 0);
-	if (errno || end == w)
+	/* sysfs prints these in decimal; anything else in the word is not a number */
+	if (etm_parse_u64(&p, w + strlen(w), out) || *p)
 		return -EINVAL;
 	return 0;
 }
@@ -59,7 +60,8 @@ static int write_path(const char *path, const char *s)
 	return etm_write_str(path, s);
 }
 
-int etm_damon_probe(const char *ops, char *why, size_t len)
+/* Is DAMON sysfs present and does it offer @ops? */
+static int damon_offers(const char *ops, char *why, size_t len)
 {
 	char path[160], avail[256];
 	uint64_t nr = 0;
@@ -139,11 +141,13 @@ static int kdamond_check_free(uint64_t *nr_out, char *why, size_t len)
 	return 0;
 }
 
-int etm_kdamond_check_free(char *why, size_t len)
+int etm_damon_probe(const char *ops, char *why, size_t len)
 {
 	uint64_t nr;
+	int err = damon_offers(ops, why, len);
 
-	return kdamond_check_free(&nr, why, len);
+	/* A kdamond we cannot add is as unusable as a missing one. */
+	return err ? err : kdamond_check_free(&nr, why, len);
 }
 
 #define KREC_MAGIC "etmem-kdamond 1\n"
@@ -173,7 +177,7 @@ int etm_kdamond_rec_parse(const char *buf, size_t len, struct etm_kdamond_rec *r
 		return -EINVAL;
 	p += 8;
 	if (etm_parse_u64(&p, end, &idx) || idx > 65535 || p == end || *p++ != ' ' ||
-	    etm_parse_u64(&p, end, &r->kpid) || r->kpid > INT32_MAX || p == end || *p++ != '\n' || p != end)
+	    etm_parse_u64(&p, end, &r->kpid) || r->kpid > ETM_PID_MAX || p == end || *p++ != '\n' || p != end)
 		return -EINVAL;
 	r->idx = (int)idx;
 	return 0;
@@ -330,6 +334,14 @@ static int krec_recover_one(const char *name, const char *buf, size_t len, void 
 		 was_on ? "running" : "configured", (int)r.owner.pid, was_on ? "turned off and emptied" : "emptied");
 	(*stopped)++;
 	return 0;
+}
+
+void etm_kdamond_ctx_close(void *ctx)
+{
+	if (!ctx)
+		return;
+	etm_kdamond_release(ctx); /* the context's first member */
+	free(ctx);
 }
 
 int etm_kdamond_recover(const char *jdir, unsigned *stopped)

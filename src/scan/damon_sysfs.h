@@ -21,7 +21,12 @@
 
 #define ETM_DAMON_ADMIN "/sys/kernel/mm/damon/admin"
 
-/* Is DAMON sysfs present and does it offer @ops ("vaddr", "paddr")? 0 or -ENOTSUP with @why. */
+/*
+ * Can a tracker or reclaimer use DAMON now: is DAMON sysfs present, does it
+ * offer @ops ("vaddr", "paddr"), and could etm_kdamond_alloc() append a
+ * kdamond (reads only: "auto" must skip DAMON while someone else's kdamond
+ * runs)? 0, or -ENOTSUP / -EBUSY with @why.
+ */
 int etm_damon_probe(const char *ops, char *why, size_t len);
 
 struct etm_kdamond {
@@ -53,13 +58,13 @@ int etm_kdamond_rec_parse(const char *buf, size_t len, struct etm_kdamond_rec *r
 
 /* Append a kdamond slot for us. -EBUSY (with @why naming the holder) when the kernel won't allow it. */
 int etm_kdamond_alloc(struct etm_kdamond *k, char *why, size_t len);
-/*
- * Would etm_kdamond_alloc() succeed now? Reads only (for probes: "auto"
- * must skip DAMON while someone else's kdamond runs). 0 or -EBUSY with @why.
- */
-int etm_kdamond_check_free(char *why, size_t len);
 /* Turn it off, empty it, and shrink nr_kdamonds if it is the last slot; drop its record. */
 void etm_kdamond_release(struct etm_kdamond *k);
+/*
+ * close() of a tracker or reclaimer whose context is malloc'd with its
+ * struct etm_kdamond as first member: release the kdamond, free the context.
+ */
+void etm_kdamond_ctx_close(void *ctx);
 /* state=on, then record the kdamond's pid, so a crash of ours can be told from someone else's kdamond. */
 int etm_kdamond_on(struct etm_kdamond *k);
 /*

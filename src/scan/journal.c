@@ -13,56 +13,19 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "scan/procfs.h"
-
-int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out)
-{
-	const char *p = NULL, *end = buf + len;
-	int field = 2; /* the field ")" closes: comm may hold spaces and parentheses */
-
-	for (size_t i = len; i > 0; i--)
-		if (buf[i - 1] == ')') {
-			p = buf + i;
-			break;
-		}
-	if (!p)
-		return -EINVAL;
-	while (p < end) {
-		while (p < end && *p == ' ')
-			p++;
-		if (p == end)
-			break;
-		if (++field == 22) {
-			int err = etm_parse_u64(&p, end, out);
-
-			if (err)
-				return err;
-			return p < end && *p != ' ' && *p != '\n' ? -EINVAL : 0;
-		}
-		while (p < end && *p != ' ')
-			p++;
-	}
-	return -EINVAL;
-}
-
-static int proc_starttime(pid_t pid, uint64_t *out)
-{
-	char path[64], *buf;
-	size_t len;
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((err = etm_read_file(path, &buf, &len, 4096)))
-		return err;
-	err = etm_proc_starttime_parse(buf, len, out);
-	free(buf);
-	return err;
-}
+#include "scan/parse.h"
+#include "scan/proc_stat.h"
 
 int etm_owner_self(struct etm_owner *o)
 {
+	struct etm_proc_stat st;
+	int err;
+
 	o->pid = getpid();
-	return proc_starttime(o->pid, &o->start);
+	if ((err = etm_proc_stat_read(-1, o->pid, ETM_STAT_STARTTIME, &st)))
+		return err;
+	o->start = st.starttime;
+	return 0;
 }
 
 int etm_owner_parse(const char **p, const char *end, struct etm_owner *o)
@@ -73,7 +36,7 @@ int etm_owner_parse(const char **p, const char *end, struct etm_owner *o)
 	if (end - q < 6 || memcmp(q, "owner ", 6))
 		return -EINVAL;
 	q += 6;
-	if (etm_parse_u64(&q, end, &a) || q == end || *q++ != ' ' || etm_parse_u64(&q, end, &b) || !a || a > INT32_MAX)
+	if (etm_parse_u64(&q, end, &a) || q == end || *q++ != ' ' || etm_parse_u64(&q, end, &b) || !etm_pid_valid(a))
 		return -EINVAL;
 	o->pid = (pid_t)a;
 	o->start = b;

@@ -31,17 +31,15 @@
 
 struct etm_owner {
 	pid_t pid;
-	uint64_t start; /* /proc/PID/stat field 22 */
+	uint64_t start; /* /proc/PID/stat field 22 (proc_stat.h) */
 };
 
-/* Field 22 (starttime) of a /proc/PID/stat text; pure, for tests and fuzzing. */
-int etm_proc_starttime_parse(const char *buf, size_t len, uint64_t *out);
 /* This process. 0 or -errno. */
 int etm_owner_self(struct etm_owner *o);
 
 /*
  * "owner PID START" at *@p, advancing it past START on success only;
- * -EINVAL unless PID is in 1..INT32_MAX.
+ * -EINVAL unless PID is in 1..ETM_PID_MAX.
  */
 int etm_owner_parse(const char **p, const char *end, struct etm_owner *o);
 

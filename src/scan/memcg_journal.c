@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * The journal of cgroup v1 limit cuts in flight (see memcg_reclaim.h).
+ * The journal of cgroup v1 limit cuts in flight (see memcg_journal.h).
  *
  * Why: memcg_lru reclaims on v1 by lowering memory.limit_in_bytes and puts
  * the original back afterwards. If etmemd dies in between, the original value
@@ -13,10 +13,11 @@
  *
  * A record is a root-only file, but what it says is still not trusted to
  * point anywhere: at start-up its directory must lie below the cgroup v1
- * memory mount and is reached through cgroup_fs.h, so a forged or stale
- * record cannot make etmemd write any other file.
+ * memory mount and is reached through the memcg layer's confined opens
+ * (memcg.h, cgroup_fs.h), so a forged or stale record cannot make etmemd
+ * write any other file.
  */
-#include "scan/memcg_reclaim.h"
+#include "scan/memcg_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "scan/cgroup_fs.h"
-#include "scan/journal.h"
-#include "scan/procfs.h"
+#include "scan/parse.h"
 
 #define REC_MAGIC "etmem-memcg-limit 1\n"
 #define NAME_PREFIX "memcg-"
@@ -47,48 +46,64 @@ int etm_memcg_journal_format(const struct etm_memcg_journal_rec *r, char *buf, s
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
+/* A line's key: 0 owner (parsed into @r), 1 orig, 2 last, 3 dir, -1 none; *@pp past it. */
+static int rec_key(const char **pp, const char *le, struct etm_memcg_journal_rec *r)
+{
+	static const char *const keys[] = { "owner ", "orig ", "last ", "dir " };
+
+	if (!etm_owner_parse(pp, le, &r->owner))
+		return 0;
+	for (int k = 1; k < 4; k++) {
+		size_t kl = strlen(keys[k]);
+
+		if ((size_t)(le - *pp) > kl && !memcmp(*pp, keys[k], kl)) {
+			*pp += kl;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* One line into @r; @seen has a bit per key: each key once (a record written twice over itself is not trusted). */
+static int rec_line(const char *p, const char *le, struct etm_memcg_journal_rec *r, unsigned *seen)
+{
+	int k = rec_key(&p, le, r);
+	size_t dl;
+
+	if (k < 0 || (*seen & (1u << k)))
+		return -EINVAL;
+	*seen |= 1u << k;
+	switch (k) {
+	case 0:
+		return p == le ? 0 : -EINVAL;
+	case 1:
+		return etm_parse_u64(&p, le, &r->orig) || p != le ? -EINVAL : 0;
+	case 2:
+		return etm_parse_u64(&p, le, &r->last) || p != le ? -EINVAL : 0;
+	default: /* the directory runs to the end of the line: it may hold spaces */
+		dl = (size_t)(le - p);
+		if (dl >= sizeof(r->dir) || p[0] != '/' || memchr(p, '\0', dl))
+			return -EINVAL;
+		memcpy(r->dir, p, dl);
+		r->dir[dl] = '\0';
+		return 0;
+	}
+}
+
 int etm_memcg_journal_parse(const char *buf, size_t len, struct etm_memcg_journal_rec *r)
 {
-	const char *p = buf, *end = buf + len;
 	size_t ml = strlen(REC_MAGIC);
+	struct etm_lines it;
+	const char *p, *le;
 	unsigned seen = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (len < ml || memcmp(buf, REC_MAGIC, ml))
 		return -EINVAL;
-	for (p += ml; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-
-		if (!nl)
-			return -EINVAL; /* every line ends: a torn record is not trusted */
-		/* Each key once: a record written twice over itself is not trusted either. */
-		if (!etm_owner_parse(&p, le, &r->owner)) {
-			if (p != le || (seen & 1))
-				return -EINVAL;
-			seen |= 1;
-		} else if ((size_t)(le - p) > 5 && !memcmp(p, "orig ", 5)) {
-			p += 5;
-			if (etm_parse_u64(&p, le, &r->orig) || p != le || (seen & 2))
-				return -EINVAL;
-			seen |= 2;
-		} else if ((size_t)(le - p) > 5 && !memcmp(p, "last ", 5)) {
-			p += 5;
-			if (etm_parse_u64(&p, le, &r->last) || p != le || (seen & 4))
-				return -EINVAL;
-			seen |= 4;
-		} else if ((size_t)(le - p) > 4 && !memcmp(p, "dir ", 4)) {
-			size_t dl = (size_t)(le - p) - 4;
-
-			if (dl >= sizeof(r->dir) || p[4] != '/' || memchr(p + 4, '\0', dl) || (seen & 8))
-				return -EINVAL;
-			memcpy(r->dir, p + 4, dl);
-			r->dir[dl] = '\0';
-			seen |= 8;
-		} else {
+	for (etm_lines_init(&it, buf + ml, len - ml); etm_line_next(&it, &p, &le);) {
+		/* every line ends: a torn record is not trusted */
+		if (le == buf + len || rec_line(p, le, r, &seen))
 			return -EINVAL;
-		}
-		p = le + 1;
 	}
 	return seen == 15 && r->last <= r->orig ? 0 : -EINVAL;
 }
@@ -103,77 +118,25 @@ static void rec_name(const char *dir, char *name, size_t len)
 }
 
 /*
- * memory.limit_in_bytes of @dir, opened with @flags: below @root when the
- * directory comes from a record alone; by its path (NULL @root) when it is
- * the memcg etmemd is about to cut itself.
- */
-static int limit_open(const char *dir, const struct etm_cgroup_root *root, int flags)
-{
-	char path[400];
-	int dfd, fd;
-
-	if (!root) {
-		snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
-		fd = open(path, flags | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	if ((dfd = etm_cgroup_dir_open(root, dir)) < 0)
-		return dfd;
-	fd = etm_cgroup_file_open(root, dfd, "memory.limit_in_bytes", flags);
-	close(dfd);
-	return fd;
-}
-
-static int limit_read(const char *dir, const struct etm_cgroup_root *root, uint64_t *out)
-{
-	char b[64];
-	const char *p = b;
-	int fd = limit_open(dir, root, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	n = read(fd, b, sizeof(b) - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n < 0 ? (int)n : etm_parse_u64(&p, b + n, out);
-}
-
-static int limit_write(const char *dir, const struct etm_cgroup_root *root, uint64_t v)
-{
-	char b[32];
-	int len = snprintf(b, sizeof(b), "%" PRIu64, v), fd = limit_open(dir, root, O_WRONLY), err = 0;
-	ssize_t w;
-
-	if (fd < 0)
-		return fd;
-	if ((w = write(fd, b, (size_t)len)) < 0)
-		err = -errno;
-	else if (w != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-/*
- * Undo what a dead owner left: 0 when nothing is left to undo (restored now,
- * never cut, or the memcg is gone); -ESTALE when the limit is neither ours
- * nor the original (someone set another one since: theirs wins). @root as
- * for limit_open().
+ * Undo what a dead owner left, below the mount @root: 0 when nothing is left
+ * to undo (never cut, restored already, or the memcg is gone), 1 restored
+ * now; -ESTALE when the limit is neither ours nor the original (someone set
+ * another one since: theirs wins); or the confined walk's -errno.
  */
 static int undo(const struct etm_memcg_journal_rec *r, const struct etm_cgroup_root *root)
 {
+	struct etm_memcg_dir d;
 	uint64_t cur;
 	int err;
 
-	if ((err = limit_read(r->dir, root, &cur)))
+	if ((err = etm_memcg_dir_at(root, r->dir, true, &d)) ||
+	    (err = etm_memcg_read_u64(&d, "memory.limit_in_bytes", &cur)))
 		return err == -ENOENT ? 0 : err;
 	if (cur >= r->orig)
 		return 0;
 	if (cur < r->last)
 		return -ESTALE;
-	if ((err = limit_write(r->dir, root, r->orig)))
+	if ((err = etm_memcg_write_u64(&d, "memory.limit_in_bytes", r->orig)))
 		return err;
 	etm_warn("memcg_lru: %s/memory.limit_in_bytes was left at %" PRIu64 " by etmemd pid %d, which died during "
 		 "a reclaim: restored to %" PRIu64,
@@ -193,7 +156,8 @@ static int write_rec(struct etm_memcg_journal *j, bool excl)
  * Someone's record under our name: -EBUSY while its owner lives. A dead
  * owner's is undone and removed: 0, try again. Its directory must be ours
  * (else -EEXIST: a hash collision, skipped rather than guessed at), so the
- * undo writes only where this reclaim is about to write anyway.
+ * undo writes only where this reclaim is about to write anyway (through
+ * @d's mount).
  */
 static int take_over(struct etm_memcg_journal *j, const char *jdir, const struct etm_memcg_dir *d)
 {
@@ -211,7 +175,7 @@ static int take_over(struct etm_memcg_journal *j, const char *jdir, const struct
 	} else if (strcmp(old.dir, d->dir)) {
 		close(fd);
 		return -EEXIST;
-	} else if (undo(&old, NULL) == -ESTALE) {
+	} else if (undo(&old, &d->root) == -ESTALE) {
 		etm_warn("memcg_lru: %s: a dead etmemd's record says %" PRIu64 ", but the limit was changed since; "
 			 "left as it is",
 			 d->dir, old.orig);

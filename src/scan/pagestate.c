@@ -145,8 +145,8 @@ void etm_pagestate_grade(const struct etm_pagestate *ps, int T, struct etm_grade
 	}
 }
 
-int etm_pagestate_for_each_cold(const struct etm_pagestate *ps, int T,
-				int (*fn)(uint64_t start, uint64_t len, void *arg), void *arg)
+int etm_pagestate_for_each_run(const struct etm_pagestate *ps, bool (*take)(uint8_t v, void *arg),
+			       int (*fn)(uint64_t start, uint64_t len, void *arg), void *arg)
 {
 	uint64_t run_start = 0, run_len = 0;
 	int ret;
@@ -158,19 +158,43 @@ int etm_pagestate_for_each_cold(const struct etm_pagestate *ps, int T,
 		for (uint64_t k = 0; k < np; k++) {
 			uint64_t a = r->start + (k << ETM_PAGE_SHIFT);
 
-			if (etm_ps_is_cold(r->st[k], T)) {
-				if (run_len && run_start + run_len == a) {
-					run_len += ETM_PAGE_SIZE;
-					continue;
-				}
-				if (run_len && (ret = fn(run_start, run_len, arg)))
-					return ret;
-				run_start = a;
-				run_len = ETM_PAGE_SIZE;
+			if (!take(r->st[k], arg))
+				continue;
+			if (run_len && run_start + run_len == a) {
+				run_len += ETM_PAGE_SIZE;
+				continue;
 			}
+			if (run_len && (ret = fn(run_start, run_len, arg)))
+				return ret;
+			run_start = a;
+			run_len = ETM_PAGE_SIZE;
 		}
 	}
-	if (run_len)
-		return fn(run_start, run_len, arg);
-	return 0;
+	return run_len ? fn(run_start, run_len, arg) : 0;
+}
+
+struct cold_arg {
+	int T;
+	int (*fn)(uint64_t start, uint64_t len, void *arg);
+	void *arg;
+};
+
+static bool take_cold(uint8_t v, void *arg)
+{
+	return etm_ps_is_cold(v, ((struct cold_arg *)arg)->T);
+}
+
+static int cold_run(uint64_t start, uint64_t len, void *arg)
+{
+	struct cold_arg *c = arg;
+
+	return c->fn(start, len, c->arg);
+}
+
+int etm_pagestate_for_each_cold(const struct etm_pagestate *ps, int T,
+				int (*fn)(uint64_t start, uint64_t len, void *arg), void *arg)
+{
+	struct cold_arg c = { .T = T, .fn = fn, .arg = arg };
+
+	return etm_pagestate_for_each_run(ps, take_cold, cold_run, &c);
 }

@@ -81,9 +81,14 @@ struct etm_grade {
 void etm_pagestate_grade(const struct etm_pagestate *ps, int T, struct etm_grade *g);
 
 /*
- * Call @fn for every maximal run of adjacent cold pages (ascending). Stops
- * and returns @fn's value when it is non-zero.
+ * Call @fn for every maximal run of adjacent pages @take says yes to (given
+ * each page's byte, in ascending order, once). Stops and returns @fn's value
+ * when it is non-zero. Both get @arg.
  */
+int etm_pagestate_for_each_run(const struct etm_pagestate *ps, bool (*take)(uint8_t v, void *arg),
+			       int (*fn)(uint64_t start, uint64_t len, void *arg), void *arg);
+
+/* The same for the cold pages (etm_ps_is_cold()). */
 int etm_pagestate_for_each_cold(const struct etm_pagestate *ps, int T,
 				int (*fn)(uint64_t start, uint64_t len, void *arg), void *arg);
 

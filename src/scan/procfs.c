@@ -9,55 +9,57 @@
 #include <string.h>
 #include <unistd.h>
 
-int etm_read_file(const char *path, char **buf, size_t *len, size_t max)
+#include "scan/parse.h"
+
+int etm_read_fd(int fd, char **buf, size_t *len, size_t max)
 {
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap + 1), *nb;
-	int fd, err;
 
 	if (!b)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(b);
-		return err;
-	}
 	for (;;) {
 		ssize_t r;
 
 		if (n == cap) {
 			if (cap >= max) {
-				err = -EFBIG;
-				goto fail;
+				free(b);
+				return -EFBIG;
 			}
 			cap = cap * 2 > max ? max : cap * 2;
-			nb = realloc(b, cap + 1);
-			if (!nb) {
-				err = -ENOMEM;
-				goto fail;
+			if (!(nb = realloc(b, cap + 1))) {
+				free(b);
+				return -ENOMEM;
 			}
 			b = nb;
 		}
 		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto fail;
+			int err = -errno;
+
+			free(b);
+			return err;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	b[n] = '\0';
 	*buf = b;
 	*len = n;
 	return 0;
-fail:
+}
+
+int etm_read_file(const char *path, char **buf, size_t *len, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = etm_read_fd(fd, buf, len, max);
 	close(fd);
-	free(b);
 	return err;
 }
 
@@ -82,30 +84,17 @@ int etm_write_str(const char *path, const char *s)
 static int find_kb(const char *buf, size_t len, const char *key, uint64_t *out)
 {
 	size_t kl = strlen(key);
-	const char *p = buf, *end = buf + len;
+	struct etm_lines it;
+	const char *p, *le;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-
+	for (etm_lines_init(&it, buf, len); etm_line_next(&it, &p, &le);) {
 		if ((size_t)(le - p) > kl && !memcmp(p, key, kl)) {
-			uint64_t v = 0;
 			const char *q = p + kl;
-			int digits = 0;
 
 			while (q < le && (*q == ' ' || *q == '\t'))
 				q++;
-			while (q < le && *q >= '0' && *q <= '9' && digits < 19) {
-				v = v * 10 + (uint64_t)(*q - '0');
-				q++;
-				digits++;
-			}
-			if (!digits)
-				return -EINVAL;
-			*out = v;
-			return 0;
+			return etm_parse_u64(&q, le, out) ? -EINVAL : 0;
 		}
-		p = le + 1;
 	}
 	return -ENOENT;
 }
@@ -150,65 +139,28 @@ int etm_parse_status(const char *buf, size_t len, struct etm_proc_status *st)
 	return 0;
 }
 
-int etm_proc_status(pid_t pid, struct etm_proc_status *st)
+/* /proc/@pid/@name, whole: -ESRCH when the process is gone. */
+static int read_pid_file(pid_t pid, const char *name, size_t max, char **buf, size_t *len)
 {
-	char path[64], *buf;
-	size_t len;
+	char path[64];
 	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	err = etm_read_file(path, &buf, &len, 1 << 16);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	err = etm_read_file(path, buf, len, max);
+	return err == -ENOENT ? -ESRCH : err;
+}
+
+int etm_proc_status(pid_t pid, struct etm_proc_status *st)
+{
+	char *buf;
+	size_t len;
+	int err = read_pid_file(pid, "status", 1 << 16, &buf, &len);
+
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	err = etm_parse_status(buf, len, st);
 	free(buf);
 	return err;
-}
-
-static int parse_hex(const char **pp, const char *end, uint64_t *out)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-	int n = 0;
-
-	while (p < end) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			break;
-		if (++n > 16)
-			return -EINVAL;
-		v = (v << 4) | (uint64_t)d;
-		p++;
-	}
-	if (!n)
-		return -EINVAL;
-	*pp = p;
-	*out = v;
-	return 0;
-}
-
-int etm_parse_u64(const char **pp, const char *end, uint64_t *out)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == *pp)
-		return -EINVAL;
-	*pp = p;
-	*out = v;
-	return 0;
 }
 
 /* maps fields: at most 19 digits (as the kernel prints them), anything else -EINVAL. */
@@ -248,7 +200,8 @@ static int parse_maps_line(const char *p, const char *le, struct vma *v)
 	uint64_t tmp;
 
 	memset(v, 0, sizeof(*v));
-	if (parse_hex(&p, le, &v->start) || p >= le || *p++ != '-' || parse_hex(&p, le, &v->end) || v->end <= v->start)
+	if (etm_parse_hex(&p, le, &v->start) || p >= le || *p++ != '-' || etm_parse_hex(&p, le, &v->end) ||
+	    v->end <= v->start)
 		return -EINVAL;
 	skip_sp(&p, le);
 	if (le - p < 4)
@@ -259,7 +212,7 @@ static int parse_maps_line(const char *p, const char *le, struct vma *v)
 	v->stat[VMA_STAT_MAY_SHARE] = p[3] == 's';
 	p += 4;
 	skip_sp(&p, le);
-	if (parse_hex(&p, le, &v->offset))
+	if (etm_parse_hex(&p, le, &v->offset))
 		return -EINVAL;
 	skip_sp(&p, le);
 	q = p;
@@ -353,21 +306,17 @@ int etm_parse_maps(const char *buf, size_t len, const struct etm_vma_filter *f, 
 {
 	struct vmas *vs = calloc(1, sizeof(*vs));
 	struct vma **tail, *cur = NULL;
-	const char *p = buf, *end = buf + len;
+	const char *p, *le;
+	struct etm_lines it;
 	bool need_flags = f && f->nvmflags > 0, cur_ok = false;
 	int err = 0;
 
 	if (!vs)
 		return -ENOMEM;
 	tail = &vs->vma_list;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-
-		if (le == p) {
-			p = le + 1;
+	for (etm_lines_init(&it, buf, len); etm_line_next(&it, &p, &le);) {
+		if (le == p)
 			continue;
-		}
 		if (is_header_line(p, le)) {
 			struct vma v;
 
@@ -403,7 +352,6 @@ int etm_parse_maps(const char *buf, size_t len, const struct etm_vma_filter *f, 
 			}
 			cur = NULL;
 		}
-		p = le + 1;
 	}
 	if (need_flags)
 		free(cur); /* no VmFlags line: cannot match */
@@ -418,14 +366,12 @@ fail:
 
 int etm_proc_vmas(pid_t pid, const struct etm_vma_filter *f, struct vmas **out)
 {
-	char path[64], *buf;
+	char *buf;
 	size_t len;
-	int err;
+	int err = read_pid_file(pid, f && f->nvmflags ? "smaps" : "maps", 256u << 20, &buf, &len);
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, f && f->nvmflags ? "smaps" : "maps");
-	err = etm_read_file(path, &buf, &len, 256u << 20);
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	err = etm_parse_maps(buf, len, f, out);
 	free(buf);
 	return err;
@@ -433,12 +379,11 @@ int etm_proc_vmas(pid_t pid, const struct etm_vma_filter *f, struct vmas **out)
 
 int etm_parse_memcg(const char *buf, size_t len, char *path, size_t path_len, bool *v1)
 {
-	const char *p = buf, *end = buf + len;
+	struct etm_lines it;
+	const char *p, *le;
 	int found = 0;
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
+	for (etm_lines_init(&it, buf, len); etm_line_next(&it, &p, &le);) {
 		const char *c1 = memchr(p, ':', (size_t)(le - p));
 		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
 
@@ -470,21 +415,18 @@ int etm_parse_memcg(const char *buf, size_t len, char *path, size_t path_len, bo
 					return 0;
 			}
 		}
-		p = le + 1;
 	}
 	return found ? 0 : -ENOENT;
 }
 
 int etm_proc_memcg(pid_t pid, char *path, size_t path_len, bool *v1)
 {
-	char f[64], *buf;
+	char *buf;
 	size_t len;
-	int err;
+	int err = read_pid_file(pid, "cgroup", 1 << 16, &buf, &len);
 
-	snprintf(f, sizeof(f), "/proc/%d/cgroup", (int)pid);
-	err = etm_read_file(f, &buf, &len, 1 << 16);
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	err = etm_parse_memcg(buf, len, path, path_len, v1);
 	free(buf);
 	return err;
@@ -492,19 +434,18 @@ int etm_proc_memcg(pid_t pid, char *path, size_t path_len, bool *v1)
 
 int etm_parse_iomem_ram(const char *buf, size_t len, struct etm_addr_range *r, size_t max, size_t *n)
 {
-	const char *p = buf, *end = buf + len;
+	struct etm_lines it;
+	const char *p, *le;
 
 	*n = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
+	for (etm_lines_init(&it, buf, len); etm_line_next(&it, &p, &le);) {
 		const char *q = p;
 		uint64_t a, b;
 
 		/* top level only: nested resources are indented */
-		if (q < le && *q != ' ' && !parse_hex(&q, le, &a) && q < le && *q == '-') {
+		if (q < le && *q != ' ' && !etm_parse_hex(&q, le, &a) && q < le && *q == '-') {
 			q++;
-			if (!parse_hex(&q, le, &b) && b >= a) {
+			if (!etm_parse_hex(&q, le, &b) && b >= a) {
 				const char *name = q;
 
 				while (name < le && (*name == ' ' || *name == ':'))
@@ -516,7 +457,6 @@ int etm_parse_iomem_ram(const char *buf, size_t len, struct etm_addr_range *r, s
 				}
 			}
 		}
-		p = le + 1;
 	}
 	return *n ? 0 : -ENOENT;
 }

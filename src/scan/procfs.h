@@ -18,14 +18,11 @@
 #define ETM_SWAP_VMA_NAME "etmem_swap"
 
 /*
- * A decimal number at *@pp (at least one digit, no sign, no spaces), the
- * whole uint64_t range; *@pp advances past it on success only. -EINVAL
- * without a digit, -ERANGE past UINT64_MAX.
+ * Read a whole (proc) file into a new NUL-terminated buffer of at most @max
+ * bytes (-EFBIG when it is longer). The _fd form reads from @fd's position.
  */
-int etm_parse_u64(const char **pp, const char *end, uint64_t *out);
-
-/* Read a whole (proc) file into a new NUL-terminated buffer of at most @max bytes. */
 int etm_read_file(const char *path, char **buf, size_t *len, size_t max);
+int etm_read_fd(int fd, char **buf, size_t *len, size_t max);
 int etm_write_str(const char *path, const char *s);
 
 struct etm_meminfo {

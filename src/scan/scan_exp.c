@@ -14,8 +14,9 @@
 
 #include "common/log.h"
 #include "etmem/etmemd_scan_exp.h"
-#include "scan/access.h"
+#include "scan/tracker.h"
 #include "scan/idle_pages.h"
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -41,28 +42,13 @@ EXPORT void etmemd_scan_exit(void)
 	atomic_store(&scan_inited, 0);
 }
 
-static int parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s || strlen(s) > 10)
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
-		return -EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
-
 EXPORT struct vmas *etmemd_get_vmas(const char *pid, char **vmflags_array, int vmflags_num, bool is_anon_only)
 {
 	struct etm_vma_filter f = { .anon_only = is_anon_only, .vmflags = vmflags_array, .nvmflags = 0 };
 	struct vmas *v = NULL;
 	pid_t p;
 
-	if (parse_pid(pid, &p))
+	if (etm_pid_parse(pid, &p))
 		return NULL;
 	if (vmflags_num < 0 || vmflags_num > 64 || (vmflags_num && !vmflags_array))
 		return NULL;
@@ -175,7 +161,7 @@ static int pass_idle_pages(const struct vmas *vmas, pid_t pid, int flags, struct
 
 static int pass_page_idle(const struct vmas *vmas, pid_t pid, struct ref_vec *v)
 {
-	struct etm_access_opts o = { .no_baseline = true };
+	struct etm_tracker_opts o = { .no_baseline = true };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	void *ctx = NULL;
 	int err = 0;
@@ -185,10 +171,10 @@ static int pass_page_idle(const struct vmas *vmas, pid_t pid, struct ref_vec *v)
 	for (const struct vma *x = vmas->vma_list; x && !err; x = x->next)
 		err = etm_pagestate_add_range(ps, x->start, x->end);
 	if (!err)
-		err = etm_access_page_idle.open(pid, &o, &ctx);
+		err = etm_tracker_page_idle.open(pid, &o, &ctx);
 	if (!err) {
-		err = etm_access_page_idle.scan(ctx, ps);
-		etm_access_page_idle.close(ctx);
+		err = etm_tracker_page_idle.scan(ctx, ps);
+		etm_tracker_page_idle.close(ctx);
 	}
 	for (size_t i = 0; !err && i < ps->n; i++) {
 		uint64_t np = (ps->r[i].end - ps->r[i].start) >> ETM_PAGE_SHIFT;
@@ -209,12 +195,12 @@ EXPORT int etmemd_get_page_refs(const struct vmas *vmas, const char *pid, struct
 	pid_t p;
 	int err;
 
-	if (!atomic_load(&scan_inited) || !vmas || !page_refs || parse_pid(pid, &p))
+	if (!atomic_load(&scan_inited) || !vmas || !page_refs || etm_pid_parse(pid, &p))
 		return -1;
 	flags &= ALL_SCAN_FLAGS;
-	if (!etm_access_idle_pages.probe(why, sizeof(why)))
+	if (!etm_tracker_idle_pages.probe(why, sizeof(why)))
 		err = pass_idle_pages(vmas, p, flags, &v);
-	else if (!etm_access_page_idle.probe(why, sizeof(why)))
+	else if (!etm_tracker_page_idle.probe(why, sizeof(why)))
 		err = pass_page_idle(vmas, p, &v);
 	else {
 		etm_err("scan: no per-page access tracking on this kernel: %s", why);

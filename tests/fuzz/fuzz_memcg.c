@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * memcg_lru's text parsers on arbitrary bytes: memory.stat (v1/v2), the
+ * The memcg layer's text parsers on arbitrary bytes: memory.stat (v1/v2), the
  * multi-gen LRU switch, the debugfs lru_gen listing, the journal's records
- * (limit cuts, kdamonds), /proc/PID/stat's start time and the mount table
+ * (limit cuts, kdamonds) and the mount table (by directory and by cgroup path)
  * that confines a record's directory. Never reads outside the input;
  * results stay within their bounds; a parsed record formats back to a text
  * that parses to the same record; a mount found holds the path asked for.
@@ -13,7 +13,9 @@
 
 #include "scan/cgroup_fs.h"
 #include "scan/damon_sysfs.h"
-#include "scan/memcg_reclaim.h"
+#include "scan/lru_gen.h"
+#include "scan/memcg.h"
+#include "scan/memcg_journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,7 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct etm_memcg_journal_rec r, r2;
 	struct etm_kdamond_rec k, k2;
 	char txt[1024];
-	uint64_t st;
 	bool on;
 
 	if (!buf)
@@ -35,7 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (etm_lru_gen_parse(buf, size, "/etm-wl", &m) == 0 && (m.nnodes == 0 || m.nnodes > ETM_LRU_GEN_MAX_NODES))
 		abort();
 	(void)etm_lru_gen_parse(buf, size, "/", &m);
-	(void)etm_proc_starttime_parse(buf, size, &st);
 	if (etm_memcg_journal_parse(buf, size, &r) == 0) {
 		int n = etm_memcg_journal_format(&r, txt, sizeof(txt));
 
@@ -54,6 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct etm_cgroup_root cr;
 		size_t ml;
 
+		char cdir[320];
+
+		/* a cgroup path's directory lies below the mount found for it */
+		if (!etm_cgroup_path_parse(buf, size, v1, "/etm wl/x", &cr, cdir, sizeof(cdir)) &&
+		    (strnlen(cr.mnt, sizeof(cr.mnt)) == sizeof(cr.mnt) || cr.mnt[0] != '/' ||
+		     (strcmp(cr.mnt, "/") && strncmp(cdir, cr.mnt, strlen(cr.mnt)))))
+			abort();
 		if (etm_cgroup_mount_parse(buf, size, v1, dir, &cr))
 			continue;
 		ml = strnlen(cr.mnt, sizeof(cr.mnt));

@@ -1,26 +1,13 @@
 # SPDX-License-Identifier: MulanPSL-2.0
-# Helpers for host-label tests (bash). Everything a test changes is undone
+# Helpers for host-label tests (bash), on top of tests/lib/etm.sh (outcomes,
+# the workload, the memory cgroup root). Everything a test changes is undone
 # by host_cleanup, which the test runs from an EXIT trap.
-# Exit conventions: 0 pass, 1 fail, 77 skip (the kernel lacks the facility).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/etm.sh"
 
 HOST_ZRAM=""
 HOST_SWAPFILE=""
 HOST_CGROUPS=()
 HOST_PIDS=()
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-host_need_root() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-}
 
 # Swap for the test: nothing when some swap is already active; else our own
 # zram device (hot_add, so another user's zram0 is left alone); else a
@@ -67,13 +54,7 @@ host_swap_teardown() {
 # $HOST_MEMCG_ROOT/name.
 host_memcg_new() {
 	local name=$1
-	if [ -d /sys/fs/cgroup/memory ]; then
-		HOST_MEMCG_ROOT=/sys/fs/cgroup/memory
-	elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-		HOST_MEMCG_ROOT=/sys/fs/cgroup
-	else
-		skip "no memory cgroup controller"
-	fi
+	HOST_MEMCG_ROOT=$(memcg_root) || skip "no memory cgroup controller"
 	mkdir "$HOST_MEMCG_ROOT/$name" || fail "mkdir $HOST_MEMCG_ROOT/$name"
 	HOST_CGROUPS+=("$HOST_MEMCG_ROOT/$name")
 }
@@ -101,12 +82,7 @@ host_cleanup() {
 host_start_etmemd() {
 	"$1/etmemd" -l 0 -s "$2" >"$3" 2>&1 &
 	DPID=$!
-	for _ in $(seq 1 50); do
-		"$1/etmem" project show -s "$2" >/dev/null 2>&1 && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "etmemd did not start: $(tail -5 "$3")"
+	etmemd_wait "$1/etmem" "$2" "$DPID" 50 || fail "etmemd did not start: $(tail -5 "$3")"
 }
 
 # JSON field of a workload report: $1 file, $2 python expression over r.

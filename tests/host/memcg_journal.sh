@@ -9,7 +9,7 @@ set -u
 BIN=${1:?usage: memcg_journal.sh BIN_DIR}
 . "$(dirname "$0")/lib.sh"
 
-host_need_root
+need_root
 [ -x "$BIN/etmemd" ] && [ -x "$BIN/etmem" ] || fail "etmemd/etmem missing in $BIN"
 [ -d /sys/fs/cgroup/memory ] || skip "no cgroup v1 memory controller: limit cuts (and their journal) are v1 only"
 

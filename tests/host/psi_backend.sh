@@ -11,7 +11,7 @@ T=${1:?usage: psi_backend.sh TEST_BINARY}
 BIN=$(dirname "$T")/../bin
 . "$(dirname "$0")/lib.sh"
 
-host_need_root
+need_root
 [ -d /sys/fs/cgroup/memory ] || skip "no cgroup v1 memory controller (the cgroup2 backend is the rig's)"
 U=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 [ -n "$U" ] || skip "no cgroup2 mounted beside cgroup v1"

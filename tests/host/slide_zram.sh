@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: slide_zram.sh BIN_DIR}
 . "$(dirname "$0")/lib.sh"
 
-host_need_root
+need_root
 for b in etmemd etmem etmem-workload; do
 	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
 done

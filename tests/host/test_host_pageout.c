@@ -52,7 +52,7 @@ static int child(int rd, int wr)
 
 static int add_run(uint64_t start, uint64_t len, void *arg)
 {
-	return etm_action_pageout.add(arg, start, len);
+	return etm_action_pageout.add(arg, start, len, ETM_ACTION_SWAP);
 }
 
 static int count_swapped(pid_t pid, uint64_t base, uint64_t *cold_sw, uint64_t *hot_sw)
@@ -86,6 +86,7 @@ int main(void)
 {
 	int to_child[2], from_child[2], status, err;
 	const struct etm_action_ops *act = &etm_action_pageout;
+	struct etm_action_stats st;
 	struct etm_pagestate *ps;
 	uint64_t base, cold_sw, hot_sw, cold_total = 0;
 	char why[256];
@@ -125,8 +126,9 @@ int main(void)
 		printf("FAIL: pageout: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("kernel advised %llu bytes of %llu cold bytes outside the hole\n",
-	       (unsigned long long)act->bytes_done(ctx), (unsigned long long)(cold_total * PG));
+	act->stats(ctx, &st);
+	printf("kernel advised %llu bytes of %llu cold bytes outside the hole\n", (unsigned long long)st.bytes_done,
+	       (unsigned long long)(cold_total * PG));
 	act->close(ctx);
 	if (count_swapped(pid, base, &cold_sw, &hot_sw))
 		return 1;

@@ -4,7 +4,7 @@
 # none is), restoring the system afterwards. Exit status: the command's.
 set -u
 . "$(dirname "$0")/lib.sh"
-host_need_root
+need_root
 trap host_cleanup EXIT
 host_swap_setup /var/tmp
 "$@"

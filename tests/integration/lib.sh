@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MulanPSL-2.0
-# Shared helpers for the integration tests: they run the real etmemd and etmem
+# Helpers for the integration and stress tests, on top of tests/lib/etm.sh
+# (outcomes, counted checks, the workload): they run the real etmemd and etmem
 # binaries on a private abstract socket name and clean up after themselves,
 # also on failure. Source this file; set ETMEM_BIN_DIR to the build's bin dir.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/etm.sh"
 set -euo pipefail
 
 : "${ETMEM_BIN_DIR:?ETMEM_BIN_DIR must point at the directory holding etmemd and etmem}"
@@ -15,8 +17,6 @@ chmod 0700 "$TMP"
 PLUGIN_DIR=$(mktemp -d /run/etmem-plugins.XXXXXX)
 DAEMON_PID=""
 CLEANUPS=()
-FAILS=0
-PASSES=0
 
 cleanup() {
 	local rc=$?
@@ -34,36 +34,11 @@ trap cleanup EXIT
 
 on_exit() { CLEANUPS+=("$1"); }
 
-fail() {
-	echo "FAIL: $*" >&2
-	FAILS=$((FAILS + 1))
-}
-pass() {
-	echo "ok: $*"
-	PASSES=$((PASSES + 1))
-}
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-finish() {
-	echo "$PASSES passed, $FAILS failed"
-	[[ $FAILS -eq 0 ]]
-}
-
 # Start etmemd in the foreground (background job) and wait until it answers.
 start_daemon() {
 	"$ETMEMD" -l 0 -s "$SOCK" "$@" 2>"$TMP/etmemd.log" &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		if "$ETMEM" project show -s "$SOCK" >/dev/null 2>&1; then
-			return 0
-		fi
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	etmemd_wait "$ETMEM" "$SOCK" "$DAEMON_PID" 50 && return 0
 	echo "etmemd did not come up; its log:" >&2
 	cat "$TMP/etmemd.log" >&2
 	return 1
@@ -97,3 +72,31 @@ spawn_target() {
 }
 
 show() { "$ETMEM" project show -s "$SOCK" "$@"; }
+
+WORKLOAD="$ETMEM_BIN_DIR/etmem-workload"
+WL=$WORKLOAD
+wl_files "$TMP"
+
+# test_memcg NAME: a new memory cgroup, sibling of everything (never the
+# shell's own), removed at exit. Its directory is left in TEST_MEMCG.
+test_memcg() {
+	local root
+	root=$(memcg_root) || skip "no memory cgroup controller"
+	TEST_MEMCG="$root/$1"
+	mkdir "$TEST_MEMCG"
+	# Its processes are gone by then (cleanups run last-registered first).
+	on_exit "for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir '$TEST_MEMCG' 2>/dev/null && break; sleep 0.5; done"
+}
+
+# start_workload ARGS...: the workload (wl_start), killed at exit.
+start_workload() {
+	wl_start "$@"
+	on_exit "kill -KILL $WL_PID 2>/dev/null; wait $WL_PID 2>/dev/null"
+}
+
+# stop_workload: SIGTERM; the workload checks every page; status 0 when all are intact.
+stop_workload() {
+	wl_finish
+	echo "workload: $(cat "$WL_SUMMARY")"
+	return "$WL_RC"
+}

@@ -48,13 +48,13 @@ echo "$out"
 check "show header" grep -q '^number   type     value            name             engine           started $' <<<"$out"
 check "show task row not started" grep -Eq '^1 +name +sleep +t1 +tester +false' <<<"$out"
 
-err=$("$ETMEM" obj add -f "$proj" -s "$SOCK" 2>&1) && fail "duplicate project accepted" || true
+err=$("$ETMEM" obj add -f "$proj" -s "$SOCK" 2>&1) && bad "duplicate project accepted" || true
 check "duplicate project refused with a reason" grep -q 'project has been existed' <<<"$err"
 check "error is one line" test "$(wc -l <<<"$err")" -eq 1
 
 check "project start" "$ETMEM" project start -n it -s "$SOCK"
 check "show task started" bash -c "'$ETMEM' project show -n it -s '$SOCK' | grep -Eq '^1 +name +sleep +t1 +tester +true'"
-err=$("$ETMEM" project start -n it -s "$SOCK" 2>&1) && fail "second start accepted" || true
+err=$("$ETMEM" project start -n it -s "$SOCK" 2>&1) && bad "second start accepted" || true
 check "second start refused" grep -q 'has been started' <<<"$err"
 
 check "engine command with task" bash -c "[ \"\$('$ETMEM' engine echo -n it -e tester -t t1 -s '$SOCK')\" = t1 ]"
@@ -62,39 +62,40 @@ check "engine command without task" bash -c "[ \"\$('$ETMEM' engine echo --proj_
 "$ETMEM" engine bytes -n it -e tester -s "$SOCK" >"$TMP/bytes"
 check "engine output carries every byte value (0xff, 0xfe included)" \
 	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(d != bytes(range(256)))' "$TMP/bytes"
-err=$("$ETMEM" engine nosuch -n it -e tester -s "$SOCK" 2>&1) && fail "unknown engine command accepted" || true
+err=$("$ETMEM" engine nosuch -n it -e tester -s "$SOCK" 2>&1) && bad "unknown engine command accepted" || true
 check "unknown engine command refused" grep -q 'rejected command nosuch' <<<"$err"
-err=$("$ETMEM" engine echo -n it -e tester -t nosuch -s "$SOCK" 2>&1) && fail "unknown task accepted" || true
+err=$("$ETMEM" engine echo -n it -e tester -t nosuch -s "$SOCK" 2>&1) && bad "unknown task accepted" || true
 check "engine command on unknown task refused" grep -q 'task nosuch is not exist' <<<"$err"
 
 # Adding a task to a started project starts it at once.
+spawn_target etm-cycle-t2
 task2=$(write_conf task2.yaml <<EOF
 [task]
 project=it
 engine=tester
 name=t2
 type=pid
-value=1
+value=$TARGET_PID
 EOF
 )
 check "add task to started project" "$ETMEM" obj add -f "$task2" -s "$SOCK"
-check "new task runs at once" bash -c "'$ETMEM' project show -n it -s '$SOCK' | grep -Eq '^2 +pid +1 +t2 +tester +true'"
+check "new task runs at once" bash -c "'$ETMEM' project show -n it -s '$SOCK' | grep -Eq '^2 +pid +$TARGET_PID +t2 +tester +true'"
 
 check "project stop" "$ETMEM" project stop -n it -s "$SOCK"
 check "show stopped" bash -c "! '$ETMEM' project show -n it -s '$SOCK' | grep -q true"
-err=$("$ETMEM" project stop -n it -s "$SOCK" 2>&1) && fail "second stop accepted" || true
+err=$("$ETMEM" project stop -n it -s "$SOCK" 2>&1) && bad "second stop accepted" || true
 check "second stop refused" grep -q 'has been stopped' <<<"$err"
 
 check "obj del task" "$ETMEM" obj del -f "$task2" -s "$SOCK"
 check "deleted task gone" bash -c "! '$ETMEM' project show -n it -s '$SOCK' | grep -q ' t2 '"
-err=$("$ETMEM" obj del -f "$task2" -s "$SOCK" 2>&1) && fail "double delete accepted" || true
+err=$("$ETMEM" obj del -f "$task2" -s "$SOCK" 2>&1) && bad "double delete accepted" || true
 check "double delete refused" grep -q 'task t2 is not exist' <<<"$err"
 
 # Deleting a started project stops it first.
 check "restart" "$ETMEM" project start -n it -s "$SOCK"
 check "obj del started project" "$ETMEM" obj del -f "$proj" -s "$SOCK"
 check "no project left" bash -c "'$ETMEM' project show -s '$SOCK' | grep -qx 'no project exists'"
-err=$("$ETMEM" project show -n it -s "$SOCK" 2>&1) && fail "show of deleted project succeeded" || true
+err=$("$ETMEM" project show -n it -s "$SOCK" 2>&1) && bad "show of deleted project succeeded" || true
 check "show of unknown project names it" grep -q 'project it is not exist' <<<"$err"
 check "daemon alive" daemon_alive
 check "SIGTERM exits 0" stop_daemon

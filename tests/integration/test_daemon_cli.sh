@@ -10,11 +10,11 @@ expect_bad() {
 	local what=$1 pattern=$2 err
 	shift 2
 	if err=$("$ETMEMD" "$@" 2>&1); then
-		fail "$what: accepted"
+		bad "$what: accepted"
 	elif grep -q -- "$pattern" <<<"$err"; then
-		pass "$what: $(head -1 <<<"$err")"
+		ok "$what: $(head -1 <<<"$err")"
 	else
-		fail "$what: '$err' lacks '$pattern'"
+		bad "$what: '$err' lacks '$pattern'"
 	fi
 }
 expect_bad "no socket" "required" -l 1
@@ -70,7 +70,7 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 if "$ETMEMD" -m -s "$SOCK" 2>"$TMP/err"; then
-	fail "-m on a taken socket returned 0"
+	bad "-m on a taken socket returned 0"
 else
 	check "-m on a taken socket reports why" grep -q "already in use" "$TMP/err"
 fi

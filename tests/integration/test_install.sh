@@ -8,7 +8,7 @@
 stage=$TMP/root
 DESTDIR=$stage cmake --install "$ETMEM_BUILD_DIR" --prefix /usr >"$TMP/install.log" 2>&1 || {
 	cat "$TMP/install.log" >&2
-	fail "cmake --install failed"
+	bad "cmake --install failed"
 }
 for f in slide_conf.yaml cslide_conf.yaml thirdparty_conf.yaml psi_conf.yaml; do
 	check "/etc/etmem/$f is 0600" test "$(stat -c %a "$stage/etc/etmem/$f")" = 600

@@ -22,18 +22,18 @@ before=$(show)
 refuse() {
 	local what=$1 pattern=$2 file=$3 err
 	if err=$("$ETMEM" obj add -f "$file" -s "$SOCK" 2>&1); then
-		fail "$what: accepted"
+		bad "$what: accepted"
 		return
 	fi
 	if ! grep -q -- "$pattern" <<<"$err"; then
-		fail "$what: message '$err' lacks '$pattern'"
+		bad "$what: message '$err' lacks '$pattern'"
 		return
 	fi
 	if [[ "$(show)" != "$before" ]]; then
-		fail "$what: daemon state changed"
+		bad "$what: daemon state changed"
 		return
 	fi
-	pass "$what: $err"
+	ok "$what: $err"
 }
 
 good=$(write_conf good.yaml <<EOF
@@ -70,9 +70,9 @@ big=$(write_conf big.yaml </dev/null)
 truncate -s $((10 * 1024 * 1024 + 1)) "$big"
 refuse "larger than 10 MiB" "10 MiB\|too large\|size" "$big"
 if "$ETMEM" obj add -f "$TMP/missing.yaml" -s "$SOCK" 2>"$TMP/err"; then
-	fail "missing file accepted"
+	bad "missing file accepted"
 else
-	pass "missing file refused: $(cat "$TMP/err")"
+	ok "missing file refused: $(cat "$TMP/err")"
 fi
 
 bad=$(write_conf loop.yaml <<EOF
@@ -175,6 +175,7 @@ ops_name=test_engine_ops
 EOF
 )
 check "add engine" "$ETMEM" obj add -f "$eng" -s "$SOCK"
+spawn_target etm-refusals
 for t in ok fail; do
 	f=$(write_conf "task_$t.yaml" <<EOF
 [task]
@@ -182,16 +183,16 @@ project=keep
 engine=tester
 name=t_$t
 type=pid
-value=1
+value=$TARGET_PID
 test_start=$t
 EOF
 )
 	check "add task t_$t" "$ETMEM" obj add -f "$f" -s "$SOCK"
 done
 if "$ETMEM" project start -n keep -s "$SOCK" 2>"$TMP/err"; then
-	fail "start with a failing task succeeded"
+	bad "start with a failing task succeeded"
 else
-	pass "failing start refused: $(cat "$TMP/err")"
+	ok "failing start refused: $(cat "$TMP/err")"
 fi
 check "no task left running after a failed start" bash -c "! '$ETMEM' project show -n keep -s '$SOCK' | grep -q ' true '"
 
@@ -212,9 +213,9 @@ node_hot_reserve=1024
 EOF
 )
 if "$ETMEM" obj add -f "$proj" -s "$SOCK" 2>"$TMP/err"; then
-	fail "cslide node_pair 0,0 accepted"
+	bad "cslide node_pair 0,0 accepted"
 else
-	pass "cslide node_pair pairing a node with itself refused: $(cat "$TMP/err")"
+	ok "cslide node_pair pairing a node with itself refused: $(cat "$TMP/err")"
 fi
 
 # An engine without a runtime yet: a clear refusal at start, nothing running.
@@ -235,7 +236,7 @@ EOF
 )
 check "psi project added" "$ETMEM" obj add -f "$psi" -s "$SOCK"
 if "$ETMEM" project start -n psiproj -s "$SOCK" 2>"$TMP/err"; then
-	fail "start of an engine without a runtime succeeded"
+	bad "start of an engine without a runtime succeeded"
 else
 	check "engine without runtime refused clearly" grep -q "no runtime" "$TMP/err"
 fi

@@ -10,7 +10,7 @@ start_daemon
 
 # A second daemon on the same name fails clearly and leaves the first alone.
 if "$ETMEMD" -s "$SOCK" 2>"$TMP/err2"; then
-	fail "second daemon on the same socket started"
+	bad "second daemon on the same socket started"
 else
 	check "second daemon refused clearly" grep -q "already in use" "$TMP/err2"
 fi
@@ -18,7 +18,7 @@ check "first daemon unaffected" "$ETMEM" project show -s "$SOCK"
 
 # Non-root peers are refused, and the refusal is logged.
 if setpriv --reuid=65534 --regid=65534 --clear-groups "$ETMEM" project show -s "$SOCK" 2>"$TMP/err3"; then
-	fail "non-root client served"
+	bad "non-root client served"
 else
 	check "non-root client refused with a reason" grep -q "root only" "$TMP/err3"
 	check "refusal logged" grep -q "refused connection" "$TMP/etmemd.log"
@@ -53,6 +53,7 @@ done
 check "64 concurrent clients all answered ($ok/64)" test "$ok" -eq 64
 
 # A slow start (the plugin sleeps 3 s in start_task) must not block show.
+spawn_target etm-sock-slow
 eng=$(write_conf eng.yaml <<EOF
 [engine]
 name=thirdparty
@@ -65,7 +66,7 @@ project=conc
 engine=tester
 name=slow
 type=pid
-value=1
+value=$TARGET_PID
 test_start=slow
 EOF
 )
@@ -82,7 +83,7 @@ for _ in $(seq 1 40); do
 done
 check "show answered while a start is in progress" test -n "$seen"
 if "$ETMEM" project stop -n conc -s "$SOCK" 2>"$TMP/err4"; then
-	fail "stop during start accepted"
+	bad "stop during start accepted"
 else
 	check "stop during start refused as busy" grep -q "busy" "$TMP/err4"
 fi

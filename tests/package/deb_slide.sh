@@ -11,7 +11,7 @@ set -u
 trap pkg_cleanup EXIT
 trap 'exit 1' INT TERM
 
-host_need_root
+need_root
 : "${ETMEM_WORKLOAD:?}"
 pkg_root_install
 wants=$PKG_ROOT/etc/systemd/system/multi-user.target.wants/etmemd.service

@@ -12,7 +12,7 @@ set -u
 trap pkg_cleanup EXIT
 trap 'exit 1' INT TERM
 
-host_need_root
+need_root
 : "${ETMEM_WORKLOAD:?}"
 pkg_root_install
 ETMEM="$PKG_ROOT/usr/bin/etmem"
@@ -87,9 +87,17 @@ cat "$PKG_TMP/show.out"
 grep -q "^task wl (pid $WPID): [1-9][0-9]* cycles" "$PKG_TMP/show.out" || fail "showrss header"
 vmas=$(awk -v p="$WPID" '$1 == p {print $3}' "$PKG_TMP/show.out")
 [ "$vmas" -ge 1 ] || fail "libetmemd_scan found no anonymous VMA of the workload"
-grep -q "hello wl: pid $WPID rss [0-9]* kB" "$PKG_TMP/etmemd.log" || fail "no per-cycle log line of the plugin"
+# The log reaches the file through the syslog sink, a moment after the call.
+log_has() {
+	for _ in $(seq 1 50); do
+		grep -q "$1" "$PKG_TMP/etmemd.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+log_has "hello wl: pid $WPID rss [0-9]* kB" || fail "no per-cycle log line of the plugin"
 "$ETMEM" engine nosuch -n hello -e hello -s "$SOCK" >/dev/null 2>&1 && fail "an unknown private command succeeded"
-grep -q "hello: unknown command 'nosuch'" "$PKG_TMP/etmemd.log" || fail "the unknown command was not logged"
+log_has "hello: unknown command 'nosuch'" || fail "the unknown command was not logged"
 
 "$ETMEM" project stop -n hello -s "$SOCK" || fail "project stop"
 "$ETMEM" obj del -f "$conf" -s "$SOCK" || fail "obj del (unloads the plugin)"

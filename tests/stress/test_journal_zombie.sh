@@ -13,7 +13,7 @@ set -uo pipefail
 
 : "${ETMEM_BIN_DIR:?}"
 BIN=$ETMEM_BIN_DIR
-host_need_root
+need_root
 [ -d /sys/fs/cgroup/memory ] || skip "no cgroup v1 memory controller: limit cuts (and their journal) are v1 only"
 for b in etmemd etmem etmem-workload; do
 	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"

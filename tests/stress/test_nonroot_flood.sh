@@ -11,7 +11,7 @@
 . "$ETMEM_SOURCE_DIR/tests/integration/lib.sh"
 . "$(dirname "$0")/flood_lib.sh"
 
-host_need_root
+need_root
 FLOOD_SECS=30
 start_daemon
 check "workload and slide project started" start_workload_project flood
@@ -39,7 +39,7 @@ done
 check "root's commands all answered under the floods ($answered answered, $refused failed)" \
 	test "$refused" -eq 0 -a "$answered" -ge 20
 check "the project is running after the floods" bash -c "'$ETMEM' project show -n flood -s '$SOCK' | grep -q ' true '"
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ETMEM" project show -s "$SOCK" 2>&1) && fail "non-root served" || true
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ETMEM" project show -s "$SOCK" 2>&1) && bad "non-root served" || true
 check "non-root refusal says why" grep -q 'permission denied: etmemd serves root only' <<<"$out"
 
 # The floods were refused or timed out connection after connection.

@@ -57,14 +57,14 @@ EOF
 refused() {
 	local out
 	if out=$("$ETMEM" obj add -f "$3" -s "$SOCK" 2>&1); then
-		fail "$1: accepted"
+		bad "$1: accepted"
 		"$ETMEM" obj del -f "$3" -s "$SOCK" >/dev/null 2>&1
 	elif ! grep -qF -- "$2" <<<"$out"; then
-		fail "$1: message '$out' lacks '$2'"
+		bad "$1: message '$out' lacks '$2'"
 	else
-		pass "$1: $out"
+		ok "$1: $out"
 	fi
-	daemon_alive || fail "$1: etmemd died"
+	daemon_alive || bad "$1: etmemd died"
 }
 
 good=$(conf good.yaml "$PLUGIN_DIR/test_engine.so" test_engine_ops)
@@ -87,7 +87,7 @@ PY=""
 for p in /usr/bin/python3 "$(command -v python3)"; do # a per-user python (pyenv) may be root's only
 	(as_nobody "$p" -c "") 2>/dev/null && PY=$p && break
 done
-[[ -n "$PY" ]] || fail "no python3 that uid $NOBODY may run"
+[[ -n "$PY" ]] || bad "no python3 that uid $NOBODY may run"
 (as_nobody "$PY" -c '
 import ctypes, signal, sys
 libc = ctypes.CDLL(None, use_errno=True)

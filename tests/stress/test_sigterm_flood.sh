@@ -10,7 +10,7 @@
 . "$ETMEM_SOURCE_DIR/tests/integration/lib.sh"
 . "$(dirname "$0")/flood_lib.sh"
 
-host_need_root
+need_root
 install -m 0700 "$ETMEM_TEST_ENGINE" "$PLUGIN_DIR/test_engine.so"
 start_daemon
 check "workload and slide project started" start_workload_project flood
@@ -59,7 +59,7 @@ for _ in $(seq 1 150); do
 	sleep 0.1
 done
 if kill -0 "$pid" 2>/dev/null; then
-	fail "etmemd still running 15 s after SIGTERM"
+	bad "etmemd still running 15 s after SIGTERM"
 	kill -KILL "$pid"
 fi
 rc=0

@@ -207,6 +207,85 @@ static void test_load_data_errors(void **state)
 	g_string_free(err, TRUE);
 }
 
+/* Load @text; 0 or the error, whose line is left in @err. */
+static int load_text(const char *text, GString *err)
+{
+	struct etm_conf *conf = NULL;
+	int rc;
+
+	g_string_truncate(err, 0);
+	rc = etm_conf_load_data("/x.yaml", text, strlen(text), &conf, err);
+	assert_true((rc == 0) == (conf != NULL));
+	etm_conf_free(conf);
+	return rc;
+}
+
+/* A valid [project] and then @n more sections ("[sN]") or keys ("kN=v"). */
+static char *padded(bool sections, int n)
+{
+	GString *s = g_string_new("[project]\nname=p\nloop=1\ninterval=1\nsleep=1\n");
+
+	if (!sections)
+		g_string_append(s, "[pad]\n");
+	for (int i = 0; i < n; i++)
+		g_string_append_printf(s, sections ? "  [s%d]\n" : "\tk%d=v\n", i);
+	return g_string_free(s, FALSE);
+}
+
+/* The shape bounds: counted before GKeyFile parses, with the bound named. */
+static void test_load_data_bounds(void **state)
+{
+	GString *err = g_string_new(NULL), *line = g_string_new("[project]\nname=");
+	char *t;
+
+	(void)state;
+	/* [project] is one section; indented headers count too. */
+	t = padded(true, ETM_CONF_MAX_SECTIONS - 1);
+	assert_int_equal(load_text(t, err), 0);
+	g_free(t);
+	t = padded(true, ETM_CONF_MAX_SECTIONS);
+	assert_int_equal(load_text(t, err), -E2BIG);
+	assert_string_equal(err->str, "config /x.yaml: more than 32 sections (line 37): a file holds one [project], "
+				      "[engine] and [task]");
+	g_free(t);
+	/* [project] has 4 keys. */
+	t = padded(false, ETM_CONF_MAX_KEYS - 4);
+	assert_int_equal(load_text(t, err), 0);
+	g_free(t);
+	t = padded(false, ETM_CONF_MAX_KEYS - 3);
+	assert_int_equal(load_text(t, err), -E2BIG);
+	assert_string_equal(err->str, "config /x.yaml: more than 512 keys (line 515)");
+	g_free(t);
+	/* Comments and blank lines cost GKeyFile nothing: they do not count. */
+	t = padded(false, 10);
+	{
+		GString *s = g_string_new(t);
+
+		for (int i = 0; i < 2 * ETM_CONF_MAX_KEYS; i++)
+			g_string_append(s, i % 2 ? "# comment\n" : " \r\n");
+		assert_int_equal(load_text(s->str, err), 0);
+		g_string_free(s, TRUE);
+	}
+	g_free(t);
+	/* A line of exactly the bound, \n excluded, loads; one byte more does not. */
+	while (line->len < strlen("[project]\n") + ETM_CONF_MAX_LINE)
+		g_string_append_c(line, 'x');
+	g_string_append(line, "\n#");
+	assert_int_equal(load_text(line->str, err), 0);
+	g_string_insert_c(line, 20, 'x');
+	assert_int_equal(load_text(line->str, err), -E2BIG);
+	assert_string_equal(err->str, "config /x.yaml: line 2 is longer than 16384 bytes (the longest line allowed)");
+	/* The last line needs no \n to be measured. */
+	g_string_truncate(line, 0);
+	g_string_append(line, "[g]\n#");
+	while (line->len < ETM_CONF_MAX_LINE + 5)
+		g_string_append_c(line, 'x');
+	assert_int_equal(load_text(line->str, err), -E2BIG);
+	assert_non_null(strstr(err->str, "line 2 is longer"));
+	g_string_free(line, TRUE);
+	g_string_free(err, TRUE);
+}
+
 /* -------------------------------------------------------------- [project] */
 
 static void test_project_ok(void **state)
@@ -476,7 +555,7 @@ static const char BASE_THIRD[] = "[project]\nname=p\nloop=1\ninterval=1\nsleep=1
 static void test_engine_thirdparty(void **state)
 {
 	struct parsed p;
-	char *proj = NULL, *id = NULL;
+	struct etm_engine_spec *ids = NULL;
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf;
 	char name64[65], path256[257], big[300];
@@ -493,18 +572,18 @@ static void test_engine_thirdparty(void **state)
 	assert_null(p.eng->pub.ops); /* the registry loads the plugin */
 	parsed_clear(&p);
 
+	/* The identity alone (obj del): project and eng_name, the type's name for built-ins. */
 	conf = load(BASE_THIRD, err);
-	assert_int_equal(etm_conf_engine_ids(conf, &proj, &id), 0);
-	assert_string_equal(proj, "p");
-	assert_string_equal(id, "my_engine");
-	g_free(proj);
-	g_free(id);
+	assert_int_equal(etm_conf_parse_engine(conf, ETM_SPEC_IDS, &ids), 0);
+	assert_string_equal(ids->project, "p");
+	assert_string_equal(ids->id, "my_engine");
+	assert_null(ids->libname);
+	etm_engine_spec_free(ids);
 	etm_conf_free(conf);
 	conf = load(BASE_SLIDE, err);
-	assert_int_equal(etm_conf_engine_ids(conf, &proj, &id), 0);
-	assert_string_equal(id, "slide");
-	g_free(proj);
-	g_free(id);
+	assert_int_equal(etm_conf_parse_engine(conf, ETM_SPEC_IDS, &ids), 0);
+	assert_string_equal(ids->id, "slide");
+	etm_engine_spec_free(ids);
 	etm_conf_free(conf);
 	g_string_free(err, TRUE);
 
@@ -562,16 +641,22 @@ static void test_engine_rejects_silently(void **state)
 	};
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf = load(BASE_SLIDE, err);
-	struct etm_project *proj = NULL;
+	struct etm_project_spec *ps = NULL;
+	struct etm_task_spec *ts = NULL;
+	struct etm_project *proj;
 	struct etm_engine *eng;
 	struct etm_task *tk = NULL;
 
 	(void)state;
-	assert_int_equal(etm_conf_parse_project(conf, &proj), 0);
+	assert_int_equal(etm_conf_parse_project(conf, ETM_SPEC_FULL, &ps), 0);
+	proj = etm_project_build(ps);
 	eng = etm_engine_new(&type, "slide");
 	eng->pub.proj = &proj->pub;
-	assert_int_equal(etm_conf_parse_task(conf, eng, &tk), -EINVAL);
+	assert_int_equal(etm_conf_parse_task(conf, ETM_SPEC_FULL, &ts), 0);
+	assert_int_equal(etm_task_build(conf, ts, eng, &tk), -EINVAL);
 	assert_null(tk);
+	etm_project_spec_free(ps);
+	etm_task_spec_free(ts);
 	assert_string_equal(err->str, "config " TEST_CONF_NAME ": [task]: rejected by engine slide");
 	etm_engine_free(eng);
 	etm_project_free(proj);
@@ -583,18 +668,22 @@ static void test_missing_sections(void **state)
 {
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf = load("[other]\nk=v\n", err);
-	struct etm_project *proj = NULL;
-	char *a, *b, *c;
+	struct etm_project_spec *proj = NULL;
+	struct etm_engine_spec *eng = NULL;
+	struct etm_task_spec *tk = NULL;
 
 	(void)state;
-	assert_int_equal(etm_conf_parse_project(conf, &proj), -EINVAL);
+	assert_int_equal(etm_conf_parse_project(conf, ETM_SPEC_FULL, &proj), -EINVAL);
 	assert_non_null(strstr(err->str, "[project]: section missing"));
 	g_string_truncate(err, 0);
-	assert_int_equal(etm_conf_engine_ids(conf, &a, &b), -EINVAL);
+	assert_int_equal(etm_conf_parse_engine(conf, ETM_SPEC_IDS, &eng), -EINVAL);
 	assert_non_null(strstr(err->str, "[engine]: section missing"));
 	g_string_truncate(err, 0);
-	assert_int_equal(etm_conf_task_ids(conf, &a, &b, &c), -EINVAL);
+	assert_int_equal(etm_conf_parse_task(conf, ETM_SPEC_IDS, &tk), -EINVAL);
 	assert_non_null(strstr(err->str, "[task]: section missing"));
+	assert_null(proj);
+	assert_null(eng);
+	assert_null(tk);
 	etm_conf_free(conf);
 	g_string_free(err, TRUE);
 }
@@ -643,25 +732,16 @@ static void test_examples(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_int_strict),
-		cmocka_unit_test(test_get_missing_and_first_error),
-		cmocka_unit_test(test_get_double_strict),
-		cmocka_unit_test(test_get_str_yesno),
-		cmocka_unit_test(test_error_value_quoted),
-		cmocka_unit_test(test_load_data_errors),
-		cmocka_unit_test(test_project_ok),
-		cmocka_unit_test(test_project_name),
-		cmocka_unit_test(test_project_page_keys),
-		cmocka_unit_test(test_project_scan_type),
-		cmocka_unit_test(test_project_region),
-		cmocka_unit_test(test_project_sysmem),
-		cmocka_unit_test(test_project_wmarks),
-		cmocka_unit_test(test_engine_name),
-		cmocka_unit_test(test_engine_scan_type_mismatch),
-		cmocka_unit_test(test_engine_thirdparty),
-		cmocka_unit_test(test_engine_rejects_silently),
-		cmocka_unit_test(test_missing_sections),
-		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_get_int_strict),	   cmocka_unit_test(test_get_missing_and_first_error),
+		cmocka_unit_test(test_get_double_strict),  cmocka_unit_test(test_get_str_yesno),
+		cmocka_unit_test(test_error_value_quoted), cmocka_unit_test(test_load_data_errors),
+		cmocka_unit_test(test_load_data_bounds),   cmocka_unit_test(test_project_ok),
+		cmocka_unit_test(test_project_name),	   cmocka_unit_test(test_project_page_keys),
+		cmocka_unit_test(test_project_scan_type),  cmocka_unit_test(test_project_region),
+		cmocka_unit_test(test_project_sysmem),	   cmocka_unit_test(test_project_wmarks),
+		cmocka_unit_test(test_engine_name),	   cmocka_unit_test(test_engine_scan_type_mismatch),
+		cmocka_unit_test(test_engine_thirdparty),  cmocka_unit_test(test_engine_rejects_silently),
+		cmocka_unit_test(test_missing_sections),   cmocka_unit_test(test_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,7 +144,7 @@ static void test_owner(void **state)
 	g_free(p);
 }
 
-/* A valid file of exactly @size bytes: a section, then a comment filling the rest. */
+/* A valid file of exactly @size bytes: a section, then comment lines filling the rest. */
 static char *sized_file(const char *name, size_t size)
 {
 	char *data = g_malloc(size);
@@ -152,8 +152,12 @@ static char *sized_file(const char *name, size_t size)
 	char *p;
 
 	memcpy(data, VALID, head);
-	data[head] = '#';
-	memset(data + head + 1, 'x', size - head - 2);
+	memset(data + head, 'x', size - head);
+	for (size_t i = head; i < size; i += 1024) {
+		data[i] = '#';
+		if (i > head)
+			data[i - 1] = '\n';
+	}
 	data[size - 1] = '\n';
 	p = make_file(name, data, size, 0600, 0, 0);
 	g_free(data);

@@ -27,11 +27,10 @@ static void test_task_ok(void **state)
 	assert_int_equal(p.rc, 0);
 	assert_string_equal(p.tk->pub.name, "t");
 	assert_string_equal(p.tk->pub.type, "pid");
-	assert_string_equal(p.tk->pub.value, "1");
+	assert_string_equal(p.tk->pub.value, "34567");
 	assert_int_equal(p.tk->pub.max_threads, 1);
 	assert_int_equal(p.tk->pub.swap_flag, 0);
 	assert_ptr_equal(p.tk->pub.eng, &p.eng->pub);
-	assert_null(p.tk->conf); /* only set during parsing */
 	sp = p.tk->pub.params;
 	assert_non_null(sp);
 	assert_int_equal(sp->t, 3);
@@ -46,15 +45,15 @@ static void test_task_ids(void **state)
 {
 	GString *err = g_string_new(NULL);
 	struct etm_conf *conf = NULL;
-	char *a, *b, *c;
+	struct etm_task_spec *ids = NULL;
 
 	(void)state;
 	assert_int_equal(etm_conf_load_data(TEST_CONF_NAME, BASE_SLIDE, strlen(BASE_SLIDE), &conf, err), 0);
-	assert_int_equal(etm_conf_task_ids(conf, &a, &b, &c), 0);
-	assert_string_equal(a, "p");
-	assert_string_equal(b, "slide");
-	assert_string_equal(c, "t");
-	g_free(a), g_free(b), g_free(c);
+	assert_int_equal(etm_conf_parse_task(conf, ETM_SPEC_IDS, &ids), 0);
+	assert_string_equal(ids->project, "p");
+	assert_string_equal(ids->engine, "slide");
+	assert_string_equal(ids->name, "t");
+	etm_task_spec_free(ids);
 	etm_conf_free(conf);
 	g_string_free(err, TRUE);
 
@@ -79,6 +78,10 @@ static void test_task_target(void **state)
 	EDIT_OK(BASE_SLIDE, NULL, "task/value=4194304");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=4194305", "[task] value=4194305: not a valid pid, must be 1..4194304");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=0", "[task] value=0: not a valid pid");
+	/* pid 1's descendants are every process: refused for every engine. */
+	EDIT_ERR(BASE_SLIDE, NULL, "task/value=1", "[task] value=1: pid 1 is init");
+	EDIT_ERR(BASE_CSLIDE_TASK, &etm_cslide_engine, "task/value=1", "[task] value=1: pid 1 is init");
+	EDIT_OK(BASE_SLIDE, NULL, "task/value=2"); /* a kernel thread: the daemon refuses it, not the parser */
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=-1", "[task] value=-1: not a valid pid");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=12a", "[task] value=12a: not a valid pid");
 	EDIT_ERR(BASE_SLIDE, NULL, "task/value=", "[task] value=: empty");
@@ -219,6 +222,14 @@ static void test_slide_tracker_dram(void **state)
 	EDIT_ERR(BASE_SLIDE, NULL, "task/access_tracker=damon",
 		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or "
 		 "memcg_lru");
+	/* memcg_shared: no by default. */
+	parse_edit(BASE_SLIDE, NULL, "task/access_tracker=memcg_lru", &p);
+	assert_false(slide_of(&p)->memcg_shared);
+	parsed_clear(&p);
+	parse_edit(BASE_SLIDE, NULL, "task/memcg_shared=yes", &p);
+	assert_true(slide_of(&p)->memcg_shared);
+	parsed_clear(&p);
+	EDIT_ERR(BASE_SLIDE, NULL, "task/memcg_shared=1", "[task] memcg_shared=1: must be yes or no");
 
 	parse_edit(BASE_SLIDE, NULL, "task/dram_percent=1", &p);
 	assert_int_equal(slide_of(&p)->dram_percent, 1);
@@ -387,21 +398,19 @@ static const char BASE_CSLIDE_ENG[] = "[project]\nname=p\nloop=3\ninterval=5\nsl
 static int cslide_eng(const char *text, GString *err, struct cslide_eng_params *out)
 {
 	struct etm_conf *conf = NULL;
-	struct etm_engine *eng;
+	void *params = NULL;
 	int rc;
 
 	assert_int_equal(etm_conf_load_data(TEST_CONF_NAME, text, strlen(text), &conf, err), 0);
-	eng = etm_engine_new(&etm_cslide_engine, "cslide");
-	eng->conf = conf;
-	rc = cslide_fill_eng_params_with(conf->kf, &eng->pub, four_nodes, NULL);
-	eng->conf = NULL;
+	rc = cslide_parse_engine_with(conf, four_nodes, NULL, &params);
+	assert_true((rc == 0) == (params != NULL));
 	if (rc == 0 && out) {
-		struct cslide_eng_params *ep = eng->pub.params;
+		struct cslide_eng_params *ep = params;
 
 		*out = *ep;
 		out->pairs = g_memdup2(ep->pairs, ep->n_pairs * sizeof(*ep->pairs));
 	}
-	etm_engine_free(eng);
+	etm_keys_free(&cslide_engine_keys, params);
 	etm_conf_free(conf);
 	return rc;
 }

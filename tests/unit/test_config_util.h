@@ -17,21 +17,18 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "daemon/conf_spec.h"
 #include "daemon/config.h"
 #include "daemon/engine.h"
 #include "daemon/engines/slide_params.h"
+#include "daemon/keys.h"
+#include "daemon/objects.h"
 
 #define TEST_CONF_NAME "/etc/etmem/test.yaml"
 
-/* A slide vtable as the slide engine has it: our parser behind the real type. */
-static const struct engine_ops test_slide_ops = {
-	.fill_task_params = slide_fill_task_params,
-	.clear_task_params = slide_clear_task_params,
-};
-
 static const char BASE_SLIDE[] = "[project]\nname=p\nloop=3\ninterval=5\nsleep=1\n"
 				 "[engine]\nname=slide\nproject=p\n"
-				 "[task]\nproject=p\nengine=slide\nname=t\ntype=pid\nvalue=1\nT=3\n";
+				 "[task]\nproject=p\nengine=slide\nname=t\ntype=pid\nvalue=34567\nT=3\n";
 static const char BASE_PSI[] = "[project]\nname=p\nscan_type=psi\ninterval=6\n"
 			       "[engine]\nname=psi\nproject=p\n"
 			       "[task]\nproject=p\nengine=psi\nname=t\ncg_dir=isulad\n";
@@ -86,35 +83,42 @@ struct parsed {
 };
 
 /*
- * Parse every section present, in add order. A [task] without an [engine]
- * section goes to a bare engine of type @task_type (cslide, psi, ...).
+ * Parse every section present, in add order, into specs and then objects,
+ * as `etmem obj add` does. A [task] without an [engine] section goes to a
+ * bare engine of type @task_type (cslide, psi, ...).
  */
 static inline void parse_text(const char *text, const struct etm_engine_type *task_type, struct parsed *p)
 {
+	g_autoptr(etm_project_spec) ps = NULL;
+	g_autoptr(etm_engine_spec) es = NULL;
+	g_autoptr(etm_task_spec) ts = NULL;
+
 	memset(p, 0, sizeof(*p));
 	p->err = g_string_new(NULL);
 	p->rc = etm_conf_load_data(TEST_CONF_NAME, text, strlen(text), &p->conf, p->err);
 	if (p->rc)
 		return;
 	if (etm_conf_has_group(p->conf, "project")) {
-		p->rc = etm_conf_parse_project(p->conf, &p->proj);
+		p->rc = etm_conf_parse_project(p->conf, ETM_SPEC_FULL, &ps);
 		if (p->rc)
 			return;
+		p->proj = etm_project_build(ps);
 	}
 	if (etm_conf_has_group(p->conf, "engine")) {
-		p->rc = etm_conf_parse_engine(p->conf, p->proj, &p->eng);
+		p->rc = etm_conf_parse_engine(p->conf, ETM_SPEC_FULL, &es);
+		if (!p->rc)
+			p->rc = etm_engine_build(p->conf, es, p->proj, &p->eng);
 		if (p->rc)
 			return;
-		if (p->eng->type == &etm_slide_engine)
-			p->eng->pub.ops = (struct engine_ops *)&test_slide_ops;
 	} else if (etm_conf_has_group(p->conf, "task") && task_type) {
 		p->eng = etm_engine_new(task_type, task_type->name);
 		p->eng->pub.proj = p->proj ? &p->proj->pub : NULL;
-		if (task_type == &etm_slide_engine)
-			p->eng->pub.ops = (struct engine_ops *)&test_slide_ops;
 	}
-	if (etm_conf_has_group(p->conf, "task") && p->eng)
-		p->rc = etm_conf_parse_task(p->conf, p->eng, &p->tk);
+	if (etm_conf_has_group(p->conf, "task") && p->eng) {
+		p->rc = etm_conf_parse_task(p->conf, ETM_SPEC_FULL, &ts);
+		if (!p->rc)
+			p->rc = etm_task_build(p->conf, ts, p->eng, &p->tk);
+	}
 }
 
 static inline void parsed_clear(struct parsed *p)

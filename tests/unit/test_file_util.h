@@ -7,6 +7,10 @@
 #define ETM_TEST_FILE_UTIL_H
 
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "scan/cgroup_fs.h"
 
 /* Write @text to @dir/@name (created or truncated). */
 static inline void put_file(const char *dir, const char *name, const char *text)
@@ -34,6 +38,19 @@ static inline void get_file(const char *dir, const char *name, char *out, size_t
 	n = fread(out, 1, len - 1, f);
 	out[n] = '\0';
 	fclose(f);
+}
+
+/* @dir as the mount of a stand-in cgroup hierarchy: on its own filesystem (cgroup_fs.h checks it). */
+static inline void standin_root(const char *dir, struct etm_cgroup_root *r)
+{
+	struct statfs sf;
+	struct stat st;
+
+	assert_int_equal(statfs(dir, &sf), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	snprintf(r->mnt, sizeof(r->mnt), "%s", dir);
+	r->dev = st.st_dev;
+	r->magic = (long)sf.f_type;
 }
 
 #endif

@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-/* The idle_pages stream parser: every type, SET_HVA, holes, PMD_IDLE_PTES, hostile input. */
+/*
+ * The idle_pages stream parser: every type, SET_HVA, holes, PMD_IDLE_PTES,
+ * hostile input. These streams are hand-written; test_scan_idle_kernel.c
+ * checks the parser against streams read from a real kernel (the rig's),
+ * which has every type but the dirty ones. The dirty items below
+ * (test_every_type) come only from openEuler's scan of a VM's EPT; an
+ * unaligned PMD item (test_set_hva_twice_and_unaligned) and a stream that
+ * ends with a hole (test_stream_into_pagestate) come from no kernel and
+ * test robustness.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

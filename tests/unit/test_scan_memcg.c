@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-/* memcg_lru's pure parts: memory.stat parsing, the reclaim amount, the stepwise v1 limit plan. */
+/* The memcg layer's pure parts (memory.stat, the reclaim amounts, the next v1 limit, lru_gen) and v2 reclaim on a
+ * stand-in. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,13 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "scan/lru_gen.h"
 #include "scan/memcg_reclaim.h"
-#include "test_file_util.h"
 #include "scan/procfs.h"
+#include "test_file_util.h"
 
 #define MiB (1ULL << 20)
 
@@ -125,28 +128,6 @@ static void test_next_limit(void **state)
 	assert_int_equal(etm_memcg_next_limit(4000, 0, 64 * MiB), 0);
 }
 
-static void test_plan(void **state)
-{
-	uint64_t l[64];
-	size_t n;
-
-	(void)state;
-	n = etm_memcg_limit_plan(1026 * MiB, 900 * MiB, 64 * MiB, 0, l, 64);
-	assert_int_equal(n, 15); /* 14 full cuts and the rest */
-	assert_int_equal(l[0], 962 * MiB);
-	for (size_t i = 1; i < n; i++)
-		assert_true(l[i] < l[i - 1] && l[i - 1] - l[i] <= 64 * MiB);
-	assert_int_equal(l[n - 1], 126 * MiB);
-	/* the floor wins over the amount */
-	n = etm_memcg_limit_plan(1026 * MiB, 2000 * MiB, 64 * MiB, 200 * MiB, l, 64);
-	assert_int_equal(l[n - 1], 200 * MiB);
-	/* bounded by max */
-	assert_int_equal(etm_memcg_limit_plan(1026 * MiB, 900 * MiB, 64 * MiB, 0, l, 3), 3);
-	/* nothing to do */
-	assert_int_equal(etm_memcg_limit_plan(1026 * MiB, 0, 64 * MiB, 0, l, 64), 0);
-	assert_int_equal(etm_memcg_limit_plan(0, 100, 64 * MiB, 0, l, 64), 0);
-}
-
 static void test_dir_of(void **state)
 {
 	struct etm_memcg_dir d;
@@ -219,7 +200,8 @@ static void test_proc_cgroup_v2(void **state)
  */
 static void test_reclaim_v2_files(void **state)
 {
-	struct etm_memcg_dir d = { .v1 = false };
+	struct etm_memcg_dir d;
+	struct etm_cgroup_root root;
 	struct etm_memcg_reclaim_res r;
 	char tmpl[] = "/tmp/etm-memcg-v2-XXXXXX", b[64];
 	uint64_t sw = 0;
@@ -227,7 +209,8 @@ static void test_reclaim_v2_files(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(tmpl));
-	snprintf(d.dir, sizeof(d.dir), "%s", tmpl);
+	standin_root(tmpl, &root);
+	assert_int_equal(etm_memcg_dir_at(&root, tmpl, false, &d), 0);
 	put_file(tmpl, "memory.stat", "anon 209715200\ninactive_anon 209715200\nactive_anon 0\n");
 	put_file(tmpl, "memory.reclaim", "");
 	put_file(tmpl, "memory.swap.current", "8192\n");
@@ -346,6 +329,110 @@ static void test_lru_gen_parse(void **state)
 	assert_int_equal(m.max_seq[0], 5);
 }
 
+/* mountinfo -> the directory of a cgroup path: the hierarchy's root mount, or one showing a subtree. */
+static void test_path_parse(void **state)
+{
+	static const char mi[] = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+				 "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+				 "36 31 0:33 /sub /mnt/sub\\040tree rw - cgroup cgroup rw,memory\n"
+				 "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+	struct etm_cgroup_root r;
+	char dir[320];
+
+	(void)state;
+	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), true, "/etm-wl", &r, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/memory/etm-wl");
+	assert_string_equal(r.mnt, "/sys/fs/cgroup/memory");
+	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), true, "/", &r, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/memory");
+	/* a mount of a subtree shows what lies below its root: the deepest such root wins */
+	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), true, "/sub/a b", &r, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/mnt/sub tree/a b");
+	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), true, "/subx", &r, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/memory/subx");
+	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), false, "/a", &r, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/unified/a");
+	assert_int_equal(etm_cgroup_path_parse(mi, 50, false, "/a", &r, dir, sizeof(dir)), -ENOENT);
+	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), true, "/etm-wl", &r, dir, 20), -ENAMETOOLONG);
+	/* and from this machine's own table: the memory hierarchy it shows */
+	if (!etm_cgroup_hier_find(true, &r) || !etm_cgroup_hier_find(false, &r))
+		assert_int_equal(r.mnt[0], '/');
+}
+
+/* The memcg layer reaches files only through the confined walk: no symbolic link, no other filesystem. */
+static void test_confined(void **state)
+{
+	struct etm_cgroup_root root;
+	struct etm_memcg_dir d;
+	char tmpl[] = "/tmp/etm-memcg-cf-XXXXXX", p[64], q[128], *text;
+	struct etm_memcg_lru_stat s;
+	uint64_t v;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	standin_root(tmpl, &root);
+	snprintf(p, sizeof(p), "%s/cg", tmpl);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(etm_memcg_dir_at(&root, p, true, &d), 0);
+	put_file(p, "memory.limit_in_bytes", "4096\n");
+	assert_int_equal(etm_memcg_write_u64(&d, "memory.limit_in_bytes", 8192), 0);
+	assert_int_equal(etm_memcg_read_u64(&d, "memory.limit_in_bytes", &v), 0);
+	assert_int_equal(v, 8192);
+	put_file(p, "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	assert_int_equal(etm_memcg_read_text(&d, "memory.pressure", &text, &len, 4096), 0);
+	assert_int_equal(strncmp(text, "some avg10=", 11), 0);
+	free(text);
+	/* memory.stat planted as a link to another file: refused, not followed */
+	snprintf(q, sizeof(q), "%s/memory.stat", p);
+	assert_int_equal(symlink("/proc/self/status", q), 0);
+	assert_int_equal(etm_memcg_read_stat(&d, &s), -ELOOP);
+	unlink(q);
+	/* the directory itself a link: refused */
+	snprintf(q, sizeof(q), "%s/link", tmpl);
+	assert_int_equal(symlink(p, q), 0);
+	assert_true(etm_memcg_dir_at(&root, q, true, &d) < 0);
+	/* outside the mount, or through "..": refused */
+	assert_int_equal(etm_memcg_dir_at(&root, "/tmp", true, &d), -EXDEV);
+	snprintf(q, sizeof(q), "%s/cg/..", tmpl);
+	assert_int_equal(etm_memcg_dir_at(&root, q, true, &d), -EINVAL);
+	assert_int_equal(etm_memcg_dir_of("/..", true, &d), -EINVAL);
+	snprintf(q, sizeof(q), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(q), 0);
+}
+
+/* A given amount in plain steps (an engine that sized the reclaim): memory.stat does not cut it short. */
+static void test_reclaim_bytes(void **state)
+{
+	struct etm_cgroup_root root;
+	struct etm_memcg_dir d;
+	struct etm_memcg_reclaim_res r;
+	char tmpl[] = "/tmp/etm-memcg-rb-XXXXXX", b[160];
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	standin_root(tmpl, &root);
+	put_file(tmpl, "memory.stat", "inactive_anon 0\nactive_anon 209715200\n"); /* nothing the LRU calls cold */
+	put_file(tmpl, "memory.reclaim", "");
+	assert_int_equal(etm_memcg_dir_at(&root, tmpl, false, &d), 0);
+	assert_int_equal(etm_memcg_reclaim(&d, 150 * MiB, 0, NULL, &r), 0);
+	assert_int_equal(r.steps, 0);
+	assert_int_equal(etm_memcg_reclaim_bytes(&d, 150 * MiB, NULL, &r), 0);
+	assert_int_equal(r.steps, 3); /* 64 + 64 + 22 MiB */
+	assert_int_equal(r.asked, 150 * MiB);
+	/* v1: limit cuts from the usage down by the amount, and the original limit back */
+	put_file(tmpl, "memory.limit_in_bytes", "9223372036854771712\n");
+	put_file(tmpl, "memory.usage_in_bytes", "314572800\n");
+	d.v1 = true;
+	assert_int_equal(etm_memcg_reclaim_bytes(&d, 100 * MiB, NULL, &r), 0);
+	assert_int_equal(r.steps, 2); /* 300 -> 236 -> 200 */
+	assert_int_equal(r.asked, 100 * MiB);
+	get_file(tmpl, "memory.limit_in_bytes", b, sizeof(b));
+	assert_string_equal(b, "9223372036854771712\n");
+	snprintf(b, sizeof(b), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(b), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,13 +443,15 @@ int main(void)
 		cmocka_unit_test(test_amount),
 		cmocka_unit_test(test_keep),
 		cmocka_unit_test(test_next_limit),
-		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_dir_of),
 		cmocka_unit_test(test_stat_v2_full),
 		cmocka_unit_test(test_proc_cgroup_v2),
 		cmocka_unit_test(test_reclaim_v2_files),
 		cmocka_unit_test(test_lru_gen_enabled),
 		cmocka_unit_test(test_lru_gen_parse),
+		cmocka_unit_test(test_path_parse),
+		cmocka_unit_test(test_confined),
+		cmocka_unit_test(test_reclaim_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,9 @@
 
 #include "scan/cgroup_fs.h"
 #include "scan/damon_sysfs.h"
+#include "scan/memcg_journal.h"
 #include "scan/memcg_reclaim.h"
+#include "scan/proc_stat.h"
 #include "test_file_util.h"
 
 #define MiB (1ULL << 20)
@@ -77,8 +79,6 @@ static int setup(void **state)
 	snprintf(f->memcg, sizeof(f->memcg), "%s/memcg a", f->root); /* a space, as cgroup names may have */
 	if (mkdir(f->memcg, 0700))
 		return -1;
-	snprintf(f->d.dir, sizeof(f->d.dir), "%s", f->memcg);
-	f->d.v1 = true;
 	{
 		struct statfs sf;
 		struct stat st;
@@ -89,6 +89,9 @@ static int setup(void **state)
 		f->cg.dev = st.st_dev;
 		f->cg.magic = (long)sf.f_type;
 	}
+	/* the memcg the reclaims cut, reached from the stand-in mount like a real one */
+	if (etm_memcg_dir_at(&f->cg, f->memcg, true, &f->d))
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -105,6 +108,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Field 22 of a /proc/PID/stat text (proc_stat.h). */
+static int starttime_parse(const char *buf, size_t len, uint64_t *out)
+{
+	struct etm_proc_stat st;
+	int err = etm_proc_stat_parse(buf, len, ETM_STAT_STARTTIME, &st);
+
+	*out = st.starttime;
+	return err;
+}
+
 static uint64_t my_start(void)
 {
 	char path[64], buf[1024];
@@ -117,7 +130,7 @@ static uint64_t my_start(void)
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	assert_int_equal(etm_proc_starttime_parse(buf, n, &st), 0);
+	assert_int_equal(starttime_parse(buf, n, &st), 0);
 	return st;
 }
 
@@ -166,12 +179,12 @@ static void test_starttime(void **state)
 	uint64_t st = 0;
 
 	(void)state;
-	assert_int_equal(etm_proc_starttime_parse(t, strlen(t), &st), 0);
+	assert_int_equal(starttime_parse(t, strlen(t), &st), 0);
 	assert_int_equal(st, 987654);
 	t = "77 (a) S 1 77 77 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0";
-	assert_int_equal(etm_proc_starttime_parse(t, strlen(t), &st), -EINVAL);
+	assert_int_equal(starttime_parse(t, strlen(t), &st), -EINVAL);
 	t = "77 a S 1";
-	assert_int_equal(etm_proc_starttime_parse(t, strlen(t), &st), -EINVAL);
+	assert_int_equal(starttime_parse(t, strlen(t), &st), -EINVAL);
 	assert_true(my_start() > 0);
 }
 

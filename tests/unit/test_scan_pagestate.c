@@ -121,7 +121,53 @@ static void test_coalescing(void **state)
 	etm_pagestate_free(ps);
 }
 
-/* A fake process_madvise: holes and caps as the kernel behaves (notes §2). */
+/* Runs of any selection: the caller's predicate sees every page once, in order (dram_percent's coldest first). */
+struct pick {
+	struct runs r;
+	int seen;
+	int budget; /* pages of weight 0 still to take */
+};
+
+static bool take_budget(uint8_t v, void *arg)
+{
+	struct pick *p = arg;
+
+	p->seen++;
+	if (etm_ps_count(v) != 0 || !p->budget)
+		return false;
+	p->budget--;
+	return true;
+}
+
+static int collect_pick(uint64_t start, uint64_t len, void *arg)
+{
+	return collect_run(start, len, &((struct pick *)arg)->r);
+}
+
+static void test_for_each_run(void **state)
+{
+	struct etm_pagestate *ps = etm_pagestate_new();
+	struct pick p = { .budget = 5 };
+
+	(void)state;
+	assert_int_equal(etm_pagestate_add_range(ps, 0, 8 * PG), 0);
+	assert_int_equal(etm_pagestate_add_range(ps, 8 * PG, 12 * PG), 0);
+	etm_pagestate_mark(ps, 0, 12, ETM_WEIGHT_IDLE);
+	etm_pagestate_mark(ps, 2 * PG, 1, ETM_WEIGHT_ACCESSED);
+	assert_int_equal(etm_pagestate_for_each_run(ps, take_budget, collect_pick, &p), 0);
+	assert_int_equal(p.seen, 12);
+	assert_int_equal(p.r.n, 2); /* pages 0-1, then 3-5: the budget ends the second run */
+	assert_int_equal(p.r.s[0], 0);
+	assert_int_equal(p.r.l[0], 2 * PG);
+	assert_int_equal(p.r.s[1], 3 * PG);
+	assert_int_equal(p.r.l[1], 3 * PG);
+	etm_pagestate_free(ps);
+}
+
+/*
+ * A fake process_madvise: holes and caps as the kernel behaves (an unmapped
+ * first iovec: ENOMEM; at most MAX_RW_COUNT bytes per call).
+ */
 struct fake {
 	uint64_t hole_start, hole_end; /* unmapped */
 	size_t cap;		       /* bytes per call (MAX_RW_COUNT-like) */
@@ -228,7 +274,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ranges),	       cmocka_unit_test(test_mark_and_grade),
 		cmocka_unit_test(test_saturation),     cmocka_unit_test(test_coalescing),
-		cmocka_unit_test(test_pageout_walker),
+		cmocka_unit_test(test_pageout_walker), cmocka_unit_test(test_for_each_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <glib.h>
+#include <sys/stat.h>
 
 #include "daemon/target.h"
 
@@ -218,13 +220,13 @@ static int family_teardown(void **state)
 static void test_resolve_real(void **state)
 {
 	struct family *f = *state;
-	char pidstr[16];
+	char pidstr[16], why[256];
 	pid_t *pids = NULL;
 	size_t n = 0;
 
 	assert_true(f->grandchild > 0);
 	/* By name: the child matches, the grandchild comes as its descendant. */
-	assert_int_equal(etm_target_resolve("name", f->comm, &pids, &n), 0);
+	assert_int_equal(etm_target_resolve("name", f->comm, &pids, &n, NULL, 0), 0);
 	if (n != 2 || !contains(pids, n, f->child) || !contains(pids, n, f->grandchild))
 		fail_msg("by name %s: %zu pids, want %d and %d", f->comm, n, (int)f->child, (int)f->grandchild);
 	check_sorted_unique(pids, n);
@@ -232,7 +234,7 @@ static void test_resolve_real(void **state)
 
 	/* By pid of the child: the same two. */
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)f->child);
-	assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n), 0);
+	assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n, NULL, 0), 0);
 	assert_int_equal(n, 2);
 	assert_true(contains(pids, n, f->child));
 	assert_true(contains(pids, n, f->grandchild));
@@ -240,20 +242,16 @@ static void test_resolve_real(void **state)
 
 	/* By pid of the grandchild: itself only. */
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)f->grandchild);
-	assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n), 0);
+	assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n, NULL, 0), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(pids[0], f->grandchild);
 	free(pids);
 
-	/* Our own pid covers us and the whole family. */
+	/* Our own pid (we stand for etmemd here) would cover the family: refused, nothing resolved. */
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)getpid());
-	assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n), 0);
-	assert_true(n >= 3);
-	assert_true(contains(pids, n, getpid()));
-	assert_true(contains(pids, n, f->child));
-	assert_true(contains(pids, n, f->grandchild));
-	check_sorted_unique(pids, n);
-	free(pids);
+	assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n, why, sizeof(why)), 0);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(why, "is etmemd itself"));
 
 	/* Gone: killed and reaped, nothing left to find. */
 	{
@@ -263,11 +261,11 @@ static void test_resolve_real(void **state)
 		/* The grandchild is reaped by init: wait until its /proc entry is gone. */
 		for (int i = 0; i < 500 && kill(gc, 0) == 0; i++)
 			usleep(10000);
-		assert_int_equal(etm_target_resolve("name", f->comm, &pids, &n), 0);
+		assert_int_equal(etm_target_resolve("name", f->comm, &pids, &n, NULL, 0), 0);
 		assert_int_equal(n, 0);
 		assert_null(pids);
 		snprintf(pidstr, sizeof(pidstr), "%d", (int)child);
-		assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n), 0);
+		assert_int_equal(etm_target_resolve("pid", pidstr, &pids, &n, NULL, 0), 0);
 		assert_false(contains(pids, n, child));
 		free(pids);
 	}
@@ -280,20 +278,120 @@ static void test_resolve_special(void **state)
 
 	(void)state;
 	/* Bad input. */
-	assert_int_equal(etm_target_resolve("comm", "x", &pids, &n), -EINVAL);
+	assert_int_equal(etm_target_resolve("comm", "x", &pids, &n, NULL, 0), -EINVAL);
 	assert_null(pids);
 	assert_int_equal(n, 0);
-	assert_int_equal(etm_target_resolve("name", "abcdefghijklmnop", &pids, &n), -EINVAL);
-	assert_int_equal(etm_target_resolve("pid", "0", &pids, &n), -EINVAL);
-	assert_int_equal(etm_target_resolve(NULL, "1", &pids, &n), -EINVAL);
+	assert_int_equal(etm_target_resolve("name", "abcdefghijklmnop", &pids, &n, NULL, 0), -EINVAL);
+	assert_int_equal(etm_target_resolve("pid", "0", &pids, &n, NULL, 0), -EINVAL);
+	assert_int_equal(etm_target_resolve(NULL, "1", &pids, &n, NULL, 0), -EINVAL);
 	/* Kernel threads are never targets: kthreadd (pid 2) and its children. */
-	assert_int_equal(etm_target_resolve("pid", "2", &pids, &n), 0);
+	assert_int_equal(etm_target_resolve("pid", "2", &pids, &n, NULL, 0), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(etm_target_resolve("name", "kthreadd", &pids, &n), 0);
+	assert_int_equal(etm_target_resolve("name", "kthreadd", &pids, &n, NULL, 0), 0);
+	assert_int_equal(n, 0);
+	/* Nor is pid 1, whose descendants are every process. */
+	assert_int_equal(etm_target_resolve("pid", "1", &pids, &n, NULL, 0), 0);
 	assert_int_equal(n, 0);
 	/* A pid that cannot exist. */
-	assert_int_equal(etm_target_resolve("pid", "4194304", &pids, &n), 0);
+	assert_int_equal(etm_target_resolve("pid", "4194304", &pids, &n, NULL, 0), 0);
 	assert_int_equal(n, 0);
+}
+
+/* etm_target_check(): every process that may never be a target, refused with the reason. */
+static void test_check_refusals(void **state)
+{
+	char why[256], pidstr[16], comm[32];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(etm_target_check("pid", "1", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "pid 1 is init"));
+	assert_int_equal(etm_target_check("pid", "2", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "pid 2 (kthreadd) is a kernel thread"));
+	assert_int_equal(etm_target_check("name", "kthreadd", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "is a kernel thread"));
+	/* We stand for etmemd: ourselves, by pid and by name, and our parent. */
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)getpid());
+	assert_int_equal(etm_target_check("pid", pidstr, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "is etmemd itself"));
+	f = fopen("/proc/self/comm", "re");
+	assert_non_null(f);
+	assert_non_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	assert_int_equal(etm_target_check("name", comm, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "is etmemd itself"));
+	if (getppid() > 1) {
+		snprintf(pidstr, sizeof(pidstr), "%d", (int)getppid());
+		assert_int_equal(etm_target_check("pid", pidstr, why, sizeof(why)), -EPERM);
+		assert_non_null(strstr(why, "is an ancestor of etmemd"));
+	}
+	/* Absent targets are checked again at start: not refused now. */
+	assert_int_equal(etm_target_check("pid", "4194304", why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(etm_target_check("name", "etm-nosuch-xyz", why, sizeof(why)), 0);
+	assert_int_equal(etm_target_check("comm", "x", why, sizeof(why)), -EINVAL);
+}
+
+static void test_check_family(void **state)
+{
+	struct family *f = *state;
+	char pidstr[16], why[256] = "x";
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)f->child);
+	assert_int_equal(etm_target_check("pid", pidstr, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(etm_target_check("name", f->comm, why, sizeof(why)), 0);
+}
+
+/* Write @text to DIR/NAME. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char *path = g_strdup_printf("%s/%s", dir, name);
+
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_free(path);
+}
+
+/*
+ * etm_target_memcg_foreign() on stand-in cgroup directories (cgroup.procs
+ * files): the family's child is the task; its grandchild, which the task
+ * started, is the task's too; we are not.
+ */
+static void test_memcg_foreign(void **state)
+{
+	struct family *f = *state;
+	char tmpl[] = "/tmp/etm-test-memcg-XXXXXX", comm[32], *dir = mkdtemp(tmpl), *sub, *text;
+	pid_t task[1] = { f->child }, other = 0;
+
+	assert_non_null(dir);
+	sub = g_strdup_printf("%s/child", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	text = g_strdup_printf("%d\n", (int)f->child);
+	put(dir, "cgroup.procs", text);
+	g_free(text);
+	put(sub, "cgroup.procs", "");
+	assert_int_equal(etm_target_memcg_foreign(dir, task, 1, &other, comm, sizeof(comm)), 0);
+	/* A process the task started since it was resolved, and one that has gone. */
+	text = g_strdup_printf("%d\n4194304\n", (int)f->grandchild);
+	put(sub, "cgroup.procs", text);
+	g_free(text);
+	assert_int_equal(etm_target_memcg_foreign(dir, task, 1, &other, comm, sizeof(comm)), 0);
+	/* Someone else, one level down. */
+	text = g_strdup_printf("%d\n%d\n", (int)f->grandchild, (int)getpid());
+	put(sub, "cgroup.procs", text);
+	g_free(text);
+	assert_int_equal(etm_target_memcg_foreign(dir, task, 1, &other, comm, sizeof(comm)), 1);
+	assert_int_equal(other, getpid());
+	assert_true(comm[0] != '\0');
+	/* Not a pid list: cannot tell. */
+	put(sub, "cgroup.procs", "12x\n");
+	assert_int_equal(etm_target_memcg_foreign(dir, task, 1, &other, comm, sizeof(comm)), -EINVAL);
+	assert_int_equal(etm_target_memcg_foreign("/nonexistent-etm", task, 1, &other, NULL, 0), -ENOENT);
+	text = g_strdup_printf("rm -rf '%s'", dir);
+	assert_int_equal(system(text), 0);
+	g_free(text);
+	g_free(sub);
 }
 
 int main(void)
@@ -304,6 +402,9 @@ int main(void)
 		cmocka_unit_test(test_parse_proc_stat),
 		cmocka_unit_test_setup_teardown(test_resolve_real, family_setup, family_teardown),
 		cmocka_unit_test(test_resolve_special),
+		cmocka_unit_test(test_check_refusals),
+		cmocka_unit_test_setup_teardown(test_check_family, family_setup, family_teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_foreign, family_setup, family_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

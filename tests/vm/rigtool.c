@@ -6,6 +6,8 @@
  *   etmem-rigtool nodes     PID ADDR LEN HOT_PAGES LAYOUT   page states per part
  *   etmem-rigtool move      PID ADDR LEN NODE               move_pages() to NODE
  *   etmem-rigtool pageout   PID ADDR LEN                    process_madvise(MADV_PAGEOUT)
+ *   etmem-rigtool willneed  PID ADDR LEN                    process_madvise(MADV_WILLNEED):
+ *                                                           swapped pages back into the swap cache
  *   etmem-rigtool idle-mark PID ADDR LEN                    set page_idle bits
  *   etmem-rigtool idle-read PID ADDR LEN HOT_PAGES LAYOUT   idle/accessed per part
  *   etmem-rigtool poke      PID ADDR                        flip one byte (test corruption)
@@ -29,6 +31,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#ifndef MADV_WILLNEED
+#define MADV_WILLNEED 3
+#endif
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
@@ -105,7 +110,7 @@ static int cmd_move(pid_t pid, uintptr_t addr, uint64_t n, int node)
 	return failed ? 1 : 0;
 }
 
-static int cmd_pageout(pid_t pid, uintptr_t addr, uint64_t n)
+static int cmd_madvise(pid_t pid, uintptr_t addr, uint64_t n, int advice, const char *name)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	uint64_t len = n * psz, done = 0;
@@ -116,7 +121,7 @@ static int cmd_pageout(pid_t pid, uintptr_t addr, uint64_t n)
 	}
 	while (done < len) { /* one call is capped at MAX_RW_COUNT */
 		struct iovec v = { (void *)(addr + done), len - done };
-		long r = syscall(SYS_process_madvise, pfd, &v, 1, MADV_PAGEOUT, 0);
+		long r = syscall(SYS_process_madvise, pfd, &v, 1, advice, 0);
 
 		if (r <= 0) {
 			fprintf(stderr, "rigtool: process_madvise: %m\n");
@@ -124,7 +129,7 @@ static int cmd_pageout(pid_t pid, uintptr_t addr, uint64_t n)
 		}
 		done += (uint64_t)r;
 	}
-	printf("pageout bytes=%llu\n", (unsigned long long)done);
+	printf("%s bytes=%llu\n", name, (unsigned long long)done);
 	close(pfd);
 	return 0;
 }
@@ -236,7 +241,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "move") && argc == 6)
 		return cmd_move(pid, addr, n, atoi(argv[5]));
 	if (!strcmp(argv[1], "pageout"))
-		return cmd_pageout(pid, addr, n);
+		return cmd_madvise(pid, addr, n, MADV_PAGEOUT, "pageout");
+	if (!strcmp(argv[1], "willneed"))
+		return cmd_madvise(pid, addr, n, MADV_WILLNEED, "willneed");
 	if (!strcmp(argv[1], "idle-mark"))
 		return cmd_idle(pid, addr, n, 1, 0, WL_LAYOUT_CONTIGUOUS);
 	if (!strcmp(argv[1], "idle-read") && argc == 7)

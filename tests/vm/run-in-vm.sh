@@ -27,15 +27,26 @@
 #   --zram MB        zram swap (lz4) activated before SCRIPT; 0 = none (default 256)
 #   --timeout S      hard wall-clock limit for the whole boot (default 180);
 #                    on expiry QEMU is killed and the exit status is 124
-#   --kernel PATH    use this bzImage (default: the cached rig kernel, built
-#                    by build-kernel.sh when missing)
+#   --kernel K       the kernel to boot (built by build-kernel.sh when missing):
+#                      (default)     the rig kernel with the openEuler etmem
+#                                    interface switched off on the command line
+#                                    (etmem_scan.enabled=0 etmem_swap.enabled=0:
+#                                    /proc/PID/idle_pages and swap_pages fail
+#                                    with ENODEV, as on openEuler without the
+#                                    modules), so userspace takes the mainline
+#                                    paths
+#                      openeuler-if  the same kernel with the interface on
+#                      stock         the rig kernel without the patch series
+#                      PATH          this bzImage
+#                    ETMEM_RIG_KERNEL sets the default
+#   --cpu MODEL      QEMU -cpu (default qemu64; e.g. qemu64,+pdpe1gb)
 #   --append ARGS    extra kernel command line
 #   --verbose        copy the guest kernel console to stderr
 #   --keep           keep the work dir (initramfs, console log) and print it
 #
 # Guest environment: busybox (static) for /bin/sh and tools; proc, sysfs,
 # devtmpfs, tmpfs /tmp and /run, cgroup2 on /sys/fs/cgroup with +memory +cpuset +cpu
-# enabled for children, debugfs; RIG_NODES=T exported; /rig/guest-lib.sh
+# enabled for children, debugfs; RIG_NODES=T exported; /rig/guest-lib.sh (and /rig/etm.sh)
 # (helpers for guest scripts) available.
 #
 # Exit status: SCRIPT's status; 124 timeout; 125 the guest ended without
@@ -50,7 +61,8 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-nodes=2 node_mem=512 smp=2 files="" zram=256 tmo=180 kernel="" append=""
+nodes=2 node_mem=512 smp=2 files="" zram=256 tmo=180 kernel=${ETMEM_RIG_KERNEL:-} append=""
+cpu=qemu64
 verbose=${RIG_VERBOSE:-0} keep=0
 envs=()
 while [ $# -gt 0 ]; do
@@ -63,10 +75,11 @@ while [ $# -gt 0 ]; do
 	--zram) zram=$2; shift 2 ;;
 	--timeout) tmo=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,60p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	*) rig_die "unknown option $1 (see --help)" ;;
 	esac
@@ -83,9 +96,14 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v cpio >/dev/null || need+=(cpio)
 [ ${#need[@]} = 0 ] || rig_need_pkgs "${need[@]}"
-if [ -z "$kernel" ]; then
+case $kernel in
+"" | default)
 	kernel=$("$RIG_SRC_DIR/build-kernel.sh" | tail -n1)
-fi
+	append="etmem_scan.enabled=0 etmem_swap.enabled=0 $append"
+	;;
+openeuler-if) kernel=$("$RIG_SRC_DIR/build-kernel.sh" | tail -n1) ;;
+stock) kernel=$("$RIG_SRC_DIR/build-kernel.sh" --stock | tail -n1) ;;
+esac
 [ -s "$kernel" ] || rig_die "no kernel at $kernel"
 
 work=$(mktemp -d /tmp/etmem-rig.XXXXXX)
@@ -106,6 +124,7 @@ done
 cp "$script" "$root/rig/payload/"
 chmod +x "$root/rig/payload/$(basename "$script")"
 cp "$RIG_SRC_DIR/guest/guest-lib.sh" "$root/rig/guest-lib.sh"
+cp "$RIG_SRC_DIR/../lib/etm.sh" "$root/rig/etm.sh"
 
 # Quote each argument for the guest shell (busybox ash has no $'..'):
 # single quotes, with embedded ' written as '\''.
@@ -148,7 +167,7 @@ chmod +x "$root/init"
 
 # ---- topology ----
 total=$((nodes * node_mem))
-qargs=(-accel tcg -m "$total" -smp "$smp")
+qargs=(-accel tcg -cpu "$cpu" -m "$total" -smp "$smp")
 mem_node() { qargs+=(-object "memory-backend-ram,size=${node_mem}M,id=m$1"); }
 # HMAT numbers are illustrative: DRAM local 80 ns/20 GB/s, remote 130 ns/10 GB/s,
 # slow memory near 300 ns/2 GB/s, far 400 ns/1 GB/s.

@@ -20,14 +20,14 @@ rc=0
 echo "  --corrupt-page 7: exit 1, $(grep -o '"bad_pages.*' "$WORK/s")"
 
 for backing in anon shared file; do
-	wl_start "$WL" --size 16 --hot-frac 0.1 --backing $backing --op write
+	wl_start --size 16 --hot-frac 0.1 --backing $backing --op write
 	# One byte in the middle of cold page 1000 (and nothing else).
 	off=$((WL_ADDR + 1000 * 4096 + 2000))
 	$RT poke $WL_PID $off >/dev/null || fail "poke into pid $WL_PID failed"
-	wl_stop
-	[ $WL_RC = 1 ] || fail "$backing: external corruption not caught (exit $WL_RC): $(cat "$WORK/summary")"
-	[ "$(jget "$WORK/summary" first_bad_page)" = 1000 ] && [ "$(jget "$WORK/summary" bad_cold)" = 1 ] ||
-		fail "$backing: wrong page blamed: $(cat "$WORK/summary")"
+	wl_finish
+	[ $WL_RC = 1 ] || fail "$backing: external corruption not caught (exit $WL_RC): $(cat "$WL_SUMMARY")"
+	[ "$(jget "$WL_SUMMARY" first_bad_page)" = 1000 ] && [ "$(jget "$WL_SUMMARY" bad_cold)" = 1 ] ||
+		fail "$backing: wrong page blamed: $(cat "$WL_SUMMARY")"
 	echo "  $backing, byte flipped in page 1000 from outside: exit 1, first_bad_page 1000"
 done
 pass "verification catches corrupted pages"

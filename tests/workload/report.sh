@@ -39,8 +39,8 @@ else
 fi
 
 for layout in contiguous interleaved; do
-	wl_start "$WL" --size 64 --hot-frac 0.1 --layout $layout --pattern seq --rate 20000
-	hot=$(jget "$WORK/ready" hot_pages) pages=$(jget "$WORK/ready" pages)
+	wl_start --size 64 --hot-frac 0.1 --layout $layout --pattern seq --rate 20000
+	hot=$WL_HOT pages=$WL_PAGES
 	# Page out every cold page: one iovec per cold run (rigtool does one range),
 	# so for interleaved page out the whole buffer and let the hot pages fault back.
 	if [ $layout = contiguous ]; then
@@ -54,18 +54,18 @@ for layout in contiguous interleaved; do
 	smaps=$(awk -v s="$hex-" 'index($0, s) == 1 {f = 1; next} f && /^[0-9a-f]+-/ {exit} f' /proc/$WL_PID/smaps)
 	rss=$(echo "$smaps" | awk '/^Rss:/ {print $2 / 4}') swap=$(echo "$smaps" | awk '/^Swap:/ {print $2 / 4}')
 	n0=$(grep "^$hex " /proc/$WL_PID/numa_maps | sed -n 's/.* N0=\([0-9]*\).*/\1/p')
-	r_res=$(($(jpart "$WORK/report" hot resident) + $(jpart "$WORK/report" cold resident)))
-	r_swp=$(($(jpart "$WORK/report" hot swapped) + $(jpart "$WORK/report" cold swapped)))
-	r_node0=$(sed -n 's/.*"hot":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WORK/report")
-	r_node0=$((r_node0 + $(sed -n 's/.*"cold":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WORK/report")))
+	r_res=$(($(jpart "$WL_REPORT" hot resident) + $(jpart "$WL_REPORT" cold resident)))
+	r_swp=$(($(jpart "$WL_REPORT" hot swapped) + $(jpart "$WL_REPORT" cold swapped)))
+	r_node0=$(sed -n 's/.*"hot":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WL_REPORT")
+	r_node0=$((r_node0 + $(sed -n 's/.*"cold":{[^}]*"nodes":\[\([0-9]*\).*/\1/p' "$WL_REPORT")))
 	echo "  $layout: kernel Rss=$rss Swap=$swap N0=${n0:-0} pages; report resident=$r_res swapped=$r_swp node0=$r_node0" \
-		"(hot swapped $(jpart "$WORK/report" hot swapped), cold swapped $(jpart "$WORK/report" cold swapped))"
-	wl_stop
-	[ $WL_RC = 0 ] || fail "verification after swap-in failed: $(cat "$WORK/summary")"
+		"(hot swapped $(jpart "$WL_REPORT" hot swapped), cold swapped $(jpart "$WL_REPORT" cold swapped))"
+	wl_finish
+	[ $WL_RC = 0 ] || fail "verification after swap-in failed: $(cat "$WL_SUMMARY")"
 	[ "$rss" = $r_res ] || fail "$layout: resident: smaps $rss, report $r_res"
 	[ "$swap" = $r_swp ] || fail "$layout: swapped: smaps $swap, report $r_swp"
 	[ "${n0:-0}" = $r_node0 ] || fail "$layout: node 0: numa_maps $n0, report $r_node0"
 	[ $r_swp -ge $((pages - hot - 64)) ] || fail "$layout: only $r_swp pages swapped"
-	[ "$(jpart "$WORK/report" hot swapped)" = 0 ] || fail "$layout: hot pages still swapped while in use"
+	[ "$(jpart "$WL_REPORT" hot swapped)" = 0 ] || fail "$layout: hot pages still swapped while in use"
 done
 pass "report matches smaps and numa_maps; content intact after swap-in"

@@ -30,6 +30,10 @@
 #define PR_SET_VMA 0x53564d41
 #define PR_SET_VMA_ANON_NAME 0
 #endif
+/* openEuler (and the rig kernel's etmem series): mark a range for swap_flag=yes. */
+#ifndef MADV_SWAPFLAG
+#define MADV_SWAPFLAG 26
+#endif
 #ifndef MPOL_BIND
 #define MPOL_DEFAULT 0
 #define MPOL_BIND 2
@@ -55,7 +59,8 @@ struct opts {
 	int node;
 	int cpu;
 	const char *name;
-	uint64_t name_from; /* first page --name applies to */
+	uint64_t name_from; /* first page --name and --swapflag apply to */
+	int swapflag;
 	const char *cgroup;
 	const char *file_dir;
 	double duration;
@@ -76,6 +81,7 @@ struct wl {
 	uint32_t *gen;	   /* write generation per page (only hot pages change) */
 	double *zipf_cdf;
 	int name_set;
+	int swapflag_set;
 	uint64_t accesses;
 	double t_start, t_end;
 	unsigned seq;
@@ -124,8 +130,12 @@ static void usage(FILE *f)
 		   "                      allocating, so the memory is charged there (also on cgroup v1)\n"
 		   "  --name NAME         name the buffer with prctl(PR_SET_VMA_ANON_NAME) ([anon:NAME] in\n"
 		   "                      maps); a kernel without it only gives a warning (name_set=false)\n"
-		   "  --name-from PAGE    name only pages PAGE..end of the buffer (default 0), which splits\n"
-		   "                      it into an unnamed and a named VMA (tests of swap_flag)\n"
+		   "  --swapflag          mark the buffer with madvise(MADV_SWAPFLAG), the openEuler flag\n"
+		   "                      swap_flag=yes acts on; a kernel without it only gives a warning\n"
+		   "                      (swapflag_set=false)\n"
+		   "  --name-from PAGE    name (--name) and mark (--swapflag) only pages PAGE..end of the\n"
+		   "                      buffer (default 0), which splits it into two VMAs (tests of\n"
+		   "                      swap_flag)\n"
 		   "  --duration S        stop after S seconds (default 0 = until SIGTERM/SIGINT)\n"
 		   "  --rate N            at most N page accesses per second (default 0 = unlimited)\n"
 		   "  --seed N            content/access seed (default 1)\n"
@@ -137,7 +147,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Signals: SIGUSR1 = write a report; SIGTERM/SIGINT = stop, verify, print summary.\n"
 		   "Report: one JSON line with keys event, seq, pid, addr, end, len, page_size, pages,\n"
-		   "backing, name, name_set, layout, hot_frac, hot_pages, pattern, op, seed, node_bind,\n"
+		   "backing, name, name_set, swapflag_set, layout, hot_frac, hot_pages, pattern, op, seed, node_bind,\n"
 		   "hot and cold (each {pages, resident, swapped, not_present, nodes:[count per node id]}),\n"
 		   "accesses, elapsed_s, accesses_per_s, mib_per_s. Resident/swapped come from\n"
 		   "/proc/self/pagemap, nodes from a move_pages() query (resident pages only).\n"
@@ -209,13 +219,17 @@ static int pick(const char *arg, const char *const *names, int n)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "size", 1, 0, 's' },	     { "hot-frac", 1, 0, 'f' },	   { "layout", 1, 0, 'l' },
-		{ "pattern", 1, 0, 'p' },    { "zipf-s", 1, 0, 'z' },	   { "op", 1, 0, 'o' },
-		{ "backing", 1, 0, 'b' },    { "file-dir", 1, 0, 'D' },	   { "node", 1, 0, 'n' },
-		{ "cpu", 1, 0, 'c' },	     { "cgroup", 1, 0, 'g' },	   { "name", 1, 0, 'N' },
-		{ "duration", 1, 0, 'd' },   { "rate", 1, 0, 'r' },	   { "seed", 1, 0, 'S' },
-		{ "ready-file", 1, 0, 'R' }, { "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
-		{ "name-from", 1, 0, 'O' },  { "help", 0, 0, 'h' },	   { 0, 0, 0, 0 },
+		{ "size", 1, 0, 's' },	      { "hot-frac", 1, 0, 'f' },
+		{ "layout", 1, 0, 'l' },      { "pattern", 1, 0, 'p' },
+		{ "zipf-s", 1, 0, 'z' },      { "op", 1, 0, 'o' },
+		{ "backing", 1, 0, 'b' },     { "file-dir", 1, 0, 'D' },
+		{ "node", 1, 0, 'n' },	      { "cpu", 1, 0, 'c' },
+		{ "cgroup", 1, 0, 'g' },      { "name", 1, 0, 'N' },
+		{ "duration", 1, 0, 'd' },    { "rate", 1, 0, 'r' },
+		{ "seed", 1, 0, 'S' },	      { "ready-file", 1, 0, 'R' },
+		{ "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
+		{ "name-from", 1, 0, 'O' },   { "swapflag", 0, 0, 'W' },
+		{ "help", 0, 0, 'h' },	      { 0, 0, 0, 0 },
 	};
 	int c, v;
 
@@ -279,6 +293,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'O':
 			if (parse_u64(optarg, &o->name_from))
 				goto bad;
+			break;
+		case 'W':
+			o->swapflag = 1;
 			break;
 		case 'd':
 			o->duration = atof(optarg);
@@ -452,6 +469,13 @@ static int setup(struct wl *w)
 		if (!w->name_set)
 			fprintf(stderr, "etmem-workload: warning: PR_SET_VMA_ANON_NAME: %m\n");
 	}
+	if (o->swapflag) {
+		uint64_t off = o->name_from * (uint64_t)w->psz;
+
+		w->swapflag_set = !madvise(w->buf + off, w->len - off, MADV_SWAPFLAG);
+		if (!w->swapflag_set)
+			fprintf(stderr, "etmem-workload: warning: madvise(MADV_SWAPFLAG): %m\n");
+	}
 	w->nhot = (uint64_t)llround(o->hot_frac * (double)w->npages);
 	w->hot_idx = malloc((w->nhot ? w->nhot : 1) * sizeof(*w->hot_idx));
 	w->gen = calloc(w->npages, sizeof(*w->gen));
@@ -622,10 +646,12 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 	else
 		fprintf(f, "\"name\":null,");
 	fprintf(f,
-		"\"name_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,\"pattern\":\"%s\","
+		"\"name_set\":%s,\"swapflag_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,\"pattern\":"
+		"\"%s\","
 		"\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,",
-		w->name_set ? "true" : "false", layout_names[o->layout], o->hot_frac, (unsigned long long)w->nhot,
-		pattern_names[o->pattern], o->write ? "write" : "read", (unsigned long long)o->seed, o->node);
+		w->name_set ? "true" : "false", w->swapflag_set ? "true" : "false", layout_names[o->layout],
+		o->hot_frac, (unsigned long long)w->nhot, pattern_names[o->pattern], o->write ? "write" : "read",
+		(unsigned long long)o->seed, o->node);
 	json_part(f, "hot", &parts[0], nnodes);
 	fputc(',', f);
 	json_part(f, "cold", &parts[1], nnodes);

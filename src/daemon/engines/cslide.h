@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * cslide: NUMA tiering between a hot (DRAM) and a cold (e.g. PMEM) node of
- * each pair. This header holds its parsed parameters; the runtime is a later
- * addition to cslide.c.
+ * each pair. This header holds its keys and parsed parameters; the runtime
+ * is a later addition.
  */
 #ifndef ETM_CSLIDE_H
 #define ETM_CSLIDE_H
@@ -52,7 +52,11 @@ int cslide_parse_node_pairs(const char *s, struct cslide_node_pair **pairs, size
 typedef bool (*cslide_node_present_fn)(int node, void *arg);
 bool cslide_numa_node_present(int node, void *arg);
 
-/* fill_eng_params with the node presence test injectable (tests). */
-int cslide_fill_eng_params_with(GKeyFile *config, struct engine *eng, cslide_node_present_fn present, void *arg);
+/* cslide's key tables (keys.h): [engine] and [task]. */
+extern const struct etm_key_table cslide_engine_keys;
+extern const struct etm_key_table cslide_task_keys;
+
+/* cslide's [engine] parse hook with the node presence test injectable (tests). */
+int cslide_parse_engine_with(struct etm_conf *conf, cslide_node_present_fn present, void *arg, void **params);
 
 #endif

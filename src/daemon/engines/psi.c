@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * psi engine: key parsing. Its targets are cgroups (cg_dir), not processes;
- * it has no runtime yet, hence no start_task.
+ * psi engine: its keys. Its targets are cgroups (cg_dir), not processes; it
+ * has no runtime yet, hence no start_task. Rows, and cg_dir's own parser.
  */
 #include "psi.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "daemon/config.h"
 #include "daemon/engine.h"
-
-#define TASK_GROUP "task"
+#include "daemon/keys.h"
 
 const char *psi_cg_dir_invalid(const char *v)
 {
@@ -42,109 +40,111 @@ const char *psi_cg_dir_invalid(const char *v)
 	return NULL;
 }
 
-static int get_double(struct etm_conf *conf, const char *key, double min, double max, bool min_excl, double *out)
+/* cg_dir: a glob of cgroups below the cgroup mount, checked by psi_cg_dir_invalid(). */
+static int cg_dir_key(struct etm_conf *conf, const char *group, const struct etm_key *k, void *params, const void *ctx)
 {
-	int rc = etm_conf_get_double(conf, TASK_GROUP, key, false, min, max, min_excl, out);
-
-	return rc == -ENOENT ? 0 : rc;
-}
-
-static int get_bytes(struct etm_conf *conf, const char *key, long min, long max, uint64_t *out)
-{
-	long v = 0;
-	int rc = etm_conf_get_int(conf, TASK_GROUP, key, false, min, max, &v);
-
-	if (rc == -ENOENT)
-		return 0;
-	if (!rc)
-		*out = (uint64_t)v;
-	return rc;
-}
-
-static void params_free(struct psi_task_params *pp)
-{
-	if (!pp)
-		return;
-	g_free(pp->cg_dir);
-	g_free(pp);
-}
-
-static int psi_fill_task_params(GKeyFile *config, struct task *tk)
-{
-	struct etm_conf fallback = { .path = (char *)"(config)", .kf = config, .err = NULL };
-	struct etm_conf *conf = etm_conf_of_task(tk);
-	struct psi_task_params *pp;
+	struct psi_task_params *pp = params;
 	const char *why;
-	char rate[64];
 	int rc;
 
-	if (!conf || conf->kf != config)
-		conf = &fallback;
-	pp = g_new0(struct psi_task_params, 1);
-	/* Defaults of the Chinese README. */
-	pp->pressure = 0.1;
-	pp->reclaim_rate = 0.05;
-	pp->reclaim_rate_max = 0.5;
-	pp->reclaim_rate_min = 0.01;
-	pp->reclaim_max_bytes = 1ULL << 30;
-	pp->limit_min_bytes = 0;
-	pp->limit_min_ratio = 0.1;
-
-	rc = etm_conf_get_str(conf, TASK_GROUP, "cg_dir", false, PSI_CG_DIR_MAX, &pp->cg_dir);
-	if (rc == -ENOENT)
-		rc = etm_conf_error(conf, TASK_GROUP, "cg_dir", NULL, "missing (required for engine psi)");
+	(void)ctx;
+	rc = etm_conf_get_str(conf, group, k->name, false, PSI_CG_DIR_MAX, &pp->cg_dir);
 	if (rc)
-		goto fail;
+		return rc;
 	why = psi_cg_dir_invalid(pp->cg_dir);
-	if (why) {
-		rc = etm_conf_error(conf, TASK_GROUP, "cg_dir", pp->cg_dir, "%s", why);
-		goto fail;
-	}
-	if ((rc = get_double(conf, "pressure", 0, 100, true, &pp->pressure)) ||
-	    (rc = get_double(conf, "reclaim_rate", 0, 1, true, &pp->reclaim_rate)) ||
-	    (rc = get_double(conf, "reclaim_rate_max", 0, 1, true, &pp->reclaim_rate_max)) ||
-	    (rc = get_double(conf, "reclaim_rate_min", 0, 1, true, &pp->reclaim_rate_min)) ||
-	    (rc = get_bytes(conf, "reclaim_max_bytes", 1, (long)PSI_RECLAIM_MAX_BYTES_LIMIT, &pp->reclaim_max_bytes)) ||
-	    (rc = get_bytes(conf, "limit_min_bytes", 0, (long)PSI_RECLAIM_MAX_BYTES_LIMIT, &pp->limit_min_bytes)) ||
-	    (rc = get_double(conf, "limit_min_ratio", 0, 1, false, &pp->limit_min_ratio)))
-		goto fail;
+	return why ? etm_conf_error(conf, group, k->name, pp->cg_dir, "%s", why) : 0;
+}
+
+static void cg_dir_free(const struct etm_key *k, void *params)
+{
+	(void)k;
+	g_clear_pointer(&((struct psi_task_params *)params)->cg_dir, g_free);
+}
+
+/* The adaptive rate starts between its bounds, and the bounds are in order. */
+static int psi_check(struct etm_conf *conf, const struct etm_key_table *t, void *params, const void *ctx,
+		     uint64_t given)
+{
+	struct psi_task_params *pp = params;
+	char rate[64];
+
+	(void)t, (void)ctx, (void)given;
 	if (pp->reclaim_rate_min > pp->reclaim_rate_max) {
 		g_ascii_formatd(rate, sizeof(rate), "%g", pp->reclaim_rate_min);
-		rc = etm_conf_error(conf, TASK_GROUP, "reclaim_rate_min", rate, "must not exceed reclaim_rate_max (%g)",
-				    pp->reclaim_rate_max);
-		goto fail;
+		return etm_conf_error(conf, ETM_SECTION_TASK, "reclaim_rate_min", rate,
+				      "must not exceed reclaim_rate_max (%g)", pp->reclaim_rate_max);
 	}
 	if (pp->reclaim_rate < pp->reclaim_rate_min || pp->reclaim_rate > pp->reclaim_rate_max) {
 		g_ascii_formatd(rate, sizeof(rate), "%g", pp->reclaim_rate);
-		rc = etm_conf_error(conf, TASK_GROUP, "reclaim_rate", rate,
-				    "must lie between reclaim_rate_min (%g) and reclaim_rate_max (%g)",
-				    pp->reclaim_rate_min, pp->reclaim_rate_max);
-		goto fail;
+		return etm_conf_error(conf, ETM_SECTION_TASK, "reclaim_rate", rate,
+				      "must lie between reclaim_rate_min (%g) and reclaim_rate_max (%g)",
+				      pp->reclaim_rate_min, pp->reclaim_rate_max);
 	}
-	params_free(tk->params);
-	tk->params = pp;
 	return 0;
-fail:
-	params_free(pp);
-	return rc ? rc : -EINVAL;
 }
 
-static void psi_clear_task_params(struct task *tk)
-{
-	if (!tk)
-		return;
-	params_free(tk->params);
-	tk->params = NULL;
-}
+#define PP struct psi_task_params
+#define RATE_ROW(member, d, what)                                                                                      \
+	{                                                                                                              \
+		.name = #member, .type = ETM_KEY_DOUBLE, .dmin = 0, .dmax = 1, .dmin_excl = true, .def = d,            \
+		.offset = ETM_KEY_AT(PP, member, double), .doc = what                                                  \
+	}
+#define BYTES_ROW(member, lo, d, what)                                                                                 \
+	{                                                                                                              \
+		.name = #member, .type = ETM_KEY_U64, .min = lo, .max = (int64_t)PSI_RECLAIM_MAX_BYTES_LIMIT,          \
+		.def = d, .offset = ETM_KEY_AT(PP, member, uint64_t), .doc = what                                      \
+	}
 
-static const struct engine_ops psi_ops = {
-	.fill_task_params = psi_fill_task_params, .clear_task_params = psi_clear_task_params,
-	/* No start_task: the psi runtime comes later. */
+/* Defaults of the Chinese README. */
+static const struct etm_key psi_rows[] = {
+	{ .name = "cg_dir",
+	  .type = ETM_KEY_CUSTOM,
+	  .required = "for engine psi",
+	  .parse = cg_dir_key,
+	  .free = cg_dir_free,
+	  .range_doc = "at most 64 bytes, no \\(dq..\\(dq",
+	  .doc = "The cgroup, relative to the cgroup mount; a glob such as \\fBisulad/*\\fP names every matching "
+		 "cgroup." },
+	{ .name = "pressure",
+	  .type = ETM_KEY_DOUBLE,
+	  .dmin = 0,
+	  .dmax = 100,
+	  .dmin_excl = true,
+	  .def = "0.1",
+	  .offset = ETM_KEY_AT(PP, pressure, double),
+	  .doc = "Allowed memory pressure (PSI memory \\(dqsome\\(dq avg10/avg60)." },
+	RATE_ROW(reclaim_rate, "0.05", "Fraction of the reclaimable memory reclaimed per round, to start with."),
+	RATE_ROW(reclaim_rate_max, "0.5", "The adaptive rate never rises above this."),
+	RATE_ROW(reclaim_rate_min, "0.01", "The adaptive rate never falls below this."),
+	BYTES_ROW(reclaim_max_bytes, 1, "1073741824", "At most this many bytes per cgroup and round."),
+	BYTES_ROW(limit_min_bytes, 0, "0", "Never reclaim a cgroup below this usage."),
+	{ .name = "limit_min_ratio",
+	  .type = ETM_KEY_DOUBLE,
+	  .dmin = 0,
+	  .dmax = 1,
+	  .def = "0.1",
+	  .offset = ETM_KEY_AT(PP, limit_min_ratio, double),
+	  .doc = "Never reclaim a cgroup below this fraction of its memory limit." },
+};
+
+#undef BYTES_ROW
+#undef RATE_ROW
+#undef PP
+
+const struct etm_key_table psi_task_keys = {
+	.group = ETM_SECTION_TASK,
+	.title = "psi task keys",
+	.intro = "psi reclaims memory of cgroups while their memory pressure stays low.",
+	.keys = psi_rows,
+	.n_keys = G_N_ELEMENTS(psi_rows),
+	.params_size = sizeof(struct psi_task_params),
+	.check = psi_check,
 };
 
 const struct etm_engine_type etm_psi_engine = {
 	.name = "psi",
 	.type = PSI_FB_ENGINE,
 	.scan_type = PSI_SCAN,
-	.ops = &psi_ops,
+	.ops = NULL, /* no runtime yet: the registry says so when a project with it starts */
+	.task_keys = &psi_task_keys,
 };

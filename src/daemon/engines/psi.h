@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "daemon/keys.h"
+
 /* cg_dir: a glob relative to the cgroup mount, at most 64 characters (the spec). */
 #define PSI_CG_DIR_MAX 64
 #define PSI_RECLAIM_MAX_BYTES_LIMIT (1ULL << 50)
@@ -19,6 +21,9 @@ struct psi_task_params {
 	uint64_t limit_min_bytes;   /* never reclaim a cgroup below this usage (bytes) */
 	double limit_min_ratio;	    /* ... nor below this fraction of its limit, [0, 1] */
 };
+
+/* psi's [task] keys (keys.h). */
+extern const struct etm_key_table psi_task_keys;
 
 /* cg_dir checks (pure): NULL when @v is fine, else the reason. */
 const char *psi_cg_dir_invalid(const char *v);

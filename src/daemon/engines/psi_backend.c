@@ -8,6 +8,7 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 const char *psi_source_name(enum psi_source s)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/parse.h"
 #include "scan/procfs.h"
 
 /* At most this many digits after the point: the kernel prints two. */

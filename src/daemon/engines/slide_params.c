@@ -1,189 +1,179 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-/* Parsing of the slide engine's task keys and of the PMU keys (see slide_params.h). */
+/* The slide engine's task keys and the PMU keys (see slide_params.h). */
 #include "slide_params.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
+#include "daemon/engine.h"
+#include "scan/backend.h"
 
-#define TASK_GROUP "task"
-
-static const char *const tracker_names[] = {
-	[SLIDE_TRACKER_AUTO] = "auto",
-	[SLIDE_TRACKER_IDLE_PAGES] = "idle_pages",
-	[SLIDE_TRACKER_PAGE_IDLE] = "page_idle",
-	[SLIDE_TRACKER_DAMON_VADDR] = "damon_vaddr",
-	[SLIDE_TRACKER_DAMON_PADDR] = "damon_paddr",
-	[SLIDE_TRACKER_MEMCG_LRU] = "memcg_lru",
+/* access_tracker's values: auto, then the scan library's backends, named and ordered there (scan/backend.h). */
+#define TRACKER_ROW(name, kind, ops) { #name, ETM_BACKEND_ID_##name },
+/* (clang-format would take the row-generating macro for a call) */
+/* clang-format off */
+static const struct etm_key_enum trackers[] = {
+	{ ETM_BACKEND_AUTO, SLIDE_TRACKER_AUTO },
+	ETM_BACKENDS(TRACKER_ROW)
+	{ NULL, 0 },
 };
+/* clang-format on */
+#undef TRACKER_ROW
 
-const char *slide_tracker_name(enum slide_tracker t)
+const char *slide_tracker_name(int t)
 {
-	if ((unsigned)t < sizeof(tracker_names) / sizeof(tracker_names[0]))
-		return tracker_names[t];
+	for (const struct etm_key_enum *e = trackers; e->name; e++) {
+		if (e->value == t)
+			return e->name;
+	}
 	return "?";
 }
 
-static long online_cpus(void)
+long etm_pmu_cpu_count(const void *params, const void *ctx)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
+	(void)params, (void)ctx;
 	return n > 0 ? n : 1;
 }
 
-int etm_pmu_conf_parse(struct etm_conf *conf, const char *group, bool with_cooling, const char *engine,
-		       struct etm_pmu_params *out)
+int etm_pmu_check(struct etm_conf *conf, const struct etm_key_table *t, uint64_t given, const char *engine,
+		  struct etm_pmu_params *pmu)
 {
 	static const char *const keys[] = { "sample_period", "vma_updata_rate", "cpu_set_size", "cooling_interval" };
-	size_t nkeys = with_cooling ? 4 : 3;
-	long vals[4] = { 0 };
-	long ncpu = online_cpus();
-	const char *given = NULL, *absent = NULL;
-	int rc;
+	bool cooling = etm_keys_find(t, "cooling_interval") != NULL;
+	const char *first_given = NULL, *first_absent = NULL;
+	long ncpu = etm_pmu_cpu_count(NULL, NULL);
 
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < nkeys; i++) {
-		long min = i == 1 ? 0 : 1, max = i == 2 ? ncpu : INT_MAX;
-
-		rc = etm_conf_get_int(conf, group, keys[i], false, min, max, &vals[i]);
-		if (rc == -ENOENT) {
-			absent = absent ? absent : keys[i];
-			continue;
-		}
-		if (rc)
-			return rc;
-		given = given ? given : keys[i];
+	pmu->enabled = false;
+	for (size_t i = 0; i < (cooling ? 4 : 3); i++) {
+		if (etm_keys_given(t, given, keys[i]))
+			first_given = first_given ? first_given : keys[i];
+		else
+			first_absent = first_absent ? first_absent : keys[i];
 	}
-	if (!given)
+	if (!first_given)
 		return 0;
-	if (absent)
+	if (first_absent)
 		return etm_conf_error(
-		    conf, group, absent, NULL, "missing (required by engine %s when %s is set: %s)", engine, given,
-		    with_cooling ? "PMU sampling needs sample_period, vma_updata_rate, cpu_set_size "
-				   "and cooling_interval"
-				 : "PMU sampling needs sample_period, vma_updata_rate and cpu_set_size");
-	if (ncpu % vals[2]) {
+		    conf, t->group, first_absent, NULL, "missing (required by engine %s when %s is set: %s)", engine,
+		    first_given,
+		    cooling ? "PMU sampling needs sample_period, vma_updata_rate, cpu_set_size and cooling_interval"
+			    : "PMU sampling needs sample_period, vma_updata_rate and cpu_set_size");
+	if (ncpu % pmu->cpu_set_size) {
 		char v[32];
 
-		snprintf(v, sizeof(v), "%ld", vals[2]);
-		return etm_conf_error(conf, group, "cpu_set_size", v, "must divide the CPU count (%ld)", ncpu);
+		snprintf(v, sizeof(v), "%d", pmu->cpu_set_size);
+		return etm_conf_error(conf, t->group, "cpu_set_size", v, "must divide the CPU count (%ld)", ncpu);
 	}
-	out->enabled = true;
-	out->sample_period = (int)vals[0];
-	out->vma_updata_rate = (int)vals[1];
-	out->cpu_set_size = (int)vals[2];
-	out->cooling_interval = (int)vals[3];
+	pmu->enabled = true;
 	return 0;
 }
 
 /* swap_threshold=<N>g|G, the spec's only unit: 1..SLIDE_SWAP_THRESHOLD_MAX_G GiB, in bytes. */
-static int parse_swap_threshold(struct etm_conf *conf, uint64_t *out)
+static int swap_threshold_key(struct etm_conf *conf, const char *group, const struct etm_key *k, void *params,
+			      const void *ctx)
 {
-	GError *gerr = NULL;
-	char *v = g_key_file_get_value(conf->kf, TASK_GROUP, "swap_threshold", &gerr);
+	g_autofree char *v = g_key_file_get_value(conf->kf, group, k->name, NULL);
+	guint64 g = 0;
 	size_t len;
-	long g = 0;
-	int rc = 0;
 
-	if (!v) {
-		g_clear_error(&gerr);
+	(void)ctx;
+	if (!v)
 		return -ENOENT;
-	}
 	len = strlen(g_strchomp(v));
-	/* Digits only (no sign, no leading zero tricks past 8 digits), then g or G. */
-	if (len < 2 || len > 8 || (v[len - 1] != 'g' && v[len - 1] != 'G') || v[0] == '0')
-		goto bad;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			goto bad;
-		g = g * 10 + (v[i] - '0');
-	}
-	if (g < 1 || g > SLIDE_SWAP_THRESHOLD_MAX_G)
-		goto bad;
-	*out = (uint64_t)g << 30;
-	g_free(v);
-	return 0;
-bad:
-	rc = etm_conf_error(conf, TASK_GROUP, "swap_threshold", v,
-			    "must be 1..%ld followed by g or G (the only unit), e.g. 10g", SLIDE_SWAP_THRESHOLD_MAX_G);
-	g_free(v);
-	return rc;
-}
+	/* Digits only, no sign, no leading zero, then g or G. */
+	if (len >= 2 && len <= 8 && (v[len - 1] == 'g' || v[len - 1] == 'G') && v[0] != '0' && v[0] != '+') {
+		g_autofree char *digits = g_strndup(v, len - 1);
 
-static int parse_tracker(struct etm_conf *conf, enum slide_tracker *out)
-{
-	char *v = NULL;
-	int rc = etm_conf_get_str(conf, TASK_GROUP, "access_tracker", false, 32, &v);
-
-	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	for (size_t i = 0; i < sizeof(tracker_names) / sizeof(tracker_names[0]); i++) {
-		if (strcmp(v, tracker_names[i]) == 0) {
-			*out = (enum slide_tracker)i;
-			g_free(v);
+		if (g_ascii_string_to_unsigned(digits, 10, 1, SLIDE_SWAP_THRESHOLD_MAX_G, &g, NULL)) {
+			((struct slide_params *)params)->swap_threshold = (uint64_t)g << 30;
 			return 0;
 		}
 	}
-	rc = etm_conf_error(conf, TASK_GROUP, "access_tracker", v,
-			    "must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or memcg_lru");
-	g_free(v);
-	return rc;
+	return etm_conf_error(conf, group, k->name, v, "must be 1..%ld followed by g or G (the only unit), e.g. 10g",
+			      SLIDE_SWAP_THRESHOLD_MAX_G);
 }
 
-int slide_fill_task_params(GKeyFile *config, struct task *tk)
+/* T counts accesses over the loop scans of a cycle, up to three per scan. */
+static long t_max(const void *params, const void *ctx)
 {
-	struct etm_conf fallback = { .path = (char *)"(config)", .kf = config, .err = NULL };
-	struct etm_conf *conf = etm_conf_of_task(tk);
-	struct slide_params *sp;
-	struct project *proj;
-	long t = 0, dram = 0;
-	int loop, rc;
+	const struct etm_task_ctx *tc = ctx;
 
-	/* Outside etm_conf_parse_task() (a direct call): parse, without messages. */
-	if (!conf || conf->kf != config)
-		conf = &fallback;
-	proj = tk->eng ? tk->eng->proj : NULL;
+	(void)params;
+	return (long)((const struct page_scan *)tc->proj->scan_param)->loop * 3;
+}
+
+static int slide_check(struct etm_conf *conf, const struct etm_key_table *t, void *params, const void *ctx,
+		       uint64_t given)
+{
+	(void)ctx;
+	return etm_pmu_check(conf, t, given, "slide", &((struct slide_params *)params)->pmu);
+}
+
+#define SP struct slide_params
+
+static const struct etm_key slide_keys[] = {
+	{ .name = "T",
+	  .type = ETM_KEY_INT,
+	  .min = 0,
+	  .max_fn = t_max,
+	  .required = "for engine slide",
+	  .offset = ETM_KEY_AT(SP, t, int),
+	  .range_doc = "0..loop\\(mu3",
+	  .doc = "Pages accessed fewer than T times in a cycle (of loop scans) are cold." },
+	{ .name = "swap_threshold",
+	  .type = ETM_KEY_CUSTOM,
+	  .parse = swap_threshold_key,
+	  .range_doc = "\\fIn\\fPg or \\fIn\\fPG, n 1..1048576 (GiB, the only unit)",
+	  .doc = "Do not swap while the process uses less memory than this; used together with sysmem_threshold." },
+	{ .name = "dram_percent",
+	  .type = ETM_KEY_INT,
+	  .min = 1,
+	  .max = 100,
+	  .offset = ETM_KEY_AT(SP, dram_percent, int),
+	  .doc = "Keep this percentage of the process's memory (resident and swapped) in DRAM, coldest out first; "
+		 "unset: off." },
+	{ .name = "access_tracker",
+	  .type = ETM_KEY_ENUM,
+	  .max = 32,
+	  .values = trackers,
+	  .def = "auto",
+	  .offset = ETM_KEY_AT(SP, tracker, int),
+	  .doc = "How page accesses are observed (see below)." },
+	{ .name = "memcg_shared",
+	  .type = ETM_KEY_YESNO,
+	  .def = "no",
+	  .offset = ETM_KEY_AT(SP, memcg_shared, bool),
+	  .doc = "With damon_paddr or memcg_lru, act on the task's memory cgroups even when they hold processes "
+		 "that are not the task's (see below)." },
+	ETM_PMU_KEYS(SP, pmu),
+};
+
+#undef SP
+
+const struct etm_key_table slide_task_keys = {
+	.group = ETM_SECTION_TASK,
+	.title = "slide task keys",
+	.intro = "slide swaps out pages of the process (and its descendants) that were accessed fewer than "
+		 "\\fBT\\fP times in a cycle.",
+	.keys = slide_keys,
+	.n_keys = G_N_ELEMENTS(slide_keys),
+	.params_size = sizeof(struct slide_params),
+	.check = slide_check,
+};
+
+int slide_parse_task(struct etm_conf *conf, const struct etm_task_ctx *ctx, void **params)
+{
+	const struct project *proj = ctx ? ctx->proj : NULL;
+	int rc;
+
+	*params = NULL;
 	if (!proj || proj->type != PAGE_SCAN || !proj->scan_param)
-		return etm_conf_error(conf, TASK_GROUP, NULL, NULL,
+		return etm_conf_error(conf, ETM_SECTION_TASK, NULL, NULL,
 				      "engine slide needs its project (scan_type=page) to be known");
-	loop = ((struct page_scan *)proj->scan_param)->loop;
-
-	sp = g_new0(struct slide_params, 1);
-	rc = etm_conf_get_int(conf, TASK_GROUP, "T", false, 0, (long)loop * 3, &t);
-	if (rc == -ENOENT)
-		rc = etm_conf_error(conf, TASK_GROUP, "T", NULL, "missing (required for engine slide)");
-	if (rc)
-		goto fail;
-	sp->t = (int)t;
-	rc = parse_swap_threshold(conf, &sp->swap_threshold);
-	if (rc && rc != -ENOENT)
-		goto fail;
-	rc = etm_conf_get_int(conf, TASK_GROUP, "dram_percent", false, 1, 100, &dram);
-	if (rc && rc != -ENOENT)
-		goto fail;
-	sp->dram_percent = (int)dram;
-	rc = parse_tracker(conf, &sp->tracker);
-	if (rc)
-		goto fail;
-	rc = etm_pmu_conf_parse(conf, TASK_GROUP, false, "slide", &sp->pmu);
-	if (rc)
-		goto fail;
-	g_free(tk->params);
-	tk->params = sp;
-	return 0;
-fail:
-	g_free(sp);
-	return rc ? rc : -EINVAL;
-}
-
-void slide_clear_task_params(struct task *tk)
-{
-	if (!tk)
-		return;
-	g_free(tk->params);
-	tk->params = NULL;
+	*params = etm_keys_parse_new(conf, &slide_task_keys, ctx, &rc);
+	return rc;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/conf_spec.h"
 #include "daemon/engine.h"
 #include "daemon/plugin_check.h"
 #include "daemon/registry.h"
@@ -22,6 +23,8 @@ const struct etm_engine_type etm_thirdparty_engine = {
 	.type = THIRDPARTY_ENGINE,
 	.scan_type = PAGE_SCAN,
 	.ops = NULL, /* comes from the plugin */
+	/* Its identity, parsed into the engine spec; the plugin reads its other keys (fill_*_params). */
+	.engine_keys = &etm_thirdparty_keys,
 };
 
 int etm_thirdparty_load(struct etm_engine *eng, GString *err)

@@ -30,7 +30,7 @@ etmd_log_tail() { tail -n "${1:-20}" $ETMD_LOG | sed 's/^/    etmemd: /'; }
 # slide_conf FILE PROJECT TASK PID TRACKER [key=value...]: a slide project
 # file with a short cycle (loop=1, interval=1, sleep=1, T=1). Extra keys go to
 # [project] when they are project keys (loop, interval, sleep,
-# sysmem_threshold), else to [task].
+# sysmem_threshold, swapcache_*_wmark), else to [task].
 slide_conf() {
 	f=$1 proj=$2 task=$3 pid=$4 tracker=$5
 	shift 5
@@ -40,7 +40,7 @@ slide_conf() {
 		loop=*) c_loop=${kv#*=} ;;
 		interval=*) c_interval=${kv#*=} ;;
 		sleep=*) c_sleep=${kv#*=} ;;
-		sysmem_threshold=*) pkeys="$pkeys
+		sysmem_threshold=* | swapcache_*) pkeys="$pkeys
 $kv" ;;
 		*) tkeys="$tkeys
 $kv" ;;
@@ -78,6 +78,12 @@ proj_del() {
 	$ETM obj del -f "$1" -s $SOCK >/dev/null 2>&1
 }
 proj_show() { $ETM project show -n "$1" -s $SOCK 2>&1 | sed 's/^/    show: /'; }
+# want_backend PROJ BACKEND: the project's task runs on BACKEND ("tracker +
+# action" as project show prints it, spaces left out: idle_pages+swap_pages)
+want_backend() {
+	b=$($ETM project show -n "$1" -s $SOCK 2>&1 | sed -n 's/^ *backend: //p' | tr -d ' ')
+	[ "$b" = "$2" ] || { proj_show "$1"; etmd_log_tail; fail "backend '$b', want '$2'"; }
+}
 
 # wl_swapped: refresh the report; sets HS CS (hot/cold pages swapped), HN CN
 # (hot/cold pages) and CR (cold pages resident)

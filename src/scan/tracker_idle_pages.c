@@ -4,8 +4,13 @@
  * file position, test-and-clears accessed bits and writes the encoded stream
  * (idle_stream.h). Unlike the original, a whole span is read in chunks until
  * it is covered, so a fragmented VMA is never cut short.
+ *
+ * The kernel flushes the process's TLB only when the file is closed, and a
+ * CPU that still holds a translation uses the page without setting the
+ * accessed bit again: the file is opened for each pass and closed after it,
+ * so the accesses between two passes are seen (the original did the same).
  */
-#include "scan/access.h"
+#include "scan/tracker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +34,7 @@
 
 struct idle_ctx {
 	pid_t pid;
-	int fd;
-	struct etm_access_opts o;
+	struct etm_tracker_opts o;
 	uint8_t buf[READ_CHUNK];
 };
 
@@ -85,15 +89,24 @@ int etm_idle_pages_read_span(int fd, uint64_t start, uint64_t end, uint8_t *buf,
 				continue;
 			return errno == ENOENT ? -ESRCH : -errno;
 		}
-		if (r == 0)
-			break; /* at or beyond TASK_SIZE */
-		err = etm_pip_parse(buf, (size_t)r, emit, arg, &res);
-		if (err)
-			return err;
 		/* The kernel leaves the position at the next unscanned address. */
 		np = lseek(fd, 0, SEEK_CUR);
 		if (np == (off_t)-1)
 			return -errno;
+		if (r == 0) {
+			/*
+			 * Nothing to report in the window (say, no area flagged
+			 * with VMA_SCAN_FLAG): go on from where the kernel got
+			 * to; 0 without progress is the end of the address space.
+			 */
+			if ((uint64_t)np <= pos)
+				break;
+			pos = (uint64_t)np;
+			continue;
+		}
+		err = etm_pip_parse(buf, (size_t)r, emit, arg, &res);
+		if (err)
+			return err;
 		if ((uint64_t)np <= pos) {
 			/* No progress: fall back on what the stream covered, else stop. */
 			if (res.next > pos)
@@ -124,37 +137,60 @@ static int discard_emit(void *arg, uint64_t addr, uint64_t nr, enum page_type ty
 	return 0;
 }
 
-/* Walk the spans of adjacent ranges of @ps, one chunked read loop each. */
+/*
+ * One pass: open the file, walk the spans of adjacent ranges of @ps (one
+ * chunked read loop each), close it (which flushes the TLB).
+ */
 static int scan_spans(struct idle_ctx *c, struct etm_pagestate *ps, etm_pip_emit_fn emit, void *arg)
 {
+	int fd = etm_idle_pages_open_fd(c->pid, c->o.scan_flags, c->o.flagged_only);
 	size_t i = 0;
+	int err = 0;
 
-	while (i < ps->n) {
+	if (fd < 0)
+		return fd;
+	while (i < ps->n && !err) {
 		uint64_t s = ps->r[i].start, e = ps->r[i].end;
-		int err;
 
 		while (i + 1 < ps->n && ps->r[i + 1].start == e)
 			e = ps->r[++i].end;
 		i++;
-		err = etm_idle_pages_read_span(c->fd, s, e, c->buf, sizeof(c->buf), emit, arg);
-		if (err)
-			return err;
+		err = etm_idle_pages_read_span(fd, s, e, c->buf, sizeof(c->buf), emit, arg);
 	}
-	return 0;
+	close(fd);
+	return err;
+}
+
+int etm_etmem_probe(const char *file, int oflags, const char *module, char *why, size_t len)
+{
+	char path[64];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	fd = open(path, oflags | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	if (e == ENOENT)
+		snprintf(why, len, "/proc/PID/%s missing (not an openEuler kernel with CONFIG_ETMEM)", file);
+	else if (e == ENODEV)
+		snprintf(why, len, "/proc/PID/%s present but off: the %s module is not loaded (modprobe %s)", file,
+			 module, module);
+	else if (e == EPERM || e == EACCES)
+		snprintf(why, len, "/proc/PID/%s: %s (it needs CAP_SYS_ADMIN)", file, strerror(e));
+	else
+		snprintf(why, len, "/proc/PID/%s: %s", file, strerror(e));
+	return e == ENOENT || e == ENODEV ? -ENOTSUP : -e;
 }
 
 static int idle_probe(char *why, size_t len)
 {
-	if (access("/proc/self/idle_pages", F_OK)) {
-		snprintf(why, len,
-			 "/proc/PID/idle_pages missing (not an openEuler kernel with CONFIG_ETMEM, or etmem_scan "
-			 "module not loaded)");
-		return -ENOTSUP;
-	}
-	return 0;
+	return etm_etmem_probe("idle_pages", O_RDONLY, "etmem_scan", why, len);
 }
 
-static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
+static int idle_open(pid_t pid, const struct etm_tracker_opts *o, void **ctx)
 {
 	struct idle_ctx *c = calloc(1, sizeof(*c));
 	struct etm_pagestate *ps;
@@ -164,19 +200,13 @@ static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
 		return -ENOMEM;
 	c->pid = pid;
 	c->o = *o;
-	c->fd = etm_idle_pages_open_fd(pid, o->scan_flags, o->flagged_only);
-	if (c->fd < 0) {
-		err = c->fd;
-		free(c);
-		return err;
-	}
 	/* Baseline: one discarded pass clears the accessed bits. */
 	ps = etm_pagestate_new();
 	if (!ps) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = etm_access_ranges(pid, o, ps);
+	err = etm_tracker_ranges(pid, o, ps);
 	if (!err)
 		err = scan_spans(c, ps, discard_emit, NULL);
 	etm_pagestate_free(ps);
@@ -185,7 +215,6 @@ static int idle_open(pid_t pid, const struct etm_access_opts *o, void **ctx)
 	*ctx = c;
 	return 0;
 fail:
-	close(c->fd);
 	free(c);
 	return err;
 }
@@ -197,17 +226,11 @@ static int idle_scan(void *ctx, struct etm_pagestate *ps)
 
 static void idle_close(void *ctx)
 {
-	struct idle_ctx *c = ctx;
-
-	if (!c)
-		return;
-	close(c->fd); /* closing flushes the mm's TLB */
-	free(c);
+	free(ctx);
 }
 
-const struct etm_access_ops etm_access_idle_pages = {
-	.name = "idle_pages",
-	.scope = ETM_ACCESS_PROCESS,
+const struct etm_tracker_ops etm_tracker_idle_pages = {
+	.kernel_marks = true, /* VMA_SCAN_FLAG */
 	.probe = idle_probe,
 	.open = idle_open,
 	.scan = idle_scan,

@@ -7,7 +7,7 @@
  * of the region: accessed (weight 1) if nr_accesses > 0, else idle. The
  * granularity is DAMON's regions, not pages.
  */
-#include "scan/access.h"
+#include "scan/tracker.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,34 +16,22 @@
 #include <string.h>
 
 #include "scan/damon_sysfs.h"
+#include "scan/parse.h"
 
 #define CTX "contexts/0"
 #define SCH CTX "/schemes/0"
 
 struct vaddr_ctx {
-	struct etm_kdamond k;
+	struct etm_kdamond k; /* first: etm_kdamond_ctx_close() */
 	pid_t pid;
 };
 
 static int vaddr_probe(char *why, size_t len)
 {
-	int err = etm_damon_probe("vaddr", why, len);
-
-	/* A kdamond we cannot add is as unusable as a missing one. */
-	return err ? err : etm_kdamond_check_free(why, len);
+	return etm_damon_probe("vaddr", why, len);
 }
 
-static void vaddr_close(void *ctx)
-{
-	struct vaddr_ctx *c = ctx;
-
-	if (!c)
-		return;
-	etm_kdamond_release(&c->k);
-	free(c);
-}
-
-static int vaddr_open(pid_t pid, const struct etm_access_opts *o, void **out)
+static int vaddr_open(pid_t pid, const struct etm_tracker_opts *o, void **out)
 {
 	struct vaddr_ctx *c = calloc(1, sizeof(*c));
 	unsigned long long aggr = (unsigned long long)(o->sleep_s ? o->sleep_s : 1) * 1000000ULL;
@@ -77,7 +65,7 @@ static int vaddr_open(pid_t pid, const struct etm_access_opts *o, void **out)
 	*out = c;
 	return 0;
 fail:
-	vaddr_close(c);
+	etm_kdamond_ctx_close(c);
 	return err == -ESRCH || err == -ENOENT ? -ESRCH : err;
 }
 
@@ -103,11 +91,11 @@ static int vaddr_scan(void *ctx, struct etm_pagestate *ps)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
+		const char *end = de->d_name;
 		uint64_t s, e, acc;
-		char *end;
 
-		strtoul(de->d_name, &end, 10);
-		if (*end || end == de->d_name)
+		/* region directories are numbered; skip the others */
+		if (etm_parse_u64(&end, de->d_name + strlen(de->d_name), &s) || *end)
 			continue;
 		snprintf(rel, sizeof(rel), SCH "/tried_regions/%s/start", de->d_name);
 		if (etm_kdamond_read_u64(&c->k, rel, &s))
@@ -126,11 +114,9 @@ static int vaddr_scan(void *ctx, struct etm_pagestate *ps)
 	return 0;
 }
 
-const struct etm_access_ops etm_access_damon_vaddr = {
-	.name = "damon_vaddr",
-	.scope = ETM_ACCESS_PROCESS,
+const struct etm_tracker_ops etm_tracker_damon_vaddr = {
 	.probe = vaddr_probe,
 	.open = vaddr_open,
 	.scan = vaddr_scan,
-	.close = vaddr_close,
+	.close = etm_kdamond_ctx_close,
 };

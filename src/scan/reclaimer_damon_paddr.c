@@ -15,7 +15,7 @@
  * after a start only resets the bits: cold pages go out on the second.
  * Counts of hot pages do not exist: stats are bytes (tried, cold, applied).
  */
-#include "scan/access.h"
+#include "scan/reclaimer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,22 +37,19 @@ struct paddr_scheme {
 };
 
 struct paddr_ctx {
-	struct etm_kdamond k;
-	struct etm_access_opts o;
+	struct etm_kdamond k; /* first: etm_kdamond_ctx_close() */
+	struct etm_reclaimer_opts o;
 	bool on;
 	struct paddr_scheme s[MAX_MEMCGS];
 	size_t ns;
 	/* Stats of schemes already replaced: DAMON's counters restart with new schemes. */
-	struct etm_memcg_stats carried;
-	struct etm_memcg_stats last;
+	struct etm_reclaimer_stats carried;
+	struct etm_reclaimer_stats last;
 };
 
 static int paddr_probe(char *why, size_t len)
 {
-	int err = etm_damon_probe("paddr", why, len);
-
-	/* A kdamond we cannot add is as unusable as a missing one. */
-	return err ? err : etm_kdamond_check_free(why, len);
+	return etm_damon_probe("paddr", why, len);
 }
 
 static int ram_ranges(struct etm_addr_range *r, size_t max, size_t *n)
@@ -89,7 +86,7 @@ static int ws(struct paddr_ctx *c, const char *rel, const char *val, char *why, 
 	return err;
 }
 
-static int paddr_group_open(const struct etm_access_opts *o, void **out, char *why, size_t len)
+static int paddr_open(const struct etm_reclaimer_opts *o, void **out, char *why, size_t len)
 {
 	struct paddr_ctx *c = calloc(1, sizeof(*c));
 	struct etm_addr_range r[MAX_RAM_RANGES];
@@ -134,8 +131,7 @@ static int paddr_group_open(const struct etm_access_opts *o, void **out, char *w
 	*out = c;
 	return 0;
 fail:
-	etm_kdamond_release(&c->k);
-	free(c);
+	etm_kdamond_ctx_close(c);
 	return err;
 }
 
@@ -206,7 +202,7 @@ static int write_schemes(struct paddr_ctx *c, char *why, size_t len)
 	return 0;
 }
 
-static void read_stats(struct paddr_ctx *c, struct etm_memcg_stats *st)
+static void read_stats(struct paddr_ctx *c, struct etm_reclaimer_stats *st)
 {
 	char rel[160];
 
@@ -238,31 +234,22 @@ out:
 	st->bytes_applied = c->carried.bytes_applied + c->last.bytes_applied;
 }
 
-static int paddr_group_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_memcg_stats *st,
-			      char *why, size_t len)
+static int paddr_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_reclaimer_stats *st,
+			char *why, size_t len)
 {
 	struct paddr_ctx *c = ctx;
 	struct paddr_scheme want[MAX_MEMCGS];
-	size_t nw = 0;
+	size_t nw = n;
 	bool same;
 	int err;
 
+	if (n > MAX_MEMCGS) {
+		snprintf(why, len, "DAMON paddr: more than %d memory cgroups in one task", MAX_MEMCGS);
+		return -E2BIG;
+	}
 	for (size_t i = 0; i < n; i++) {
-		size_t j;
-
-		for (j = 0; j < nw; j++)
-			if (!strcmp(want[j].path, t[i].path))
-				break;
-		if (j < nw) {
-			want[j].swap = want[j].swap && t[i].swap;
-			continue;
-		}
-		if (nw == MAX_MEMCGS) {
-			snprintf(why, len, "DAMON paddr: more than %d memory cgroups in one task", MAX_MEMCGS);
-			return -E2BIG;
-		}
-		snprintf(want[nw].path, sizeof(want[nw].path), "%s", t[i].path);
-		want[nw++].swap = t[i].swap;
+		snprintf(want[i].path, sizeof(want[i].path), "%s", t[i].path);
+		want[i].swap = t[i].swap;
 	}
 	same = nw == c->ns;
 	for (size_t i = 0; same && i < nw; i++)
@@ -294,21 +281,9 @@ static int paddr_group_update(void *ctx, const struct etm_memcg_target *t, size_
 	return err;
 }
 
-static void paddr_group_close(void *ctx)
-{
-	struct paddr_ctx *c = ctx;
-
-	if (!c)
-		return;
-	etm_kdamond_release(&c->k);
-	free(c);
-}
-
-const struct etm_access_ops etm_access_damon_paddr = {
-	.name = "damon_paddr",
-	.scope = ETM_ACCESS_MEMCG,
+const struct etm_reclaimer_ops etm_reclaimer_damon_paddr = {
 	.probe = paddr_probe,
-	.group_open = paddr_group_open,
-	.group_update = paddr_group_update,
-	.group_close = paddr_group_close,
+	.open = paddr_open,
+	.update = paddr_update,
+	.close = etm_kdamond_ctx_close,
 };

@@ -11,7 +11,7 @@
  * a per-CPU LRU batch cannot be marked idle and read as accessed, which
  * errs on the hot side.
  */
-#include "scan/access.h"
+#include "scan/tracker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +29,7 @@
 struct pi_ctx {
 	pid_t pid;
 	int pagemap, bitmap;
-	struct etm_access_opts o;
+	struct etm_tracker_opts o;
 	struct etm_pagestate *ranges; /* the baseline's ranges */
 	uint64_t ent[PM_BATCH];
 };
@@ -132,7 +132,7 @@ static void pi_close(void *ctx)
 	free(c);
 }
 
-static int pi_open(pid_t pid, const struct etm_access_opts *o, void **out)
+static int pi_open(pid_t pid, const struct etm_tracker_opts *o, void **out)
 {
 	struct pi_ctx *c = malloc(sizeof(*c));
 	char path[64];
@@ -160,7 +160,7 @@ static int pi_open(pid_t pid, const struct etm_access_opts *o, void **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (!o->no_baseline && ((err = etm_access_ranges(pid, o, c->ranges)) || (err = pass(c, c->ranges, NULL))))
+	if (!o->no_baseline && ((err = etm_tracker_ranges(pid, o, c->ranges)) || (err = pass(c, c->ranges, NULL))))
 		goto fail;
 	*out = c;
 	return 0;
@@ -176,9 +176,7 @@ static int pi_scan(void *ctx, struct etm_pagestate *ps)
 	return pass(c, ps, ps);
 }
 
-const struct etm_access_ops etm_access_page_idle = {
-	.name = "page_idle",
-	.scope = ETM_ACCESS_PROCESS,
+const struct etm_tracker_ops etm_tracker_page_idle = {
 	.probe = pi_probe,
 	.open = pi_open,
 	.scan = pi_scan,

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * One slide cycle, in one direction: resolve the target's processes (again
+ * every cycle: processes that exit mid-cycle are dropped silently), then one
+ * of two paths, chosen once by the task's backend:
+ *
+ * The tracker path (a per-page tracker, scan/tracker.h): one job per process
+ * on the task's workers, as the original's slide_executor with its bugs
+ * fixed (docs/compat.md):
+ *   1. gate: the swap gates (slide_policy.h); a gated process is not scanned;
+ *   2. scan: `loop` scans `sleep` seconds apart through the tracker (open()
+ *      takes a baseline, so every scan measures one `sleep` window; the
+ *      original's first scan measured whatever had passed since the last
+ *      cycle, and its final sleep only delayed the swap);
+ *   3. grade: a page with weighted count < T is cold (with dram_percent, the
+ *      coldest pages up to the quota);
+ *   4. act: cold runs go to the swap-out action (swap_pages or
+ *      MADV_PAGEOUT), then swapcache reclaim when the watermarks are set and
+ *      reached.
+ *
+ * The reclaimer path (a kernel-graded reclaimer, scan/reclaimer.h): no
+ * per-process pages. The gates are evaluated per process, their memory
+ * cgroups become the reclaimer's targets (slide_memcg.c), and the kernel
+ * scans, grades and acts: damon_paddr's schemes are switched between "page
+ * out" and "only count", memcg_lru (windowed) waits the loop * sleep
+ * observation window and has the kernel's LRU reclaim the cold part.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/target.h"
+#include "scan/clock.h"
+#include "scan/pagestate.h"
+#include "scan/procfs.h"
+#include "slide_policy.h"
+#include "slide_rt.h"
+
+static bool gone(int err)
+{
+	return err == -ESRCH || err == -ENOENT;
+}
+
+struct swap_arg {
+	const struct etm_action_ops *act;
+	void *ctx;
+	const struct slide_rt *rt;
+	/* dram_percent selection */
+	unsigned cutoff;
+	uint64_t extra;
+};
+
+static int swap_run(uint64_t start, uint64_t len, void *arg)
+{
+	struct swap_arg *a = arg;
+
+	return a->act->add(a->ctx, start, len, ETM_ACTION_SWAP);
+}
+
+/* dram_percent: is the page @v taken (count < cutoff, and @extra of count == cutoff)? */
+static bool take_selected(uint8_t v, void *arg)
+{
+	struct swap_arg *a = arg;
+	unsigned c;
+
+	if (!etm_ps_is_cold(v, a->rt->T))
+		return false;
+	c = (unsigned)etm_ps_count(v);
+	if (c < a->cutoff)
+		return true;
+	if (c == a->cutoff && a->extra) {
+		a->extra--;
+		return true;
+	}
+	return false;
+}
+
+/* dram_percent: the cutoff that leaves dram_percent% of the process (@st) in DRAM, coldest pages first. */
+static void dram_cutoff(const struct slide_rt *rt, const struct etm_pagestate *ps, const struct etm_proc_status *st,
+			struct swap_arg *a)
+{
+	uint64_t hist[ETM_PS_COUNT_MAX + 1] = { 0 };
+	unsigned limit = rt->T < (int)ETM_PS_COUNT_MAX ? (unsigned)rt->T : ETM_PS_COUNT_MAX;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		uint64_t np = (ps->r[i].end - ps->r[i].start) >> ETM_PAGE_SHIFT;
+
+		for (uint64_t k = 0; k < np; k++)
+			if (etm_ps_is_cold(ps->r[i].st[k], rt->T))
+				hist[etm_ps_count(ps->r[i].st[k])]++;
+	}
+	slide_dram_cutoff(hist, limit, slide_dram_quota_pages(rt->dram_percent, st), &a->cutoff, &a->extra);
+}
+
+/* openEuler swapcache reclaim, when the watermarks are set and SwapCached reached the high one. */
+static void swapcache(struct slide_rt *rt, void *ctx)
+{
+	struct etm_meminfo mi;
+	bool first;
+
+	if (rt->wm_high <= 0 || !rt->act->swapcache_reclaim || etm_proc_meminfo(&mi) ||
+	    !slide_swapcache_due(rt->wm_high, &mi))
+		return;
+	pthread_mutex_lock(&rt->lock);
+	first = !rt->wmark_sent;
+	rt->wmark_sent = true;
+	pthread_mutex_unlock(&rt->lock);
+	if (rt->act->swapcache_reclaim(ctx, rt->wm_low, rt->wm_high, first))
+		etm_warn("slide task %s: swapcache reclaim ioctl failed", rt->name);
+}
+
+/* The cold pages of @ps to the swap-out action; *@bytes: what the action reports done. */
+static int swap_out(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *ps, const struct etm_proc_status *st,
+		    uint64_t *bytes)
+{
+	struct swap_arg a = { .act = rt->act, .rt = rt };
+	struct etm_action_stats ast;
+	int err;
+
+	*bytes = 0;
+	if ((err = rt->act->open(pid, &a.ctx)))
+		return err;
+	if (rt->dram_percent > 0) {
+		dram_cutoff(rt, ps, st, &a);
+		err = etm_pagestate_for_each_run(ps, take_selected, swap_run, &a);
+	} else {
+		err = etm_pagestate_for_each_cold(ps, rt->T, swap_run, &a);
+	}
+	if (!err)
+		err = rt->act->flush(a.ctx);
+	rt->act->stats(a.ctx, &ast);
+	*bytes = ast.bytes_done;
+	if (!err)
+		swapcache(rt, a.ctx);
+	rt->act->close(a.ctx);
+	return err;
+}
+
+/* 1. gate: may @pid be swapped out now? Its status into @st. */
+static bool job_gate(struct slide_rt *rt, pid_t pid, struct etm_proc_status *st)
+{
+	struct etm_meminfo mi;
+	enum slide_gate gate;
+	int err;
+
+	if ((err = etm_proc_meminfo(&mi))) {
+		slide_rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
+		return false;
+	}
+	if (etm_proc_status(pid, st))
+		return false; /* exited, or a zombie/kernel thread with no memory */
+	gate = slide_gate_check(rt->sysmem, rt->swap_threshold, &mi, st);
+	if (gate == SLIDE_GATE_SWAP)
+		return true;
+	etm_debug("slide task %s: pid %d not swapped (%s)", rt->name, (int)pid, slide_gate_name(gate));
+	pthread_mutex_lock(&rt->lock);
+	rt->cyc_gated++;
+	pthread_mutex_unlock(&rt->lock);
+	return false;
+}
+
+/* 2. scan: `loop` passes of the tracker, `sleep` seconds apart, into @ps (its ranges set here). */
+static int job_scan(struct slide_rt *rt, pid_t pid, struct etm_pagestate *ps)
+{
+	const struct etm_tracker_ops *tr = rt->acc->tracker;
+	struct etm_tracker_opts o = {
+		.flagged_only = rt->swap_flag,
+		.vma_name = rt->swap_flag && !tr->kernel_marks ? ETM_SWAP_VMA_NAME : NULL,
+		.sleep_s = (unsigned)rt->sleep_s,
+		.loop = (unsigned)rt->loop,
+	};
+	void *ctx = NULL;
+	int err;
+
+	if ((err = etm_tracker_ranges(pid, &o, ps)) || (err = tr->open(pid, &o, &ctx)))
+		return err;
+	for (int i = 0; i < rt->loop && !err; i++)
+		if (!(err = slide_rt_wait(rt, rt->sleep_s)))
+			err = tr->scan(ctx, ps);
+	tr->close(ctx);
+	return err;
+}
+
+/* 4. act: swap out; *@bytes: what left memory, *@advised: what the kernel was asked. */
+static int job_act(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *ps, const struct etm_proc_status *st,
+		   uint64_t *bytes, uint64_t *advised)
+{
+	struct etm_proc_status after;
+	int err = swap_out(rt, pid, ps, st, advised);
+
+	/*
+	 * Advised bytes include pages that were already out (trackers see them
+	 * as unaccessed): what left memory is VmSwap's growth.
+	 */
+	if (!etm_proc_status(pid, &after) && after.vm_swap_kb > st->vm_swap_kb)
+		*bytes = (after.vm_swap_kb - st->vm_swap_kb) * 1024;
+	return err;
+}
+
+/* One process of the tracker path: gate, scan, grade, act. */
+static void slide_job(struct slide_rt *rt, pid_t pid)
+{
+	struct etm_proc_status st;
+	struct etm_pagestate *ps;
+	struct etm_grade g = { 0 };
+	uint64_t bytes = 0, advised = 0;
+	int err;
+
+	if (!job_gate(rt, pid, &st) || !(ps = etm_pagestate_new()))
+		return;
+	if (!(err = job_scan(rt, pid, ps))) {
+		etm_pagestate_grade(ps, rt->T, &g); /* 3. grade */
+		if (g.cold && !slide_rt_stopping(rt))
+			err = job_act(rt, pid, ps, &st, &bytes, &advised);
+		etm_debug("slide task %s: pid %d scanned %" PRIu64 " hot %" PRIu64 " cold %" PRIu64 " swapped %" PRIu64
+			  " bytes (state %zu bytes)",
+			  rt->name, (int)pid, g.scanned, g.hot, g.cold, bytes, etm_pagestate_bytes(ps));
+	}
+	if (err && !gone(err) && err != -ECANCELED)
+		slide_rt_error(rt, "pid %d: %s: %s", (int)pid, rt->acc->name, strerror(-err));
+	pthread_mutex_lock(&rt->lock);
+	rt->cyc_scanned += g.scanned;
+	rt->cyc_hot += g.hot;
+	rt->cyc_cold += g.cold;
+	rt->swapped_bytes += bytes;
+	rt->advised_bytes += advised;
+	pthread_mutex_unlock(&rt->lock);
+	etm_pagestate_free(ps);
+	malloc_trim(0); /* the page state of a big process is gone: give it back */
+}
+
+void *slide_worker_main(void *arg)
+{
+	struct slide_rt *rt = arg;
+
+	pthread_mutex_lock(&rt->lock);
+	for (;;) {
+		pid_t pid;
+
+		while (!rt->stop && rt->next_job >= rt->njobs)
+			pthread_cond_wait(&rt->jobs_cv, &rt->lock);
+		if (rt->stop)
+			break;
+		pid = rt->jobs[rt->next_job++];
+		pthread_mutex_unlock(&rt->lock);
+		slide_job(rt, pid);
+		pthread_mutex_lock(&rt->lock);
+		rt->jobs_done++;
+		pthread_cond_broadcast(&rt->jobs_cv);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return NULL;
+}
+
+/* The tracker path: one job per process on the workers; back when all are done or the task stops. */
+static void cycle_tracker(struct slide_rt *rt, pid_t *pids, size_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&rt->lock);
+	rt->jobs = pids;
+	rt->njobs = n;
+	rt->next_job = rt->jobs_done = 0;
+	pthread_cond_broadcast(&rt->jobs_cv);
+	while (!rt->stop && rt->jobs_done < rt->njobs)
+		pthread_cond_wait(&rt->jobs_cv, &rt->lock);
+	/* On stop, workers exit after their current job; none touches jobs again. */
+	rt->njobs = rt->next_job = 0;
+	rt->jobs = NULL;
+	pthread_mutex_unlock(&rt->lock);
+}
+
+/* Growth of a running total; a total that went down was reset. */
+static uint64_t since(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : now;
+}
+
+/* The reclaimer path: the processes' memory cgroups to the reclaimer, which scans, grades and acts. */
+static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
+{
+	const struct etm_reclaimer_ops *rc = rt->acc->reclaimer;
+	g_autofree struct etm_memcg_target *t = calloc(n ? n : 1, sizeof(*t));
+	struct etm_reclaimer_stats ms = { 0 };
+	struct etm_meminfo mi;
+	size_t nt;
+	char why[512];
+	int err;
+
+	if (!t)
+		return;
+	/* memcg_lru: the kernel checks the accessed bits when it reclaims, at the end of the window. */
+	if (rc->windowed && slide_rt_wait(rt, (double)rt->loop * rt->sleep_s))
+		return;
+	if ((err = etm_proc_meminfo(&mi))) {
+		slide_rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
+		return;
+	}
+	/* a memcg pages out only if all its processes may */
+	nt = etm_memcg_targets_merge(t, slide_memcg_targets(rt, &mi, pids, n, t));
+	if ((err = rc->update(rt->group, t, nt, &ms, why, sizeof(why))))
+		slide_rt_error(rt, "%s", why);
+	pthread_mutex_lock(&rt->lock);
+	/* The reclaimer's counters run over all cycles; show this cycle's, like per-page trackers do. */
+	rt->cyc_scanned = since(ms.bytes_tried, rt->mstats.bytes_tried) / ETM_PAGE_SIZE;
+	rt->cyc_cold = since(ms.bytes_cold, rt->mstats.bytes_cold) / ETM_PAGE_SIZE;
+	rt->cyc_hot = ms.hot_known ? ms.bytes_hot / ETM_PAGE_SIZE : 0;
+	rt->mstats = ms;
+	rt->swapped_bytes = ms.bytes_applied;
+	pthread_mutex_unlock(&rt->lock);
+}
+
+void slide_cycle_run(struct slide_rt *rt)
+{
+	double t0 = etm_mono_now();
+	pid_t *pids = NULL;
+	size_t n = 0;
+	char why[256];
+	int err;
+
+	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
+	if (err) {
+		slide_rt_error(rt, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
+		return;
+	}
+	if (why[0])
+		slide_rt_error(rt, "%s %s: %s; left out", rt->type, rt->value, why);
+	pthread_mutex_lock(&rt->lock);
+	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = 0;
+	rt->fig_npids = n;
+	for (size_t i = 0; i < n && i < FIGURE_PIDS_MAX; i++)
+		rt->fig_pids[i] = pids[i];
+	pthread_mutex_unlock(&rt->lock);
+	/* The one branch: pages graded here, or by the kernel. */
+	if (rt->acc->tracker)
+		cycle_tracker(rt, pids, n);
+	else
+		cycle_reclaimer(rt, pids, n);
+	g_free(pids);
+	pthread_mutex_lock(&rt->lock);
+	if (!rt->stop) {
+		rt->cycles++;
+		rt->scanned = rt->cyc_scanned;
+		rt->hot = rt->cyc_hot;
+		rt->cold = rt->cyc_cold;
+		rt->gated = rt->cyc_gated;
+		rt->last_cycle_s = etm_mono_now() - t0;
+	}
+	pthread_mutex_unlock(&rt->lock);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * slide's figures of one task (daemon/figures.h): per-page figures of the
+ * last cycle for either path, then the task's totals.
+ */
+#include <glib.h>
+#include <inttypes.h>
+
+#include "daemon/figures.h"
+#include "slide_rt.h"
+
+/* The tracker path's page figures: graded here, so both hot and cold are counted. */
+static void tracker_figures(const struct slide_rt *rt, struct etm_figures *figs)
+{
+	etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot);
+	etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", rt->cold);
+}
+
+/* The reclaimer path's: the kernel graded; hot is what its LRU holds active, when it says. */
+static void reclaimer_figures(const struct slide_rt *rt, struct etm_figures *figs)
+{
+	if (rt->mstats.hot_known)
+		etm_fig_note(etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot), "(the LRU's active anon)");
+	else
+		etm_fig_unknown(figs, "hot_pages", ETM_FIG_GAUGE, ETM_FIG_U64, "hot", NULL);
+	etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", rt->cold);
+	etm_fig_u64(figs, "cold_identified_bytes", ETM_FIG_COUNTER, "cold bytes identified (all cycles)",
+		    rt->mstats.bytes_cold);
+	if (rt->acc->reclaimer->windowed)
+		etm_fig_double(figs, "last_reclaim_seconds", ETM_FIG_GAUGE, "last reclaim", rt->mstats.last_reclaim_s);
+}
+
+/* "backend + action": the tracker path's swap-out action, or the reclaim memcg_lru does itself. */
+static void backend_figure(const struct slide_rt *rt, struct etm_figures *figs)
+{
+	const char *with = rt->act						? rt->act->name
+			   : rt->acc->reclaimer && rt->acc->reclaimer->windowed ? "memcg_reclaim"
+										: NULL;
+	g_autofree char *backend = g_strdup_printf("%s%s%s", rt->acc->name, with ? " + " : "", with ? with : "");
+
+	etm_fig_text(figs, "backend", "backend", backend);
+}
+
+void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs)
+{
+	struct slide_rt *rt = tk->timer_inst;
+	uint64_t pids[FIGURE_PIDS_MAX];
+
+	(void)eng;
+	if (!rt)
+		return;
+	pthread_mutex_lock(&rt->lock);
+	backend_figure(rt, figs);
+	for (size_t i = 0; i < rt->fig_npids && i < FIGURE_PIDS_MAX; i++)
+		pids[i] = (uint64_t)rt->fig_pids[i];
+	etm_fig_list(figs, "processes", "pids", pids, MIN(rt->fig_npids, (size_t)FIGURE_PIDS_MAX), rt->fig_npids);
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", rt->cycles);
+	/* Per-page figures are the last cycle's, for every backend. */
+	etm_fig_u64(figs, "scanned_pages", ETM_FIG_GAUGE, "pages scanned", rt->scanned);
+	if (rt->acc->tracker)
+		tracker_figures(rt, figs);
+	else
+		reclaimer_figures(rt, figs);
+	etm_fig_u64(figs, "gated_processes", ETM_FIG_GAUGE, "processes gated", rt->gated);
+	etm_fig_u64(figs, "swapped_out_bytes", ETM_FIG_COUNTER, "bytes swapped out", rt->swapped_bytes);
+	if (rt->advised_bytes)
+		etm_fig_u64(figs, "advised_bytes", ETM_FIG_COUNTER, "bytes advised", rt->advised_bytes);
+	if (rt->cycles)
+		etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", rt->last_cycle_s);
+	else
+		etm_fig_unknown(figs, "last_cycle_seconds", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "last cycle", "none yet");
+	if (rt->last_error[0])
+		etm_fig_text(figs, "last_error", "last error", rt->last_error);
+	pthread_mutex_unlock(&rt->lock);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * slide's runtime, shared by its files (not a public interface):
+ *  - slide.c: lifecycle. start_task takes a snapshot of the configuration,
+ *    chooses the backend and starts the threads; stop_task joins them and
+ *    frees everything.
+ *  - slide_cycle.c: one cycle, in one direction: resolve the targets, then
+ *    either the tracker path (per process: gates -> scans -> grade -> swap
+ *    out, on the worker threads) or the reclaimer path (slide_memcg.c's
+ *    targets -> the reclaimer's update, which scans, grades and acts in the
+ *    kernel).
+ *  - slide_memcg.c: which memory cgroups the reclaimer path may act on.
+ *  - slide_figures.c: the task's figures (daemon/figures.h) for `project show`.
+ */
+#ifndef ETM_SLIDE_RT_H
+#define ETM_SLIDE_RT_H
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/engine.h"
+#include "scan/backend.h"
+
+#define FIGURE_PIDS_MAX 16
+
+struct slide_rt {
+	struct task *tk;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* stop requests; CLOCK_MONOTONIC */
+	pthread_cond_t jobs_cv; /* jobs queued / jobs done */
+	bool stop;
+
+	pthread_t timer;
+	bool timer_started;
+	pthread_t *workers; /* the tracker path's */
+	int nworkers;
+
+	/* The current cycle's jobs (guarded by lock). */
+	pid_t *jobs;
+	size_t njobs, next_job, jobs_done;
+
+	/* Configuration snapshot, fixed while the task runs. */
+	char *type, *value, *name;
+	int loop, interval, sleep_s, T, sysmem, wm_high, wm_low, dram_percent;
+	uint64_t swap_threshold;
+	bool swap_flag;
+	const struct etm_backend *acc;	  /* a per-page tracker or a kernel-graded reclaimer */
+	const struct etm_action_ops *act; /* the tracker path's swap-out action */
+	void *group;			  /* the reclaimer's context */
+	bool memcg_shared;		  /* memcg_shared=yes: act on memory cgroups that hold other processes too */
+	char self_memcg[256];
+	/* auto: why the trackers before the chosen one were skipped */
+	char skipped[768];
+
+	/* Figures (guarded by lock). */
+	pid_t fig_pids[FIGURE_PIDS_MAX];
+	size_t fig_npids;
+	uint64_t cycles, scanned, hot, cold, swapped_bytes, gated;
+	uint64_t advised_bytes; /* asked of the kernel, including pages already out */
+	uint64_t cyc_scanned, cyc_hot, cyc_cold, cyc_gated;
+	double last_cycle_s;
+	struct etm_reclaimer_stats mstats;
+	bool wmark_sent;
+	char last_error[256];
+};
+
+/* slide.c */
+/* Sleep @secs unless stopped first. 0, or -ECANCELED when the task stops. */
+int slide_rt_wait(struct slide_rt *rt, double secs);
+bool slide_rt_stopping(struct slide_rt *rt);
+/* The task's last error (project show); logged when it differs from the previous one. */
+void slide_rt_error(struct slide_rt *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* slide_cycle.c */
+void slide_cycle_run(struct slide_rt *rt);
+/* A worker thread of the tracker path: runs the cycle's jobs until the task stops. */
+void *slide_worker_main(void *rt);
+
+/* slide_memcg.c */
+struct etm_meminfo;
+/*
+ * The reclaimer path's targets of @pids into @t (room for @n): each
+ * process's memory cgroup when it is one slide may act on, with whether the
+ * gates (@mi, the process's status) let it swap now; errors reported on the
+ * way. The number of targets (one per process: etm_memcg_targets_merge()).
+ */
+size_t slide_memcg_targets(struct slide_rt *rt, const struct etm_meminfo *mi, const pid_t *pids, size_t n,
+			   struct etm_memcg_target *t);
+/*
+ * At start: can the reclaimer act on the target as it is now (some process
+ * in a memory cgroup of its own, and no cgroup shared with others)? 0, or
+ * -errno with the error reported on @tk.
+ */
+int slide_memcg_precheck(struct slide_rt *rt, struct task *tk);
+
+/* slide_figures.c */
+struct etm_figures;
+void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs);
+
+#endif

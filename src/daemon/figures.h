@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * Figures as data: what an engine reports about one task for `project show`,
+ * as a list of typed fields rather than text. The text of `project show` is
+ * rendered from the list; a JSON rendering and an OpenMetrics one read the
+ * same list, so an engine describes each figure once and every output gets
+ * it without engine changes.
+ *
+ * A field carries:
+ *  - name: stable, machine-readable, snake_case, its unit last (`_bytes`,
+ *    `_seconds`, `_pages`; no unit for plain counts). It is the JSON key and,
+ *    prefixed, the metric family name: never rename one, add a new field.
+ *  - kind: gauge (a value now), counter (only grows while the task runs:
+ *    a metric `NAME_total`) or info (text: a label in metrics, not a sample).
+ *  - a value: u64, double, text, or a list of u64 with its full count; or
+ *    unknown (JSON null, no metric sample, a word such as "n/a" in the text).
+ *  - label: the human text of `project show` ("bytes swapped out"), also
+ *    the metric's HELP.
+ *  - note: optional text-only remark printed after the value.
+ */
+#ifndef ETM_FIGURES_H
+#define ETM_FIGURES_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped when a field changes meaning or type (never for a new field). */
+#define ETM_FIGURES_SCHEMA_VERSION 1
+
+enum etm_fig_kind {
+	ETM_FIG_GAUGE,
+	ETM_FIG_COUNTER,
+	ETM_FIG_INFO,
+};
+
+enum etm_fig_type {
+	ETM_FIG_U64,
+	ETM_FIG_DOUBLE,
+	ETM_FIG_TEXT,
+	ETM_FIG_LIST, /* u64 values, at most ETM_FIG_LIST_MAX shown, and the full count */
+};
+
+#define ETM_FIG_LIST_MAX 16
+
+struct etm_figure {
+	const char *name;  /* static: "swapped_out_bytes" */
+	const char *label; /* static: "bytes swapped out" */
+	enum etm_fig_kind kind;
+	enum etm_fig_type type;
+	gboolean known;		  /* FALSE: the value is unknown (unknown_text in the text) */
+	const char *unknown_text; /* static; "n/a" unless given */
+	uint64_t u64;		  /* ETM_FIG_U64; ETM_FIG_LIST: the full count */
+	double dbl;		  /* ETM_FIG_DOUBLE */
+	char *text;		  /* ETM_FIG_TEXT (owned) */
+	uint64_t list[ETM_FIG_LIST_MAX];
+	size_t list_len; /* values in list[] */
+	char *note;	 /* owned, may be NULL */
+};
+
+/* The fields of one task, in the order the text shows them. */
+struct etm_figures {
+	GArray *fields; /* of struct etm_figure */
+};
+typedef struct etm_figures etm_figures;
+
+struct etm_figures *etm_figures_new(void);
+void etm_figures_free(struct etm_figures *figs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_figures, etm_figures_free)
+
+/* Adders: @name and @label must be static strings. Each returns the new field (valid until the next add). */
+struct etm_figure *etm_fig_u64(struct etm_figures *figs, const char *name, enum etm_fig_kind kind, const char *label,
+			       uint64_t v);
+/* A double; a name ending in _seconds renders as "%.3f s" in the text, others as "%g". */
+struct etm_figure *etm_fig_double(struct etm_figures *figs, const char *name, enum etm_fig_kind kind, const char *label,
+				  double v);
+struct etm_figure *etm_fig_text(struct etm_figures *figs, const char *name, const char *label, const char *v);
+/* @count values in all, the first min(@n, ETM_FIG_LIST_MAX) of them in @vals. */
+struct etm_figure *etm_fig_list(struct etm_figures *figs, const char *name, const char *label, const uint64_t *vals,
+				size_t n, uint64_t count);
+/* A field whose value is not known now: @unknown_text (static) stands in the text ("n/a" when NULL). */
+struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, enum etm_fig_kind kind,
+				   enum etm_fig_type type, const char *label, const char *unknown_text);
+/* A text-only remark after @fig's value, "(...)" included by the caller. */
+void etm_fig_note(struct etm_figure *fig, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+size_t etm_figures_len(const struct etm_figures *figs);
+const struct etm_figure *etm_figures_at(const struct etm_figures *figs, size_t i);
+
+/* `project show` text: one "@indent@label: value[ note]" line per field. */
+void etm_figures_render_text(const struct etm_figures *figs, const char *indent, GString *out);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * memcg_lru: the kernel's LRU grades, etmem decides when and how much.
+ *
+ * For kernels whose only per-page tracker is unusable (no idle_pages, no
+ * page_idle bitmap, no DAMON vaddr, DAMON paddr occupied or missing) but
+ * that have a memory controller. The target runs in its own memory cgroup,
+ * the same precondition as damon_paddr.
+ *
+ * Grading is delegated, which is why this is a reclaimer (reclaimer.h)
+ * that sizes and triggers the kernel's reclaim (memcg_reclaim.h) instead of
+ * a tracker filling a pagestate: reclaim checks each inactive page's accessed bits through rmap
+ * and activates the referenced ones (second chance), so the pages it swaps
+ * out are exactly those not accessed since the previous check. etmem's part:
+ *  - when: after slide's observation window (loop * sleep seconds, the
+ *    engine waits it because the reclaimer is windowed), past slide's gates;
+ *  - how much: the memcg's inactive anon (memory.stat) -- what the LRU
+ *    holds as not recently used -- stepwise, re-reading memory.stat between
+ *    steps so that hot pages the kernel activates on its first scan shrink
+ *    the amount instead of being taken in their place.
+ *
+ * T and loop: the referenced-bit check is one bit per page over the time
+ * since the page was last scanned, i.e. about T = 1 over the window since
+ * the previous reclaim. A larger T cannot be honoured (slide warns).
+ */
+#include "scan/reclaimer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "scan/journal.h"
+#include "scan/lru_gen.h"
+#include "scan/memcg.h"
+#include "scan/memcg_reclaim.h"
+#include "scan/procfs.h"
+
+#define MAX_MEMCGS 16
+
+struct lru_ctx {
+	struct etm_reclaimer_opts o;
+	struct etm_reclaimer_stats total;
+	/* memcgs already warned about memory.swappiness = 0 */
+	char warned[MAX_MEMCGS][256];
+	size_t nwarned;
+	bool aging_warned; /* multi-gen LRU on but the memcg could not be aged */
+};
+
+/* Is 'memory' among the controllers of cgroup2's root? */
+static bool v2_has_memory(const struct etm_cgroup_root *r)
+{
+	char path[sizeof(r->mnt) + 32], *b = NULL, *save = NULL;
+	bool mem = false;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", r->mnt);
+	if (etm_read_file(path, &b, &n, 4096))
+		return false;
+	for (char *t = strtok_r(b, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		mem = mem || !strcmp(t, "memory");
+	free(b);
+	return mem;
+}
+
+static int lru_probe(char *why, size_t len)
+{
+	struct etm_cgroup_root r;
+	char stat[sizeof(r.mnt) + 16];
+
+	if (!etm_cgroup_hier_find(true, &r)) {
+		snprintf(stat, sizeof(stat), "%s/memory.stat", r.mnt);
+		if (!access(stat, R_OK) && !access(r.mnt, W_OK))
+			return 0;
+	}
+	if (!etm_cgroup_hier_find(false, &r) && v2_has_memory(&r))
+		return 0;
+	snprintf(why, len,
+		 "no memory cgroup controller (neither %s (cgroup v1) nor 'memory' in %s/cgroup.controllers "
+		 "(cgroup v2)): kernel built without CONFIG_MEMCG or the controller is not mounted",
+		 ETM_MEMCG_V1_ROOT, ETM_MEMCG_V2_ROOT);
+	return -ENOTSUP;
+}
+
+static int lru_open(const struct etm_reclaimer_opts *o, void **out, char *why, size_t len)
+{
+	struct lru_ctx *c = calloc(1, sizeof(*c));
+
+	(void)why;
+	(void)len;
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	*out = c;
+	return 0;
+}
+
+static void check_swappiness(struct lru_ctx *c, const struct etm_memcg_dir *d, const char *path)
+{
+	int sw;
+
+	for (size_t i = 0; i < c->nwarned; i++)
+		if (!strcmp(c->warned[i], path))
+			return;
+	if (etm_memcg_swappiness(d, &sw) || sw > 0 || c->nwarned == MAX_MEMCGS)
+		return;
+	snprintf(c->warned[c->nwarned++], sizeof(c->warned[0]), "%s", path);
+	etm_warn("memcg_lru: %s/memory.swappiness is 0: the kernel's reclaim will not swap anonymous memory "
+		 "of this cgroup, so nothing will be swapped out",
+		 d->dir);
+}
+
+/* Multi-gen LRU: a fresh generation per window, else inactive_anon stays 0 (lru_gen.h). */
+static void age(struct lru_ctx *c, const char *path)
+{
+	int err = etm_memcg_lru_gen_age(path);
+
+	if (!err || err == -ENOTSUP || c->aging_warned)
+		return;
+	c->aging_warned = true;
+	etm_warn("memcg_lru: the multi-gen LRU is on but %s could not be aged through %s: %s; its inactive list only "
+		 "grows when the kernel ages it under memory pressure (mount debugfs, or turn the multi-gen LRU off "
+		 "in %s)",
+		 path, ETM_LRU_GEN_DEBUGFS, strerror(-err), ETM_LRU_GEN_ENABLED);
+}
+
+/* After a reclaim of @d: the figures, the log line, and the error to report (0: none). */
+static int reclaimed(struct lru_ctx *c, const struct etm_memcg_dir *d, const struct etm_memcg_lru_stat *s,
+		     const struct etm_memcg_reclaim_res *r, int err, char *why, size_t len)
+{
+	if (r->contended) {
+		etm_info("memcg_lru: %s: another reclaim of this memory cgroup is in progress (a second task or "
+			 "etmemd on it); skipped this cycle",
+			 d->dir);
+		return 0;
+	}
+	c->total.bytes_applied += r->swapped;
+	if (!r->steps && !err) { /* the inactive list is within what the LRU keeps: nothing asked */
+		etm_debug("memcg_lru: %s: inactive anon %llu KiB within the LRU's share of active %llu KiB", d->dir,
+			  (unsigned long long)(s->inactive_anon >> 10), (unsigned long long)(s->active_anon >> 10));
+		return 0;
+	}
+	/* Only a reclaim that ran: "last reclaim" in project show is the most recent real one. */
+	c->total.last_reclaim_s = r->seconds;
+	etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, swapped %llu "
+		 "MiB in %.3f s",
+		 d->dir, (unsigned long long)(s->inactive_anon >> 20), (unsigned long long)(s->active_anon >> 20),
+		 (unsigned long long)(r->asked >> 20), r->steps, r->busy ? " (kernel stopped early)" : "",
+		 (unsigned long long)(r->swapped >> 20), r->seconds);
+	if (r->restore_failed)
+		snprintf(why, len,
+			 "memcg_lru: could not restore %s/memory.limit_in_bytes after reclaim: %s (the limit is left "
+			 "lowered)",
+			 d->dir, strerror(-err));
+	else if (err)
+		snprintf(why, len, "memcg_lru: reclaiming in %s: %s", d->dir, strerror(-err));
+	return err;
+}
+
+/* One memcg: age it, read its LRU, reclaim its cold part if its processes may swap. 0 or -errno with @why. */
+static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char *why, size_t len)
+{
+	struct etm_memcg_lru_stat s;
+	struct etm_memcg_reclaim_res r;
+	struct etm_memcg_dir d;
+	uint64_t amount;
+	int err;
+
+	if ((err = etm_memcg_dir_of(t->path, t->v1, &d))) {
+		snprintf(why, len, "memcg_lru: memory cgroup %s: %s", t->path, strerror(-err));
+		return err;
+	}
+	age(c, t->path);
+	if ((err = etm_memcg_read_stat(&d, &s))) {
+		if (err == -ENOENT) /* removed meanwhile: its processes are gone */
+			return 0;
+		snprintf(why, len, "memcg_lru: reading %s/memory.stat: %s", d.dir, strerror(-err));
+		return err;
+	}
+	c->total.bytes_tried += s.inactive_anon + s.active_anon;
+	c->total.bytes_hot += s.active_anon;
+	if (!t->swap)
+		return 0;
+	check_swappiness(c, &d, t->path);
+	amount = etm_memcg_cold_amount(&s, 0);
+	c->total.bytes_cold += amount;
+	if (!amount)
+		return 0;
+	err = etm_memcg_reclaim(&d, amount, 0, ETM_RUN_DIR, &r);
+	return reclaimed(c, &d, &s, &r, err, why, len);
+}
+
+static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_reclaimer_stats *st, char *why,
+		      size_t len)
+{
+	struct lru_ctx *c = ctx;
+	int ret = 0;
+
+	c->total.bytes_hot = 0; /* this update's active anon, summed over the memcgs */
+	for (size_t i = 0; i < n; i++) {
+		int err = update_one(c, &t[i], why, len);
+
+		if (err)
+			ret = err;
+	}
+	c->total.hot_known = true;
+	*st = c->total;
+	return ret;
+}
+
+static void lru_close(void *ctx)
+{
+	free(ctx); /* nothing stays changed in the kernel between two updates */
+}
+
+const struct etm_reclaimer_ops etm_reclaimer_memcg_lru = {
+	.windowed = true,
+	.probe = lru_probe,
+	.open = lru_open,
+	.update = lru_update,
+	.close = lru_close,
+};
