@@ -3,12 +3,11 @@
  * The psi engine's text parsers on arbitrary bytes: pressure files (the
  * target's name), and with them the other files it reads: memory.stat,
  * cgroup.procs (the twin check), the kernel command line and config (the
- * diagnosis) and the mount table. Never reads outside the input; a pressure
+ * diagnosis) and mountinfo. Never reads outside the input; a pressure
  * file that parses has a some line with averages within 0..100, and the
  * level is one of its averages.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +48,6 @@ static void others(const char *buf, size_t size)
 	struct psi_mounts m;
 	size_t half = size / 2;
 	bool covered;
-	FILE *f;
 
 	(void)psi_stat_parse(buf, size, &st);
 	(void)psi_procs_covered(buf, half, buf + half, size - half, &covered);
@@ -58,13 +56,12 @@ static void others(const char *buf, size_t size)
 	psi_diagnose(buf, half, buf + half, size - half, size & 1, size & 2, why);
 	if (!why->len && !(size & 2) && !(size & 1))
 		abort(); /* no PSI and nothing said */
-	if (size && (f = fmemopen((void *)buf, size, "r"))) {
-		(void)psi_mounts_parse(f, "/p", &m);
-		fclose(f);
-		if (strnlen(m.unified, sizeof(m.unified)) == sizeof(m.unified) ||
-		    (m.memory_v1[0] && strncmp(m.memory_v1, "/p/", 3)))
-			abort();
-	}
+	/* mountinfo: every mount found is an absolute, terminated path */
+	psi_mounts_parse(buf, size, &m);
+	if ((m.has_unified && m.unified.mnt[0] != '/') || (m.has_memory_v1 && m.memory_v1.mnt[0] != '/') ||
+	    (m.has_cpuacct_v1 && m.cpuacct_v1.mnt[0] != '/') ||
+	    strnlen(m.unified.mnt, sizeof(m.unified.mnt)) == sizeof(m.unified.mnt))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

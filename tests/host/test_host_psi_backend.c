@@ -57,16 +57,18 @@ static void reclaim(const struct psi_backend *b, const char *rel, const struct p
 	struct psi_decision d;
 	struct psi_reclaim_res res;
 	uint64_t lim0 = 0, lim1 = 0;
+	struct etm_memcg_dir dir;
 	int err;
 
+	CHECK(!psi_dir(&b->mem, rel, true, &dir), "%s: no such memory cgroup", rel);
 	psi_rate_init(&pol, &rate);
 	psi_decide(&pol, &rate, r, &d);
 	printf("%s: %s, floor %" PRIu64 " MiB by %s, amount %" PRIu64 " MiB%s\n", rel, psi_state_name(d.state),
 	       d.floor.bytes / MiB, psi_floor_term_name(d.floor.by), d.amount / MiB, d.capped ? " (capped)" : "");
 	CHECK(d.state == PSI_STATE_RECLAIMING && d.amount == 64 * MiB, "%s: expected 64 MiB to reclaim", rel);
-	psi_read_u64(b->mem_root, rel, "memory.limit_in_bytes", &lim0);
+	psi_read_u64(&dir, "memory.limit_in_bytes", &lim0);
 	err = b->ops->reclaim(b, rel, d.amount, &res);
-	psi_read_u64(b->mem_root, rel, "memory.limit_in_bytes", &lim1);
+	psi_read_u64(&dir, "memory.limit_in_bytes", &lim1);
 	printf("%s: reclaim: asked %" PRIu64 " MiB in %u steps, usage down %" PRIu64 " MiB, %.3f s%s\n", rel,
 	       res.asked / MiB, res.steps, res.reclaimed / MiB, res.seconds, res.busy ? ", busy" : "");
 	CHECK(!err, "%s: reclaim: %s", rel, strerror(-err));
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
 		printf("SKIP: this test is for v1 with cgroup2 beside it; the backend here is %s\n", b->ops->name);
 		return 77;
 	}
-	CHECK(b->psi_root != NULL, "no cgroup2 mount found");
+	CHECK(b->has_psi, "no cgroup2 mount found");
 	if (!read_one(b, argv[2], PSI_SRC_TWIN, &r)) {
 		CHECK(r.usage >= 200 * MiB && r.anon >= 200 * MiB, "%s: usage %" PRIu64 ", anon %" PRIu64, argv[2],
 		      r.usage, r.anon);

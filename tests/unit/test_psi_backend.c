@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * psi engine: the kernel side on stand-in trees. A temporary directory
- * plays the root of the machine: a mount table naming cgroup hierarchies
- * below it, /proc/pressure/memory, /proc/meminfo, the command line and a
- * kernel config, and regular files that play the cgroup files. Covered:
- * the mount table, the command line and config readers, the diagnosis of a
- * kernel without PSI, backend detection (cgroup2, openEuler v1, plain v1
- * with and without cgroup2 beside it), readings, pressure sources (own,
- * cpuacct, twin, the system's), and the writes each backend's reclaim does.
+ * plays the root of the machine: a mountinfo naming cgroup hierarchies
+ * below it (psi_sys.standin: their files are opened through the memcg
+ * layer's confined walk, on the stand-in's own filesystem), /proc/pressure/memory, /proc/meminfo, the command line and
+ * a kernel config, and regular files that play the cgroup files. Covered: the mount table, the command line and config
+ * readers, the diagnosis of a kernel without PSI, backend detection (cgroup2, openEuler v1, plain v1 with and without
+ * cgroup2 beside it), readings, pressure sources (own, cpuacct, twin, the system's), and the writes each backend's
+ * reclaim does.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -34,7 +34,7 @@
 
 struct fx {
 	char root[64];
-	char path[6][160]; /* mounts, pressure, meminfo, cmdline, kconfig, jdir */
+	char path[6][160]; /* mountinfo, pressure, meminfo, cmdline, kconfig, jdir */
 	struct psi_sys sys;
 };
 
@@ -71,7 +71,7 @@ static void del(const struct fx *f, const char *rel)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	static const char *const names[] = { "mounts", "proc/pressure/memory", "proc/meminfo", "proc/cmdline",
+	static const char *const names[] = { "mountinfo", "proc/pressure/memory", "proc/meminfo", "proc/cmdline",
 					     "boot/config" };
 
 	snprintf(f->root, sizeof(f->root), "/tmp/etm-psi-backend-XXXXXX");
@@ -79,8 +79,8 @@ static int setup(void **state)
 		return -1;
 	for (int i = 0; i < 5; i++)
 		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->root, names[i]);
-	f->sys = (struct psi_sys){ .mounts = f->path[0],
-				   .prefix = f->root,
+	f->sys = (struct psi_sys){ .mountinfo = f->path[0],
+				   .standin = true,
 				   .proc_pressure = f->path[1],
 				   .meminfo = f->path[2],
 				   .cmdline = f->path[3],
@@ -101,16 +101,37 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * The stand-in's mountinfo: one line per "FSTYPE DIR SUPEROPTIONS" of
+ * @spec (newline-separated), DIR below the stand-in root.
+ */
+static void mountinfo(const struct fx *f, const char *spec)
+{
+	g_auto(GStrv) lines = g_strsplit(spec, "\n", -1);
+	g_autoptr(GString) mi = g_string_new(NULL);
+	int id = 30;
+
+	for (char **l = lines; *l && **l; l++) {
+		g_auto(GStrv) w = g_strsplit(*l, " ", 3);
+
+		assert_non_null(w[1]);
+		assert_non_null(w[2]);
+		g_string_append_printf(mi, "%d 1 0:%d / %s%s rw,relatime - %s %s %s\n", id, id, f->root, w[1], w[0],
+				       w[0], w[2]);
+		id++;
+	}
+	put(f, "mountinfo", mi->str);
+}
+
 /* This host's layout: v1 memory and cpuacct, cgroup2 beside them with no controller but hugetlb. */
 static void host_like(const struct fx *f)
 {
-	put(f, "mounts",
-	    "tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
-	    "cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
-	    "cgroup /sys/fs/cgroup/cpuacct cgroup rw,relatime,cpuacct 0 0\n"
-	    "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n"
-	    "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0\n"
-	    "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n");
+	mountinfo(f, "tmpfs /sys/fs/cgroup rw,mode=755\n"
+		     "cgroup /sys/fs/cgroup/cpu rw,cpu\n"
+		     "cgroup /sys/fs/cgroup/cpuacct rw,cpuacct\n"
+		     "cgroup /sys/fs/cgroup/memory rw,memory\n"
+		     "cgroup /sys/fs/cgroup/systemd rw,name=systemd\n"
+		     "cgroup2 /sys/fs/cgroup/unified rw\n");
 	put(f, "sys/fs/cgroup/unified/cgroup.controllers", "hugetlb\n");
 	put(f, "sys/fs/cgroup/unified/memory.pressure", PRESSURE_TXT);
 	mkd(f, "sys/fs/cgroup/memory");
@@ -128,7 +149,7 @@ static void host_like(const struct fx *f)
 /* A mainline cgroup2-only machine. */
 static void v2_only(const struct fx *f)
 {
-	put(f, "mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime 0 0\n");
+	mountinfo(f, "cgroup2 /sys/fs/cgroup rw,nsdelegate\n");
 	put(f, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids\n");
 	put(f, "sys/fs/cgroup/memory.pressure", PRESSURE_TXT);
 	put(f, "sys/fs/cgroup/memory.reclaim", "");
@@ -140,9 +161,8 @@ static void v2_only(const struct fx *f)
 /* openEuler: v1 memory with memory.reclaim, pressure in cpuacct. */
 static void openeuler(const struct fx *f)
 {
-	put(f, "mounts",
-	    "cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\n"
-	    "cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n");
+	mountinfo(f, "cgroup /sys/fs/cgroup/cpu,cpuacct rw,cpu,cpuacct\n"
+		     "cgroup /sys/fs/cgroup/memory rw,memory\n");
 	put(f, "sys/fs/cgroup/memory/memory.reclaim", "");
 	put(f, "sys/fs/cgroup/cpu,cpuacct/memory.pressure", PRESSURE_TXT);
 	put(f, "proc/pressure/memory", PRESSURE_TXT);
@@ -171,22 +191,23 @@ static struct psi_backend *detect(const struct fx *f, const char *want_name, con
 
 static void test_mounts(void **state)
 {
-	static const char table[] = "cgroup2 /sys/fs/cgroup/uni\\040fied cgroup2 rw 0 0\n"
-				    "cgroup /a cgroup rw,memory_x 0 0\n" /* not the memory controller */
-				    "cgroup /b cgroup rw,cpu,cpuacct,memory 0 0\n"
-				    "cgroup /c cgroup rw,memory 0 0\n" /* the first one wins */
-				    "garbage line\n"
-				    "cgroup relative cgroup rw,memory 0 0\n";
+	static const char mi[] = "30 1 0:40 / /sys/fs/cgroup/uni\\040fied rw - cgroup2 cgroup2 rw\n"
+				 "31 1 0:41 / /a rw - cgroup cgroup rw,memory_x\n"  /* not the memory controller */
+				 "32 1 0:42 /sub /c rw - cgroup cgroup rw,memory\n" /* shows less of it */
+				 "33 1 0:43 / /b rw - cgroup cgroup rw,cpu,cpuacct,memory\n"
+				 "garbage line\n"
+				 "34 1 0:44 / relative rw - cgroup cgroup rw,memory\n";
 	struct psi_mounts m;
-	FILE *mf = fmemopen((void *)table, sizeof(table) - 1, "r");
 
 	(void)state;
-	assert_non_null(mf);
-	assert_int_equal(psi_mounts_parse(mf, "/pre", &m), 0);
-	fclose(mf);
-	assert_string_equal(m.unified, "/pre/sys/fs/cgroup/uni fied");
-	assert_string_equal(m.memory_v1, "/pre/b");
-	assert_string_equal(m.cpuacct_v1, "/pre/b");
+	psi_mounts_parse(mi, sizeof(mi) - 1, &m);
+	assert_true(m.has_unified && m.has_memory_v1 && m.has_cpuacct_v1);
+	assert_string_equal(m.unified.mnt, "/sys/fs/cgroup/uni fied");
+	assert_string_equal(m.memory_v1.mnt, "/b");
+	assert_string_equal(m.cpuacct_v1.mnt, "/b");
+	psi_mounts_parse(mi, 100, &m); /* only the first line */
+	assert_true(m.has_unified);
+	assert_false(m.has_memory_v1 || m.has_cpuacct_v1);
 }
 
 static void test_cmdline_kconfig(void **state)
@@ -252,8 +273,10 @@ static void test_detect_plain_v1(void **state)
 	f->sys.jdir = "/run/etmemd-test";
 	b = detect(f, "cgroup1-limit", NULL);
 	assert_ptr_equal(b->ops, &psi_backend_cgroup1_limit);
-	assert_string_equal(b->mem_root, mem);
-	assert_string_equal(b->psi_root, uni);
+	assert_string_equal(b->mem.mnt, mem);
+	assert_true(b->v1);
+	assert_true(b->has_psi);
+	assert_string_equal(b->psi.mnt, uni);
 	assert_string_equal(b->jdir, "/run/etmemd-test");
 	d = psi_backend_describe(b);
 	assert_non_null(strstr(d, "cgroup1-limit"));
@@ -269,9 +292,9 @@ static void test_detect_v1_no_cgroup2(void **state)
 	g_autofree char *d = NULL;
 
 	host_like(f);
-	put(f, "mounts", "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n");
+	mountinfo(f, "cgroup /sys/fs/cgroup/memory rw,memory\n");
 	b = detect(f, "cgroup1-limit", NULL);
-	assert_null(b->psi_root);
+	assert_false(b->has_psi);
 	assert_null(b->jdir);
 	d = psi_backend_describe(b);
 	assert_null(strstr(d, "twin"));
@@ -307,7 +330,8 @@ static void test_detect_v2(void **state)
 	f->sys.jdir = "/run/etmemd-test";
 	b = detect(f, "cgroup2", NULL);
 	assert_null(b->jdir); /* no limit cuts, no journal */
-	assert_string_equal(b->mem_root, b->psi_root);
+	assert_false(b->v1);
+	assert_string_equal(b->mem.mnt, b->psi.mnt);
 	d = psi_backend_describe(b);
 	assert_non_null(strstr(d, "memory.pressure, memory.reclaim"));
 	/* before 5.19: no memory.reclaim */
@@ -334,7 +358,7 @@ static void test_detect_openeuler(void **state)
 
 	openeuler(f);
 	b = detect(f, "cgroup1-reclaim", NULL);
-	assert_string_equal(b->psi_root, cpuacct);
+	assert_string_equal(b->psi.mnt, cpuacct);
 	/* psi_v1 off: cpuacct has no pressure files */
 	del(f, "sys/fs/cgroup/cpu,cpuacct/memory.pressure");
 	put(f, "proc/cmdline", "psi=1\n");
@@ -342,7 +366,7 @@ static void test_detect_openeuler(void **state)
 	put(f, "boot/config", "CONFIG_PSI=y\n");
 	detect(f, NULL, "built without CONFIG_PSI_CGROUP_V1");
 	/* no cpuacct hierarchy mounted at all */
-	put(f, "mounts", "cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n");
+	mountinfo(f, "cgroup /sys/fs/cgroup/memory rw,memory\n");
 	detect(f, NULL, "no cgroup v1 cpuacct hierarchy is mounted");
 }
 

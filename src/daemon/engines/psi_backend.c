@@ -3,42 +3,41 @@
 #include "psi_backend.h"
 
 #include <errno.h>
-#include <inttypes.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
+#include <unistd.h>
 
+#include "scan/memcg_reclaim.h"
 #include "scan/parse.h"
 #include "scan/procfs.h"
-
-const char *psi_source_name(enum psi_source s)
-{
-	static const char *const names[PSI_SRC_NSOURCES] = {
-		[PSI_SRC_OWN] = "memory.pressure",
-		[PSI_SRC_CPUACCT] = "cpuacct memory.pressure",
-		[PSI_SRC_TWIN] = "cgroup2 twin",
-		[PSI_SRC_SYSTEM_NO_TWIN] = "system (no twin)",
-		[PSI_SRC_SYSTEM_TWIN_DIFF] = "system (twin holds other processes)",
-	};
-
-	return (unsigned)s < PSI_SRC_NSOURCES ? names[s] : "?";
-}
 
 void psi_backend_free(struct psi_backend *b)
 {
 	if (!b)
 		return;
-	g_free(b->mem_root);
-	g_free(b->psi_root);
 	g_free(b->proc_pressure);
 	g_free(b->meminfo);
 	g_free(b->jdir);
 	g_free(b);
 }
 
-char *psi_path(const char *root, const char *rel, const char *name)
+int psi_dir(const struct etm_cgroup_root *root, const char *rel, bool v1, struct etm_memcg_dir *d)
 {
-	return g_build_filename(root, rel, name, NULL);
+	g_autofree char *dir = *rel ? g_build_filename(root->mnt, rel, NULL) : g_strdup(root->mnt);
+
+	return etm_memcg_dir_at(root, dir, v1, d);
+}
+
+bool psi_has_file(const struct etm_memcg_dir *d, const char *name)
+{
+	/* O_PATH: memory.reclaim is write-only; O_NONBLOCK: the layer then keeps the flags as they are */
+	int fd = etm_memcg_open_file(d, name, O_PATH | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* The whole of [p, end) is one decimal number. */
@@ -47,12 +46,11 @@ static int whole_u64(const char *p, const char *end, uint64_t *out)
 	return etm_parse_u64(&p, end, out) || p != end ? -EINVAL : 0;
 }
 
-int psi_read_u64(const char *root, const char *rel, const char *name, uint64_t *out)
+int psi_read_u64(const struct etm_memcg_dir *d, const char *name, uint64_t *out)
 {
-	g_autofree char *path = psi_path(root, rel, name);
 	char *buf;
 	size_t len;
-	int err = etm_read_file(path, &buf, &len, 64);
+	int err = etm_memcg_read_text(d, name, &buf, &len, 64);
 
 	if (err)
 		return err;
@@ -122,12 +120,11 @@ int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out)
 	return 0;
 }
 
-int psi_read_stat(const char *root, const char *rel, struct psi_stat *out)
+int psi_read_stat(const struct etm_memcg_dir *d, struct psi_stat *out)
 {
-	g_autofree char *path = psi_path(root, rel, "memory.stat");
 	char *buf;
 	size_t len;
-	int err = etm_read_file(path, &buf, &len, PSI_STAT_MAX);
+	int err = etm_memcg_read_text(d, "memory.stat", &buf, &len, PSI_STAT_MAX);
 
 	if (err)
 		return err;
@@ -178,44 +175,30 @@ int psi_procs_covered(const char *inner, size_t ilen, const char *outer, size_t 
 	return 0;
 }
 
-/* One write(2) of a decimal, no NUL (the original wrote its whole 32-byte buffer). */
-static int write_u64(const char *path, uint64_t v)
+int psi_reclaim_layer(const struct psi_backend *b, const char *rel, uint64_t bytes, bool file,
+		      struct psi_reclaim_res *res)
 {
-	char b[32];
-
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	return etm_write_str(path, b);
-}
-
-int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, uint64_t bytes,
-		     struct psi_reclaim_res *res)
-{
-	g_autofree char *path = psi_path(root, rel, "memory.reclaim");
+	const char *usage_file = b->v1 ? "memory.usage_in_bytes" : "memory.current";
+	struct etm_memcg_reclaim_res r;
+	struct etm_memcg_dir d;
 	uint64_t u0 = 0, u1 = 0;
-	bool has_u0 = !psi_read_u64(root, rel, usage_file, &u0);
-	gint64 t0 = g_get_monotonic_time();
-	int err = 0;
+	bool has_u0;
+	int err;
 
 	memset(res, 0, sizeof(*res));
-	while (bytes) {
-		uint64_t step = bytes < PSI_RECLAIM_STEP ? bytes : PSI_RECLAIM_STEP;
-
-		err = write_u64(path, step);
-		res->steps++;
-		res->asked += step;
-		bytes -= step;
-		/* EAGAIN: the kernel gave up short of the step (nothing cold enough left) */
-		if (err == -EAGAIN || err == -EBUSY) {
-			res->busy = true;
-			err = 0;
-			break;
-		}
-		if (err)
-			break;
-	}
-	if (has_u0 && !psi_read_u64(root, rel, usage_file, &u1) && u0 > u1)
+	if ((err = psi_dir(&b->mem, rel, b->v1, &d)))
+		return err;
+	has_u0 = !psi_read_u64(&d, usage_file, &u0);
+	err = file ? etm_memcg_reclaim_file_bytes(&d, bytes, &r)
+		   : etm_memcg_reclaim_bytes(&d, bytes, b->v1 ? b->jdir : NULL, &r);
+	res->asked = r.asked;
+	res->steps = r.steps;
+	res->busy = r.busy;
+	res->contended = r.contended;
+	res->restore_failed = r.restore_failed;
+	res->seconds = r.seconds;
+	if (has_u0 && !psi_read_u64(&d, usage_file, &u1) && u0 > u1)
 		res->reclaimed = u0 - u1;
-	res->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
 	return err;
 }
 

@@ -12,7 +12,7 @@
  *                    CONFIG_PSI_CGROUP_V1).
  *   cgroup1-limit    plain cgroup v1 (this kind of host): reclaim by stepwise
  *                    memory.limit_in_bytes cuts that are always undone
- *                    (etm_memcg_reclaim() with the undo journal), pressure
+ *                    (etm_memcg_reclaim_bytes() with the undo journal), pressure
  *                    from the cgroup's twin in a cgroup2 hierarchy mounted
  *                    beside v1 when the twin holds the same processes, else
  *                    the system's /proc/pressure/memory; each reading says
@@ -31,26 +31,12 @@
 #include "psi_kernel.h"
 #include "psi_policy.h"
 #include "psi_pressure.h"
+#include "scan/memcg.h"
 
-/* memory.reclaim is written in steps of at most this much (a bounded write, progress counted). */
-#define PSI_RECLAIM_STEP (64ULL << 20)
 /* memory.stat of a cgroup: a few dozen lines. */
 #define PSI_STAT_MAX (64 << 10)
 /* cgroup.procs compared for twins: bounded like every read. */
 #define PSI_PROCS_MAX (1 << 20)
-
-/* Where a cgroup's pressure figure came from. */
-enum psi_source {
-	PSI_SRC_OWN,		  /* its own memory.pressure (cgroup2) */
-	PSI_SRC_CPUACCT,	  /* the same cgroup in the v1 cpuacct hierarchy (openEuler psi_v1) */
-	PSI_SRC_TWIN,		  /* its twin in the cgroup2 hierarchy, holding the same processes */
-	PSI_SRC_SYSTEM_NO_TWIN,	  /* /proc/pressure/memory: no cgroup of that name to read */
-	PSI_SRC_SYSTEM_TWIN_DIFF, /* /proc/pressure/memory: the twin lacks some of the cgroup's processes */
-	PSI_SRC_NSOURCES,
-};
-
-/* For project show: "memory.pressure", "cpuacct", "cgroup2 twin", "system (no twin)", ... */
-const char *psi_source_name(enum psi_source s);
 
 struct psi_reclaim_res {
 	uint64_t asked;	     /* bytes asked of the kernel */
@@ -78,13 +64,20 @@ extern const struct psi_backend_ops psi_backend_cgroup2;
 extern const struct psi_backend_ops psi_backend_cgroup1_reclaim;
 extern const struct psi_backend_ops psi_backend_cgroup1_limit;
 
+/*
+ * Every cgroup file is opened through the memcg layer (scan/memcg.h): the
+ * confined walk from the hierarchy's mount, which a cg_dir match or a
+ * twin's name cannot leave.
+ */
 struct psi_backend {
 	const struct psi_backend_ops *ops;
-	char *mem_root;	     /* the memory hierarchy's mount: cg_dir is relative to it */
-	char *psi_root;	     /* per-cgroup pressure files: cgroup2 = mem_root, cpuacct, the cgroup2 mount; NULL */
-	char *proc_pressure; /* the system-wide file */
-	char *meminfo;	     /* SwapFree, the system's part of the swap room */
-	char *jdir;	     /* cgroup1-limit: the undo journal (NULL: none) */
+	struct etm_cgroup_root mem; /* the memory hierarchy's mount: cg_dir is relative to it */
+	bool v1;		    /* mem is the cgroup v1 memory hierarchy */
+	struct etm_cgroup_root psi; /* per-cgroup pressure files: cgroup2 (= mem), cpuacct, the twins' cgroup2 */
+	bool has_psi;		    /* cgroup1-limit without cgroup2 mounted: none, the system's file only */
+	char *proc_pressure;	    /* the system-wide file */
+	char *meminfo;		    /* SwapFree, the system's part of the swap room */
+	char *jdir;		    /* cgroup1-limit: the undo journal (NULL: none) */
 };
 
 void psi_backend_free(struct psi_backend *b);
@@ -125,13 +118,19 @@ int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out);
  */
 int psi_procs_covered(const char *inner, size_t ilen, const char *outer, size_t olen, bool *covered);
 
-/* @root/@rel/@name (g_free). */
-char *psi_path(const char *root, const char *rel, const char *name);
+/* @rel below @root ("": the root itself) as a directory of the memcg layer. 0, or -errno (-ENOENT: gone). */
+int psi_dir(const struct etm_cgroup_root *root, const char *rel, bool v1, struct etm_memcg_dir *d);
+/* Does @d have the file @name? */
+bool psi_has_file(const struct etm_memcg_dir *d, const char *name);
 /* A single-number file; "max" reads as UINT64_MAX. 0 or -errno (-EINVAL: not a number). */
-int psi_read_u64(const char *root, const char *rel, const char *name, uint64_t *out);
-int psi_read_stat(const char *root, const char *rel, struct psi_stat *out);
-/* Write @bytes to @root/@rel/memory.reclaim in PSI_RECLAIM_STEP steps; usage read from @usage_file. */
-int psi_reclaim_file(const char *root, const char *rel, const char *usage_file, uint64_t bytes,
-		     struct psi_reclaim_res *res);
+int psi_read_u64(const struct etm_memcg_dir *d, const char *name, uint64_t *out);
+int psi_read_stat(const struct etm_memcg_dir *d, struct psi_stat *out);
+/*
+ * Reclaim @bytes of @rel through the memcg layer (scan/memcg_reclaim.h):
+ * memory.reclaim writes when @file or on cgroup2, else v1 limit cuts with
+ * b->jdir's undo journal; res->reclaimed is how far the usage fell.
+ */
+int psi_reclaim_layer(const struct psi_backend *b, const char *rel, uint64_t bytes, bool file,
+		      struct psi_reclaim_res *res);
 
 #endif

@@ -6,43 +6,42 @@
 
 static int v2_pressure(const struct psi_backend *b, const char *rel, struct psi_pressure *out, enum psi_source *src)
 {
-	g_autofree char *path = psi_path(b->psi_root, rel, "memory.pressure");
+	struct etm_memcg_dir d;
+	int err = psi_dir(&b->mem, rel, false, &d);
 
 	*src = PSI_SRC_OWN;
-	return psi_pressure_read(path, out);
+	return err ? err : psi_pressure_read_cg(&d, out);
 }
 
 /* memory.swap.max - memory.swap.current; without them (no swap accounting) only the system's free swap counts. */
-static uint64_t v2_swap_room(const struct psi_backend *b, const char *rel)
+static uint64_t v2_swap_room(const struct etm_memcg_dir *d)
 {
 	uint64_t max, cur;
 
-	if (psi_read_u64(b->mem_root, rel, "memory.swap.max", &max) ||
-	    psi_read_u64(b->mem_root, rel, "memory.swap.current", &cur))
+	if (psi_read_u64(d, "memory.swap.max", &max) || psi_read_u64(d, "memory.swap.current", &cur))
 		return UINT64_MAX;
 	return max > cur ? max - cur : 0;
 }
 
 static int v2_readings(const struct psi_backend *b, const char *rel, struct psi_readings *out)
 {
+	struct etm_memcg_dir d;
 	struct psi_stat st;
 	int err;
 
-	if ((err = psi_read_u64(b->mem_root, rel, "memory.current", &out->usage)) ||
-	    (err = psi_read_u64(b->mem_root, rel, "memory.max", &out->limit)) ||
-	    (err = psi_read_u64(b->mem_root, rel, "memory.min", &out->min)) ||
-	    (err = psi_read_u64(b->mem_root, rel, "memory.low", &out->low)) ||
-	    (err = psi_read_stat(b->mem_root, rel, &st)))
+	if ((err = psi_dir(&b->mem, rel, false, &d)) || (err = psi_read_u64(&d, "memory.current", &out->usage)) ||
+	    (err = psi_read_u64(&d, "memory.max", &out->limit)) || (err = psi_read_u64(&d, "memory.min", &out->min)) ||
+	    (err = psi_read_u64(&d, "memory.low", &out->low)) || (err = psi_read_stat(&d, &st)))
 		return err;
 	out->anon = st.anon;
 	out->file = st.file;
-	out->swap_room = v2_swap_room(b, rel);
+	out->swap_room = v2_swap_room(&d);
 	return 0;
 }
 
 static int v2_reclaim(const struct psi_backend *b, const char *rel, uint64_t bytes, struct psi_reclaim_res *res)
 {
-	return psi_reclaim_file(b->mem_root, rel, "memory.current", bytes, res);
+	return psi_reclaim_layer(b, rel, bytes, true, res);
 }
 
 const struct psi_backend_ops psi_backend_cgroup2 = {

@@ -3,9 +3,10 @@
 #include "psi_kernel.h"
 
 #include <errno.h>
-#include <mntent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 
 #include "scan/procfs.h"
@@ -15,8 +16,8 @@
 #define KCONFIG_MAX (4 << 20)
 
 const struct psi_sys psi_sys_host = {
-	.mounts = "/proc/self/mounts",
-	.prefix = "",
+	.mountinfo = "/proc/self/mountinfo",
+	.standin = false,
 	.proc_pressure = "/proc/pressure/memory",
 	.meminfo = "/proc/meminfo",
 	.cmdline = "/proc/cmdline",
@@ -24,58 +25,44 @@ const struct psi_sys psi_sys_host = {
 	.jdir = NULL,
 };
 
-static int set_mnt(char *dst, size_t len, const char *prefix, const char *dir)
+void psi_mounts_parse(const char *buf, size_t len, struct psi_mounts *out)
 {
-	int n;
-
-	if (*dst)
-		return 0;
-	n = snprintf(dst, len, "%s%s", prefix, dir);
-	if (n < 0 || (size_t)n >= len) {
-		*dst = '\0';
-		return -ENAMETOOLONG;
-	}
-	return 0;
+	memset(out, 0, sizeof(*out));
+	out->has_memory_v1 = !etm_cgroup_ctrl_parse(buf, len, "memory", &out->memory_v1);
+	out->has_cpuacct_v1 = !etm_cgroup_ctrl_parse(buf, len, "cpuacct", &out->cpuacct_v1);
+	out->has_unified = !etm_cgroup_ctrl_parse(buf, len, NULL, &out->unified);
 }
 
-int psi_mounts_parse(FILE *f, const char *prefix, struct psi_mounts *out)
+/* A stand-in mount: the filesystem its directory is really on. */
+static void standin_fs(struct etm_cgroup_root *r)
 {
-	struct mntent me;
-	char buf[4096];
-	int err = 0, e;
+	struct statfs sf;
+	struct stat st;
 
-	memset(out, 0, sizeof(*out));
-	while (getmntent_r(f, &me, buf, sizeof(buf))) {
-		if (me.mnt_dir[0] != '/')
-			continue;
-		e = 0;
-		if (!strcmp(me.mnt_type, "cgroup2"))
-			e = set_mnt(out->unified, sizeof(out->unified), prefix, me.mnt_dir);
-		else if (!strcmp(me.mnt_type, "cgroup")) {
-			/* v1 lists its controllers among the options: "rw,relatime,memory" */
-			if (hasmntopt(&me, "memory"))
-				e = set_mnt(out->memory_v1, sizeof(out->memory_v1), prefix, me.mnt_dir);
-			if (!e && hasmntopt(&me, "cpuacct"))
-				e = set_mnt(out->cpuacct_v1, sizeof(out->cpuacct_v1), prefix, me.mnt_dir);
-		}
-		if (e)
-			err = e;
+	if (!statfs(r->mnt, &sf) && !stat(r->mnt, &st)) {
+		r->magic = (long)sf.f_type;
+		r->dev = st.st_dev;
 	}
-	return err;
 }
 
 int psi_mounts_read(const struct psi_sys *sys, struct psi_mounts *out)
 {
-	FILE *f = setmntent(sys->mounts, "re");
-	int err;
+	char *buf;
+	size_t len;
+	int err = etm_read_file(sys->mountinfo, &buf, &len, 1 << 20);
 
-	if (!f) {
+	if (err) {
 		memset(out, 0, sizeof(*out));
-		return -errno;
+		return err;
 	}
-	err = psi_mounts_parse(f, sys->prefix ? sys->prefix : "", out);
-	endmntent(f);
-	return err;
+	psi_mounts_parse(buf, len, out);
+	free(buf);
+	if (sys->standin) {
+		standin_fs(&out->memory_v1);
+		standin_fs(&out->cpuacct_v1);
+		standin_fs(&out->unified);
+	}
+	return 0;
 }
 
 /* The kernel's kstrtobool, as its psi= and psi_v1= handlers use it. */

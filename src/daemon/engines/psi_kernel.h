@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * psi engine: what the kernel offers. Where the cgroup hierarchies are
- * mounted (the mount table), whether PSI is on, and when it is not, which
+ * mounted (mountinfo, through the memcg layer's parser), whether PSI is on, and when it is not, which
  * boot option or kernel config is missing (the command line and the kernel
  * config, where one can be found). Every file is named in a struct psi_sys,
  * so the unit tests run all of it on a stand-in tree.
@@ -12,12 +12,18 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
+
+#include "scan/cgroup_fs.h"
 
 /* Where the kernel's files are. */
 struct psi_sys {
-	const char *mounts;	   /* mount table in fstab format: "/proc/self/mounts" */
-	const char *prefix;	   /* prepended to every mount point the table names: "" (tests: a stand-in root) */
+	const char *mountinfo; /* "/proc/self/mountinfo" */
+	/*
+	 * Tests: the mounts the table names are directories of a stand-in
+	 * tree, so each is taken to be on the filesystem it is really on
+	 * (not cgroupfs), for the memcg layer's confined opens.
+	 */
+	bool standin;
 	const char *proc_pressure; /* "/proc/pressure/memory" */
 	const char *meminfo;	   /* "/proc/meminfo" */
 	const char *cmdline;	   /* "/proc/cmdline" */
@@ -28,19 +34,17 @@ struct psi_sys {
 /* This machine's files. */
 extern const struct psi_sys psi_sys_host;
 
-/* Mount points of the hierarchies the engine may use ("" where not mounted), with the prefix. */
+/* The hierarchies the engine may use, through the memcg layer's mount parser (scan/cgroup_fs.h). */
 struct psi_mounts {
-	char memory_v1[256];  /* cgroup v1 with the memory controller */
-	char cpuacct_v1[256]; /* cgroup v1 with cpuacct (openEuler's psi_v1 pressure files) */
-	char unified[256];    /* cgroup2 */
+	struct etm_cgroup_root memory_v1;  /* cgroup v1 with the memory controller */
+	struct etm_cgroup_root cpuacct_v1; /* cgroup v1 with cpuacct (openEuler's psi_v1 pressure files) */
+	struct etm_cgroup_root unified;	   /* cgroup2 */
+	bool has_memory_v1, has_cpuacct_v1, has_unified;
 };
 
-/*
- * Read the mount table @f (fstab format, getmntent(3): it undoes the \040
- * escapes). The first mount of each kind wins. 0, or -ENAMETOOLONG when a
- * mount point does not fit (it is left out).
- */
-int psi_mounts_parse(FILE *f, const char *prefix, struct psi_mounts *out);
+/* From mountinfo text (pure): each hierarchy's mount that shows the most of it. */
+void psi_mounts_parse(const char *buf, size_t len, struct psi_mounts *out);
+/* From @sys->mountinfo. 0, or -errno when it cannot be read. */
 int psi_mounts_read(const struct psi_sys *sys, struct psi_mounts *out);
 
 /*

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/memcg.h"
 #include "scan/parse.h"
 #include "scan/procfs.h"
 
@@ -119,6 +120,32 @@ int psi_pressure_read(const char *path, struct psi_pressure *out)
 	err = psi_pressure_parse(buf, len, out);
 	free(buf);
 	return err;
+}
+
+int psi_pressure_read_cg(const struct etm_memcg_dir *d, struct psi_pressure *out)
+{
+	char *buf;
+	size_t len;
+	int err = etm_memcg_read_text(d, "memory.pressure", &buf, &len, PSI_PRESSURE_FILE_MAX);
+
+	if (err)
+		return err;
+	err = psi_pressure_parse(buf, len, out);
+	free(buf);
+	return err;
+}
+
+const char *psi_source_name(enum psi_source s)
+{
+	static const char *const names[PSI_SRC_NSOURCES] = {
+		[PSI_SRC_OWN] = "memory.pressure",
+		[PSI_SRC_CPUACCT] = "cpuacct memory.pressure",
+		[PSI_SRC_TWIN] = "cgroup2 twin",
+		[PSI_SRC_SYSTEM_NO_TWIN] = "system (no twin)",
+		[PSI_SRC_SYSTEM_TWIN_DIFF] = "system (twin holds other processes)",
+	};
+
+	return (unsigned)s < PSI_SRC_NSOURCES ? names[s] : "?";
 }
 
 double psi_pressure_level(const struct psi_pressure *p)

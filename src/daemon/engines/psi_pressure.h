@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct etm_memcg_dir;
+
 /* Two lines of ~70 bytes; a file far longer than this is not a pressure file. */
 #define PSI_PRESSURE_FILE_MAX 4096
 
@@ -44,6 +46,21 @@ int psi_pressure_parse(const char *buf, size_t len, struct psi_pressure *out);
 
 /* Read and parse the pressure file @path: 0 or -errno (-EINVAL: not a pressure file). */
 int psi_pressure_read(const char *path, struct psi_pressure *out);
+/* The same of a cgroup's memory.pressure, opened through the memcg layer's confined walk. */
+int psi_pressure_read_cg(const struct etm_memcg_dir *d, struct psi_pressure *out);
+
+/* Where a cgroup's pressure figure came from. */
+enum psi_source {
+	PSI_SRC_OWN,		  /* its own memory.pressure (cgroup2) */
+	PSI_SRC_CPUACCT,	  /* the same cgroup in the v1 cpuacct hierarchy (openEuler psi_v1) */
+	PSI_SRC_TWIN,		  /* its twin in the cgroup2 hierarchy, holding the same processes */
+	PSI_SRC_SYSTEM_NO_TWIN,	  /* /proc/pressure/memory: no cgroup of that name to read */
+	PSI_SRC_SYSTEM_TWIN_DIFF, /* /proc/pressure/memory: the twin lacks some of the cgroup's processes */
+	PSI_SRC_NSOURCES,
+};
+
+/* For project show: "memory.pressure", "cpuacct memory.pressure", "cgroup2 twin", "system (no twin)", ... */
+const char *psi_source_name(enum psi_source s);
 
 /* The engine's pressure figure: max(some avg10, some avg60), as the original's. */
 double psi_pressure_level(const struct psi_pressure *p);
