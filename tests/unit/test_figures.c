@@ -89,12 +89,47 @@ static void test_list_cut(void **state)
 	assert_int_equal(etm_figures_at(figs, 0)->u64, 40);
 }
 
+/* psi's per-cgroup figures: items, each its own set of fields, named by the first; some left out. */
+static void test_items(void **state)
+{
+	g_autoptr(etm_figures) figs = etm_figures_new();
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct etm_figure *list;
+	struct etm_figures *it;
+
+	(void)state;
+	etm_fig_text(figs, "backend", "backend", "cgroup2");
+	list = etm_fig_items(figs, "cgroups", "cgroups", 3);
+	it = etm_fig_item(list);
+	etm_fig_text(it, "cgroup", "cgroup", "pods/a");
+	etm_fig_double(it, "pressure", ETM_FIG_GAUGE, "pressure", 0.05);
+	etm_fig_text(it, "state", "state", "reclaiming");
+	it = etm_fig_item(list);
+	etm_fig_text(it, "cgroup", "cgroup", "pods/b");
+	etm_fig_unknown(it, "pressure", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "pressure", "unread");
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", 7);
+	etm_figures_render_text(figs, "    ", out);
+	assert_string_equal(out->str, "    backend: cgroup2\n"
+				      "    cgroups: 3 (2 shown)\n"
+				      "      - cgroup: pods/a\n"
+				      "        pressure: 0.05\n"
+				      "        state: reclaiming\n"
+				      "      - cgroup: pods/b\n"
+				      "        pressure: unread\n"
+				      "    cycles: 7\n");
+	assert_int_equal(etm_figures_len(figs), 3);
+	assert_int_equal(etm_figures_at(figs, 1)->type, ETM_FIG_ITEMS);
+	assert_int_equal(etm_figures_at(figs, 1)->items->len, 2);
+	assert_string_equal(etm_figures_at(etm_figures_at(figs, 1)->items->pdata[0], 0)->text, "pods/a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slide_process_text),
 		cmocka_unit_test(test_slide_memcg_text),
 		cmocka_unit_test(test_list_cut),
+		cmocka_unit_test(test_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
