@@ -62,7 +62,7 @@ static void reclaim(const struct psi_backend *b, const char *rel, const struct p
 
 	CHECK(!psi_dir(&b->mem, rel, true, &dir), "%s: no such memory cgroup", rel);
 	psi_rate_init(&pol, &rate);
-	psi_decide(&pol, &rate, r, &d);
+	psi_decide(&pol, &rate, r, NULL, &d);
 	printf("%s: %s, floor %" PRIu64 " MiB by %s, amount %" PRIu64 " MiB%s\n", rel, psi_state_name(d.state),
 	       d.floor.bytes / MiB, psi_floor_term_name(d.floor.by), d.amount / MiB, d.capped ? " (capped)" : "");
 	CHECK(d.state == PSI_STATE_RECLAIMING && d.amount == 64 * MiB, "%s: expected 64 MiB to reclaim", rel);

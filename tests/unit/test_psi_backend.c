@@ -401,6 +401,25 @@ static void test_stat_parse(void **state)
 		assert_int_equal(psi_stat_parse(big, strlen(big), &s), 0);
 		assert_int_equal(s.anon, UINT64_MAX);
 	}
+	/* refaults: none before 4.15, one count until 5.9, anon and file apart since */
+	assert_int_equal(psi_stat_parse(v2, strlen(v2), &s), 0);
+	assert_false(s.has_refaults);
+	{
+		static const char old[] = "active_anon 1\ninactive_anon 2\nactive_file 3\ninactive_file 4\n"
+					  "workingset_refault 77\n";
+		static const char now[] = "active_anon 1\ninactive_anon 2\nactive_file 3\ninactive_file 4\n"
+					  "workingset_refault_anon 10\nworkingset_refault_file 5\n";
+		static const char bad[] = "active_anon 1\ninactive_anon 2\nactive_file 3\ninactive_file 4\n"
+					  "workingset_refault_anon -1\n";
+
+		assert_int_equal(psi_stat_parse(old, strlen(old), &s), 0);
+		assert_true(s.has_refaults);
+		assert_int_equal(s.refaults, 77);
+		assert_int_equal(psi_stat_parse(now, strlen(now), &s), 0);
+		assert_true(s.has_refaults);
+		assert_int_equal(s.refaults, 15);
+		assert_int_equal(psi_stat_parse(bad, strlen(bad), &s), -EINVAL);
+	}
 }
 
 static void test_procs_covered(void **state)

@@ -162,14 +162,14 @@ static void test_decide(void **state)
 	psi_rate_init(&p, &rate);
 	/* below the target: reclaim (usage - floor) * rate */
 	r.pressure = 0.09;
-	psi_decide(&p, &rate, &r, &d);
+	psi_decide(&p, &rate, &r, NULL, &d);
 	assert_int_equal(d.state, PSI_STATE_RECLAIMING);
 	assert_int_equal(d.amount, 43200512);
 	assert_int_equal(d.floor.by, PSI_FLOOR_LIMIT_MIN_BYTES);
 	assert_string_equal(psi_state_name(d.state), "reclaiming");
 	/* at the target: back off, nothing reclaimed, the floor still shown */
 	r.pressure = 0.1;
-	psi_decide(&p, &rate, &r, &d);
+	psi_decide(&p, &rate, &r, NULL, &d);
 	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
 	assert_int_equal(d.amount, 0);
 	assert_int_equal(d.floor.bytes, 200 * MiB);
@@ -177,15 +177,77 @@ static void test_decide(void **state)
 	/* at the floor */
 	r.pressure = 0;
 	r.usage = 200 * MiB;
-	psi_decide(&p, &rate, &r, &d);
+	psi_decide(&p, &rate, &r, NULL, &d);
 	assert_int_equal(d.state, PSI_STATE_AT_FLOOR);
 	assert_string_equal(psi_state_name(d.state), "at floor");
 	/* the cgroup's own rate sizes the reclaim, not the task's starting one (the original's bug) */
 	r.usage = GiB;
 	rate.rate = 0.2;
-	psi_decide(&p, &rate, &r, &d);
+	psi_decide(&p, &rate, &r, NULL, &d);
 	assert_float_equal(d.rate, 0.2, 1e-12);
 	assert_int_equal(d.amount, (uint64_t)((double)(824 * MiB) * 0.2) & ~4095ULL);
+}
+
+static void test_refaults(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_prev prev = { .known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 16 * MiB };
+	struct psi_rate rate;
+	struct psi_decision d;
+	uint64_t b;
+
+	(void)state;
+	psi_rate_init(&p, &rate);
+	r.pressure = 0;
+	r.has_refaults = true;
+	/* 2 MiB of the 16 MiB reclaimed came back (1/8): the working set was hit, back off */
+	r.refaults = 1000 + 512;
+	assert_true(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, 2 * MiB);
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_true(d.refaulting);
+	assert_int_equal(d.amount, 0);
+	/* one page less than 1/8: reclaim goes on */
+	r.refaults = 1000 + 511;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, 511 * 4096);
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_RECLAIMING);
+	assert_false(d.refaulting);
+	/* a small reclaim: under PSI_REFAULT_MIN (256 KiB) refaults are noise */
+	prev.reclaimed = 512 * 1024;
+	r.refaults = 1000 + 63;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	r.refaults = 1000 + 64;
+	assert_true(psi_refaulting(&prev, &r, &b));
+	/* refaults after a cycle without reclaim are not ours */
+	prev.reclaimed = 0;
+	r.refaults = 1000000;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, (1000000 - 1000) * 4096ULL);
+	/* unknown: first cycle, no counter on either side, a counter that went back (a new cgroup, same inode) */
+	prev.reclaimed = 16 * MiB;
+	assert_false(psi_refaulting(NULL, &r, &b));
+	assert_int_equal(b, 0);
+	prev.known = false;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	prev.known = true;
+	prev.has_refaults = false;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	prev.has_refaults = true;
+	r.has_refaults = false;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	r.has_refaults = true;
+	r.refaults = 10;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, 0);
+	/* a hostile counter saturates */
+	prev.refaults = 0;
+	r.refaults = UINT64_MAX;
+	assert_true(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, UINT64_MAX);
 }
 
 static void outcomes(const struct psi_policy *p, struct psi_rate *r, enum psi_outcome o, int n)
@@ -262,7 +324,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_floor_each_term), cmocka_unit_test(test_floor_none_ties_and_limits),
 		cmocka_unit_test(test_amount),		cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_rate_up_down),	cmocka_unit_test(test_rate_clamps),
+		cmocka_unit_test(test_refaults),	cmocka_unit_test(test_rate_up_down),
+		cmocka_unit_test(test_rate_clamps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

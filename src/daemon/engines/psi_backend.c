@@ -66,9 +66,18 @@ int psi_read_u64(const struct etm_memcg_dir *d, const char *name, uint64_t *out)
 	return err;
 }
 
-enum { S_IANON, S_AANON, S_IFILE, S_AFILE, S_UNEVICT, S_N };
-static const char *const stat_keys[S_N] = { "inactive_anon", "active_anon", "inactive_file", "active_file",
-					    "unevictable" };
+enum { S_IANON, S_AANON, S_IFILE, S_AFILE, S_UNEVICT, S_RF_ANON, S_RF_FILE, S_RF, S_N };
+static const char *const stat_keys[S_N] = {
+	"inactive_anon",
+	"active_anon",
+	"inactive_file",
+	"active_file",
+	"unevictable",
+	"workingset_refault_anon",
+	"workingset_refault_file",
+	"workingset_refault",
+};
+#define LRU_KEYS ((1u << S_UNEVICT) - 1) /* the four LRUs; unevictable may be absent */
 
 /* One "key value" line into v[h][k]; h = 1 for v1's hierarchical total_ keys. */
 static int stat_line(const char *p, const char *le, uint64_t v[2][S_N], unsigned has[2])
@@ -94,29 +103,38 @@ static int stat_line(const char *p, const char *le, uint64_t v[2][S_N], unsigned
 	return 0;
 }
 
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out)
 {
-	const char *p = buf, *end = buf + len;
 	uint64_t v[2][S_N] = { { 0 } };
-	unsigned has[2] = { 0 }, lru = (1u << S_UNEVICT) - 1;
+	unsigned has[2] = { 0 };
+	struct etm_lines it;
+	const char *p, *le;
 	int h;
 
 	memset(out, 0, sizeof(*out));
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-
+	for (etm_lines_init(&it, buf, len); etm_line_next(&it, &p, &le);)
 		if (stat_line(p, le, v, has))
 			return -EINVAL;
-		p = le + 1;
-	}
-	h = (has[1] & lru) == lru ? 1 : 0;
-	if ((has[h] & lru) != lru)
+	h = (has[1] & LRU_KEYS) == LRU_KEYS ? 1 : 0;
+	if ((has[h] & LRU_KEYS) != LRU_KEYS)
 		return -EINVAL;
 	/* Sums of page counts times 4 KiB: far from 2^64, but a hostile file saturates, it does not wrap. */
-	out->anon = v[h][S_IANON] > UINT64_MAX - v[h][S_AANON] ? UINT64_MAX : v[h][S_IANON] + v[h][S_AANON];
-	out->file = v[h][S_IFILE] > UINT64_MAX - v[h][S_AFILE] ? UINT64_MAX : v[h][S_IFILE] + v[h][S_AFILE];
+	out->anon = sat_add(v[h][S_IANON], v[h][S_AANON]);
+	out->file = sat_add(v[h][S_IFILE], v[h][S_AFILE]);
 	out->unevictable = v[h][S_UNEVICT];
+	/* Since 5.9 anon and file apart; before, one count of file pages (anon had no refault detection) */
+	if (has[h] & (1u << S_RF_ANON | 1u << S_RF_FILE)) {
+		out->refaults = sat_add(v[h][S_RF_ANON], v[h][S_RF_FILE]);
+		out->has_refaults = true;
+	} else if (has[h] & 1u << S_RF) {
+		out->refaults = v[h][S_RF];
+		out->has_refaults = true;
+	}
 	return 0;
 }
 

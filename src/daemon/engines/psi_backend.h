@@ -108,6 +108,8 @@ int psi_backend_read(const struct psi_backend *b, const char *rel, struct psi_re
 /* LRU sizes from memory.stat (bytes). v1: the hierarchical total_* win over the cgroup's own. */
 struct psi_stat {
 	uint64_t anon, file, unevictable;
+	uint64_t refaults; /* workingset refaults, anon + file (pages, a running total) */
+	bool has_refaults;
 };
 /* 0, or -EINVAL when an LRU line is missing or malformed. Pure. */
 int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out);

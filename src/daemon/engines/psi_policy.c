@@ -98,15 +98,29 @@ void psi_rate_init(const struct psi_policy *p, struct psi_rate *r)
 	r->gather = 0;
 }
 
+bool psi_refaulting(const struct psi_prev *prev, const struct psi_readings *r, uint64_t *bytes)
+{
+	uint64_t pages;
+
+	*bytes = 0;
+	if (!prev || !prev->known || !prev->has_refaults || !r->has_refaults || r->refaults < prev->refaults)
+		return false;
+	pages = r->refaults - prev->refaults;
+	*bytes = pages > UINT64_MAX / PSI_PAGE ? UINT64_MAX : pages * PSI_PAGE;
+	/* Refaults after a cycle without reclaim are not ours: the pressure decides alone then. */
+	return prev->reclaimed && *bytes >= PSI_REFAULT_MIN && *bytes >= prev->reclaimed / PSI_REFAULT_SHARE;
+}
+
 void psi_decide(const struct psi_policy *p, const struct psi_rate *rate, const struct psi_readings *r,
-		struct psi_decision *d)
+		const struct psi_prev *prev, struct psi_decision *d)
 {
 	psi_floor_compute(p, r, &d->floor);
 	d->rate = rate->rate;
 	d->amount = 0;
 	d->capped = false;
+	d->refaulting = psi_refaulting(prev, r, &d->refault_bytes);
 	/* Not "!(pressure < target)" by accident: a NaN cannot come from psi_pressure_parse(). */
-	if (r->pressure >= p->pressure) {
+	if (r->pressure >= p->pressure || d->refaulting) {
 		d->state = PSI_STATE_BACKING_OFF;
 		return;
 	}

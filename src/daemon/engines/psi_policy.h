@@ -5,6 +5,11 @@
  * Each cycle, per cgroup:
  *   - pressure (max of some avg10, avg60) at or above the target: back off
  *     (reclaim nothing) and count towards lowering the cgroup's rate;
+ *   - the same when the previous cycle's reclaim came back as workingset
+ *     refaults (at least 1/PSI_REFAULT_SHARE of it within one interval): it
+ *     took part of the working set, whose stalls the pressure averages show
+ *     only seconds later (the kernel updates them every 2 s and smooths them
+ *     over 10 s and 60 s);
  *   - else the floor is the largest of limit_min_bytes, limit_min_ratio of
  *     the cgroup's limit, memory.min, memory.low and the part of the usage
  *     the kernel cannot reclaim now; the reclaim amount is
@@ -28,6 +33,10 @@
 #define PSI_RATE_STEP 0.01
 #define PSI_GATHER_UP 5
 #define PSI_GATHER_DOWN 2
+/* Refaults of at least 1/8 of the previous cycle's reclaim: it hit the working set. */
+#define PSI_REFAULT_SHARE 8
+/* ... and of at least this much: a few refaults are noise. */
+#define PSI_REFAULT_MIN (256ULL << 10)
 /*
  * A limit at or above this is no limit: v1 reports "unlimited" as
  * PAGE_COUNTER_MAX pages (2^63 - 4096 bytes on 4 KiB pages), v2 as "max".
@@ -53,6 +62,16 @@ struct psi_readings {
 	uint64_t file;	    /* file LRU pages: active_file + inactive_file */
 	uint64_t anon;	    /* anon LRU pages (shmem included): they need swap to go */
 	uint64_t swap_room; /* swap the cgroup can still take: its own headroom, at most the system's free swap */
+	uint64_t refaults;  /* workingset refaults (pages, anon + file), a running total */
+	bool has_refaults;  /* memory.stat has them (Linux 4.15+; anon and file apart since 5.9) */
+};
+
+/* What the cgroup's previous cycle leaves to this one's decision. */
+struct psi_prev {
+	bool known;	   /* a previous cycle read the cgroup */
+	uint64_t refaults; /* its refault count */
+	bool has_refaults;
+	uint64_t reclaimed; /* bytes its reclaim took (0: it did not reclaim) */
 };
 
 /* The terms of the floor, in the order that settles a tie. */
@@ -104,12 +123,18 @@ struct psi_decision {
 	enum psi_state state;
 	struct psi_floor floor; /* computed in every state, for project show */
 	double rate;		/* the cgroup's rate this cycle */
+	uint64_t refault_bytes; /* workingset refaults since the previous cycle (0: unknown) */
+	bool refaulting;	/* backing off because the previous reclaim refaulted */
 	uint64_t amount;	/* bytes to reclaim now (PSI_STATE_RECLAIMING only) */
 	bool capped;		/* reclaim_max_bytes cut the amount */
 };
 
+/* Did the previous cycle's reclaim come back as refaults? The refaulted bytes into *@bytes (0: unknown). */
+bool psi_refaulting(const struct psi_prev *prev, const struct psi_readings *r, uint64_t *bytes);
+
+/* @prev may be NULL (the cgroup's first cycle). */
 void psi_decide(const struct psi_policy *p, const struct psi_rate *rate, const struct psi_readings *r,
-		struct psi_decision *d);
+		const struct psi_prev *prev, struct psi_decision *d);
 
 /* How a cycle ended for the rate. */
 enum psi_outcome {
