@@ -196,29 +196,7 @@ else
 fi
 check "no task left running after a failed start" bash -c "! '$ETMEM' project show -n keep -s '$SOCK' | grep -q ' true '"
 
-# An engine without a runtime yet: a clear refusal at start.
-proj=$(write_conf cs.yaml <<EOF
-[project]
-name=cs
-loop=1
-interval=1
-sleep=1
-[engine]
-name=cslide
-project=cs
-node_pair=0,0
-hot_threshold=1
-node_mig_quota=1024
-node_hot_reserve=1024
-EOF
-)
-if "$ETMEM" obj add -f "$proj" -s "$SOCK" 2>"$TMP/err"; then
-	bad "cslide node_pair 0,0 accepted"
-else
-	ok "cslide node_pair pairing a node with itself refused: $(cat "$TMP/err")"
-fi
-
-# An engine without a runtime yet: a clear refusal at start, nothing running.
+# psi: a cg_dir that would leave the cgroup tree is refused naming the key.
 psi=$(write_conf psi.yaml <<EOF
 [project]
 name=psiproj
@@ -231,15 +209,10 @@ project=psiproj
 project=psiproj
 engine=psi
 name=cg
-cg_dir=etmem-nonexistent
+cg_dir=etmem-x/../../etc
 EOF
 )
-check "psi project added" "$ETMEM" obj add -f "$psi" -s "$SOCK"
-if "$ETMEM" project start -n psiproj -s "$SOCK" 2>"$TMP/err"; then
-	bad "start of an engine without a runtime succeeded"
-else
-	check "engine without runtime refused clearly" grep -q "no runtime" "$TMP/err"
-fi
+refuse "psi cg_dir with a .. component" 'cg_dir' "$psi"
 
 check "daemon alive after every refusal" daemon_alive
 check "SIGTERM exits 0" stop_daemon

@@ -15,18 +15,31 @@
 #include <stdint.h>
 
 #include "psi_policy.h"
+#include "psi_pressure.h"
 
 /* At most this many cgroups per task: a glob gone wide must not cost unbounded memory and time. */
 #define PSI_CG_MAX 1024
 /* Cycles of history per cgroup (etmem engine pressure). */
 #define PSI_HIST_MAX 64
 
-/* One cycle of one cgroup, for the history. */
+/* One cycle of one cgroup, for the history (etmem engine pressure). */
 struct psi_sample {
+	uint64_t cycle; /* the task's cycle number, from 1 */
 	double pressure;
 	uint64_t usage;
 	uint64_t reclaimed;
-	double rate;
+	double rate; /* the rate the cycle used */
+	enum psi_state state;
+};
+
+/* What the last cycle saw of one cgroup (project show). */
+struct psi_cg_last {
+	bool known; /* readings were taken at least once */
+	int err;    /* the last cycle's -errno (reading or reclaiming), 0 */
+	enum psi_source src;
+	struct psi_readings r;
+	struct psi_decision d;
+	uint64_t asked; /* what its reclaim asked of the kernel and got (0: none, or the kernel took less) */
 };
 
 /* One tracked cgroup. */
@@ -38,6 +51,7 @@ struct psi_cg {
 	struct psi_sample hist[PSI_HIST_MAX]; /* a ring: the last nhist cycles end at hist[(head-1) % MAX] */
 	unsigned head, nhist;
 	unsigned seen; /* the update that last matched it */
+	struct psi_cg_last last;
 };
 
 void psi_cg_free(struct psi_cg *cg);
