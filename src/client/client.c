@@ -13,10 +13,7 @@
 #include "client.h"
 
 const struct etm_cmd_entry *const etm_cmd_table[] = {
-	&etm_cmd_obj_entry,
-	&etm_cmd_project_entry,
-	&etm_cmd_engine_entry,
-	NULL,
+	&etm_cmd_obj_entry, &etm_cmd_project_entry, &etm_cmd_engine_entry, &etm_cmd_metrics_entry, NULL,
 };
 
 /* Longest possible optstring: "+:" plus "x:" per option. */
@@ -69,14 +66,30 @@ static void expected_words(const struct etm_cmd_entry *e, char *buf, size_t len)
 		snprintf(buf + off, len - off, " or help");
 }
 
+/* getopt's value of an option: its letter, or past every char for a long-only one. */
+static int opt_val(const struct etm_opt_desc *o)
+{
+	return o->short_name ? o->short_name : 0x100 + (int)o->field;
+}
+
 static const struct etm_opt_desc *find_opt(const struct etm_cmd_entry *e, int c)
 {
 	size_t i;
 
 	for (i = 0; i < e->n_opts; i++)
-		if (e->opts[i].short_name == c)
+		if (opt_val(&e->opts[i]) == c)
 			return &e->opts[i];
 	return NULL;
+}
+
+/* "-n|--name" or "--json", for messages. */
+static const char *opt_name(const struct etm_opt_desc *o, char *buf, size_t len)
+{
+	if (o->short_name)
+		snprintf(buf, len, "-%c|--%s", o->short_name, o->long_name);
+	else
+		snprintf(buf, len, "--%s", o->long_name);
+	return buf;
 }
 
 static const char *field_what(enum etm_client_field f)
@@ -90,6 +103,8 @@ static const char *field_what(enum etm_client_field f)
 		return "task name";
 	case ETM_F_SOCKET:
 		return "socket name";
+	case ETM_F_OUTPUT:
+		return "output file name";
 	default:
 		return "configuration file";
 	}
@@ -99,9 +114,17 @@ static const char *field_what(enum etm_client_field f)
 static int store_opt(struct etm_client_cmd *out, const struct etm_opt_desc *o, const char *val, char *err,
 		     size_t errlen)
 {
-	size_t len = strlen(val);
+	size_t len = val ? strlen(val) : 0;
 
 	switch (o->field) {
+	case ETM_F_JSON:
+		out->json = true;
+		return 0;
+	case ETM_F_OUTPUT:
+		if (len < 1 || len > ETM_MAX_PATH_LEN)
+			return fail(err, errlen, "output file name must be 1..%d bytes", ETM_MAX_PATH_LEN);
+		out->output = val;
+		return 0;
 	case ETM_F_SOCKET:
 		if (len < 1 || len > ETM_SOCKET_NAME_MAX)
 			return fail(err, errlen, "socket name must be 1..%d bytes", ETM_SOCKET_NAME_MAX);
@@ -136,24 +159,33 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 		      size_t errlen)
 {
 	const struct etm_subcmd_desc *s = out->sub;
-	const char *subname = s->name ? s->name : argv[0];
+	/* "project show", "engine showtaskpages", or "metrics" (an object without a command word). */
+	const char *word = s->name ? s->name : e->no_word ? NULL : argv[0];
+	char what[ETM_MAX_NAME_LEN + 32];
 	struct option longopts[ETM_F_MAX + 1];
 	char optstring[OPTSTRING_MAX];
+	char name[64];
 	unsigned seen = 0;
 	size_t i, k = 0;
 	int c, ret;
 
+	snprintf(what, sizeof(what), "%s%s%s", e->name, word ? " " : "", word ? word : "");
 	memset(longopts, 0, sizeof(longopts));
 	/* '+': stop at the first word that is not an option, so stray words are caught. ':': report missing arguments.
 	 */
 	optstring[k++] = '+';
 	optstring[k++] = ':';
 	for (i = 0; i < e->n_opts && i < ETM_F_MAX; i++) {
-		longopts[i].name = e->opts[i].long_name;
-		longopts[i].has_arg = required_argument;
-		longopts[i].val = e->opts[i].short_name;
-		optstring[k++] = e->opts[i].short_name;
-		optstring[k++] = ':';
+		const struct etm_opt_desc *o = &e->opts[i];
+
+		longopts[i].name = o->long_name;
+		longopts[i].has_arg = o->arg_name ? required_argument : no_argument;
+		longopts[i].val = opt_val(o);
+		if (!o->short_name)
+			continue;
+		optstring[k++] = o->short_name;
+		if (o->arg_name)
+			optstring[k++] = ':';
 	}
 	optstring[k] = '\0';
 
@@ -164,39 +196,36 @@ static int parse_opts(const struct etm_cmd_entry *e, int argc, char **argv, stru
 
 		if (c == '?') {
 			if (optopt)
-				return fail(err, errlen, "unrecognized option '-%c' for '%s %s'", optopt, e->name,
-					    subname);
-			return fail(err, errlen, "unrecognized option '%s' for '%s %s'", argv[optind - 1], e->name,
-				    subname);
+				return fail(err, errlen, "unrecognized option '-%c' for '%s'", optopt, what);
+			return fail(err, errlen, "unrecognized option '%s' for '%s'", argv[optind - 1], what);
 		}
 		if (c == ':') {
 			o = find_opt(e, optopt);
 			if (o)
-				return fail(err, errlen, "option -%c|--%s requires an argument <%s>", o->short_name,
-					    o->long_name, o->arg_name);
+				return fail(err, errlen, "option %s requires an argument <%s>",
+					    opt_name(o, name, sizeof(name)), o->arg_name);
 			return fail(err, errlen, "option '%s' requires an argument", argv[optind - 1]);
 		}
 		o = find_opt(e, c);
 		if (!o)
 			return fail(err, errlen, "unrecognized option '-%c'", c);
 		if (!((s->required | s->optional) & ETM_F_BIT(o->field)))
-			return fail(err, errlen, "'%s %s' does not take option -%c|--%s", e->name, subname,
-				    o->short_name, o->long_name);
+			return fail(err, errlen, "'%s' does not take option %s", what, opt_name(o, name, sizeof(name)));
 		if (seen & ETM_F_BIT(o->field))
-			return fail(err, errlen, "option -%c|--%s given more than once", o->short_name, o->long_name);
+			return fail(err, errlen, "option %s given more than once", opt_name(o, name, sizeof(name)));
 		seen |= ETM_F_BIT(o->field);
 		ret = store_opt(out, o, optarg, err, errlen);
 		if (ret)
 			return ret;
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s' for '%s %s'", argv[optind], e->name, subname);
+		return fail(err, errlen, "unexpected argument '%s' for '%s'", argv[optind], what);
 	for (i = 0; i < e->n_opts; i++) {
 		const struct etm_opt_desc *o = &e->opts[i];
 
 		if ((s->required & ETM_F_BIT(o->field)) && !(seen & ETM_F_BIT(o->field)))
-			return fail(err, errlen, "'%s %s' needs option -%c|--%s <%s>", e->name, subname, o->short_name,
-				    o->long_name, o->arg_name);
+			return fail(err, errlen, "'%s' needs option %s <%s>", what, opt_name(o, name, sizeof(name)),
+				    o->arg_name);
 	}
 	return 0;
 }
@@ -215,7 +244,7 @@ int etm_client_parse(int argc, char **argv, struct etm_client_cmd *out, char *er
 		err[0] = '\0';
 
 	if (argc < 2)
-		return fail(err, errlen, "missing object (obj, project or engine); see 'etmem help'");
+		return fail(err, errlen, "missing object (obj, project, engine or metrics); see 'etmem help'");
 	if (is_help_word(argv[1])) {
 		if (argc > 2)
 			return fail(err, errlen, "unexpected argument '%s' after 'help'", argv[2]);
@@ -225,6 +254,17 @@ int etm_client_parse(int argc, char **argv, struct etm_client_cmd *out, char *er
 	if (!e)
 		return fail(err, errlen, "unknown object '%s'; see 'etmem help'", argv[1]);
 	out->entry = e;
+	if (e->no_word) {
+		/* Options right after the object: "etmem metrics -s SOCK". */
+		if (argc > 2 && is_help_word(argv[2])) {
+			if (argc > 3)
+				return fail(err, errlen, "unexpected argument '%s' after '%s help'", argv[3], e->name);
+			return 1;
+		}
+		out->sub = &e->subcmds[0];
+		out->cmd = out->sub->cmd;
+		return parse_opts(e, argc - 1, argv + 1, out, err, errlen);
+	}
 	expected_words(e, expect, sizeof(expect));
 	if (argc < 3 || (argv[2][0] == '-' && !is_help_word(argv[2])))
 		return fail(err, errlen, "missing command after '%s' (expected %s)", e->name, expect);

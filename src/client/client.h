@@ -35,6 +35,8 @@ enum etm_client_field {
 	ETM_F_PROJ,
 	ETM_F_ENGINE,
 	ETM_F_TASK,
+	ETM_F_JSON,   /* --json: a flag */
+	ETM_F_OUTPUT, /* -o: a file the client writes (engine heatmap) */
 	ETM_F_MAX,
 };
 
@@ -43,9 +45,9 @@ enum etm_client_field {
 struct etm_client_cmd;
 
 struct etm_opt_desc {
-	char short_name;
+	char short_name; /* 0: a long option only */
 	const char *long_name;
-	const char *arg_name; /* as shown in help, e.g. "conf_file" */
+	const char *arg_name; /* as shown in help, e.g. "conf_file"; NULL: a flag without argument */
 	const char *help;     /* e.g. "Add configuration file" */
 	enum etm_client_field field;
 };
@@ -69,6 +71,8 @@ struct etm_cmd_entry {
 	size_t n_opts;
 	const char *const *notes;
 	size_t n_notes;
+	/* No command word: options follow the object ("etmem metrics -s SOCK"); subcmds[0] is the command. */
+	bool no_word;
 	/* Fills the request from a parsed command (fields borrow from @cmd). */
 	int (*build)(const struct etm_client_cmd *cmd, struct etm_request *req);
 };
@@ -77,6 +81,7 @@ struct etm_cmd_entry {
 extern const struct etm_cmd_entry etm_cmd_obj_entry;
 extern const struct etm_cmd_entry etm_cmd_project_entry;
 extern const struct etm_cmd_entry etm_cmd_engine_entry;
+extern const struct etm_cmd_entry etm_cmd_metrics_entry;
 extern const struct etm_cmd_entry *const etm_cmd_table[];
 
 /*
@@ -93,6 +98,8 @@ struct etm_client_cmd {
 	const char *eng;
 	const char *eng_cmd; /* the engine command word */
 	const char *task;
+	bool json;	    /* --json: ask etmemd for JSON (docs/json.md) */
+	const char *output; /* -o FILE */
 	bool has_file;
 	char file[4096]; /* PATH_MAX */
 	int send_timeout_ms;

@@ -41,7 +41,10 @@ void etm_client_help(FILE *fp, const struct etm_cmd_entry *e)
 	for (i = 0; i < e->n_subcmds; i++) {
 		const struct etm_subcmd_desc *s = &e->subcmds[i];
 
-		fprintf(fp, INDENT "etmem %s %s [options]\n", e->name, s->name ? s->name : s->usage_name);
+		if (e->no_word)
+			fprintf(fp, INDENT "etmem %s [options]\n", e->name);
+		else
+			fprintf(fp, INDENT "etmem %s %s [options]\n", e->name, s->name ? s->name : s->usage_name);
 	}
 	fprintf(fp, INDENT "etmem %s help\n", e->name);
 	if (e->n_opts) {
@@ -49,7 +52,14 @@ void etm_client_help(FILE *fp, const struct etm_cmd_entry *e)
 		for (i = 0; i < e->n_opts; i++) {
 			const struct etm_opt_desc *o = &e->opts[i];
 
-			fprintf(fp, INDENT "-%c|--%s <%s> %s\n", o->short_name, o->long_name, o->arg_name, o->help);
+			if (o->short_name)
+				fprintf(fp, INDENT "-%c|", o->short_name);
+			else
+				fprintf(fp, INDENT);
+			fprintf(fp, "--%s", o->long_name);
+			if (o->arg_name)
+				fprintf(fp, " <%s>", o->arg_name);
+			fprintf(fp, " %s\n", o->help);
 		}
 	}
 	if (e->n_notes) {

@@ -5,6 +5,7 @@
 static const struct etm_opt_desc project_opts[] = {
 	{ 'n', "name", "proj_name", "Add project name", ETM_F_PROJ },
 	{ 's', "socket", "socket_name", "Socket name to connect", ETM_F_SOCKET },
+	{ 0, "json", NULL, "Print show as JSON (schema: docs/json.md)", ETM_F_JSON },
 };
 
 static const unsigned project_needs = ETM_F_BIT(ETM_F_PROJ) | ETM_F_BIT(ETM_F_SOCKET);
@@ -13,7 +14,7 @@ static const struct etm_subcmd_desc project_subcmds[] = {
 	{ "start", NULL, ETM_CMD_PROJ_START, project_needs, 0 },
 	{ "stop", NULL, ETM_CMD_PROJ_STOP, project_needs, 0 },
 	/* Without -n, show lists every project. */
-	{ "show", NULL, ETM_CMD_PROJ_SHOW, ETM_F_BIT(ETM_F_SOCKET), ETM_F_BIT(ETM_F_PROJ) },
+	{ "show", NULL, ETM_CMD_PROJ_SHOW, ETM_F_BIT(ETM_F_SOCKET), ETM_F_BIT(ETM_F_PROJ) | ETM_F_BIT(ETM_F_JSON) },
 };
 
 /* The spec's wording, kept verbatim (its "add or del" means start or stop). */
@@ -26,6 +27,7 @@ static int project_build(const struct etm_client_cmd *cmd, struct etm_request *r
 {
 	req->cmd = cmd->cmd;
 	req->proj = (char *)cmd->proj;
+	req->format = cmd->json ? ETM_FORMAT_JSON : ETM_FORMAT_TEXT;
 	return 0;
 }
 

@@ -110,10 +110,20 @@ static int recv_error(FILE *err, int ret, int recv_ms)
 }
 
 /*
+ * The END of a request that needed protocol version @sent, refused as
+ * malformed in an older version's frame: etmemd predates what was asked.
+ */
+static bool old_daemon(const struct etm_hdr *hdr, int32_t status, uint8_t sent)
+{
+	return status == ETM_ERR_PROTO && hdr->version < sent;
+}
+
+/*
  * Read frames until END; returns the exit status. With @quiet, a reply that
  * cannot be read returns -1 without a word (the caller has a better one).
+ * @sent: the version of the request.
  */
-static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms, bool quiet)
+static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms, bool quiet, uint8_t sent)
 {
 	for (;;) {
 		struct etm_hdr hdr;
@@ -146,7 +156,13 @@ static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms, bool quiet)
 			free(msg);
 			return ETM_EXIT_OK;
 		}
-		print_error_line(err, msg[0] ? msg : etm_status_str(status));
+		if (old_daemon(&hdr, status, sent))
+			fprintf(err,
+				"etmem: this etmemd speaks protocol version %u only; --json and metrics need protocol "
+				"version %u (etmemd said: %s)\n",
+				hdr.version, sent, msg[0] ? msg : etm_status_str(status));
+		else
+			print_error_line(err, msg[0] ? msg : etm_status_str(status));
 		free(msg);
 		return ETM_EXIT_FAIL;
 	}
@@ -157,9 +173,12 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
 	struct etm_request req = { 0 };
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	uint8_t version;
 	int fd, ret;
 
 	ret = cmd->entry->build(cmd, &req);
+	/* The lowest version that carries the request: an older etmemd serves what it can. */
+	version = etm_request_version(&req);
 	if (!ret)
 		ret = etm_request_encode(&req, &buf, &len);
 	/* req borrows from cmd: nothing to clear. */
@@ -174,7 +193,7 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
 		free(buf);
 		return ETM_EXIT_FAIL;
 	}
-	ret = etm_send_frame(fd, ETM_FRAME_REQUEST, buf, len);
+	ret = etm_send_frame_version(fd, version, ETM_FRAME_REQUEST, buf, len, NULL);
 	free(buf);
 	if (ret) {
 		int sret = ret;
@@ -186,7 +205,7 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
 		 */
 		ret = -1;
 		if (sret == -EPIPE || sret == -ECONNRESET)
-			ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms, true);
+			ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms, true, version);
 		if (ret < 0) {
 			fprintf(err, "etmem: cannot send the request to etmemd: %s\n",
 				sret == -ETIMEDOUT ? "timed out" : strerror(-sret));
@@ -195,7 +214,7 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
 		close(fd);
 		return ret;
 	}
-	ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms, false);
+	ret = relay_reply(fd, out_fd, err, cmd->recv_timeout_ms, false, version);
 	close(fd);
 	return ret;
 }

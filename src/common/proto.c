@@ -82,8 +82,13 @@ static bool frame_type_valid(unsigned type)
 
 void etm_hdr_encode(uint8_t out[ETM_HDR_LEN], uint8_t type, uint32_t len)
 {
+	etm_hdr_encode_version(out, ETM_PROTO_VERSION, type, len);
+}
+
+void etm_hdr_encode_version(uint8_t out[ETM_HDR_LEN], uint8_t version, uint8_t type, uint32_t len)
+{
 	put_be32(out, ETM_PROTO_MAGIC);
-	out[4] = ETM_PROTO_VERSION;
+	out[4] = version;
 	out[5] = type;
 	put_be16(out + 6, 0);
 	put_be32(out + 8, len);
@@ -100,7 +105,7 @@ int etm_hdr_decode(const uint8_t in[ETM_HDR_LEN], struct etm_hdr *hdr)
 	h.flags = get_be16(in + 6);
 	h.len = get_be32(in + 8);
 	/* Version first: a future version may redefine everything after it. */
-	if (h.version != ETM_PROTO_VERSION)
+	if (h.version < ETM_PROTO_VERSION_MIN || h.version > ETM_PROTO_VERSION)
 		return -EPROTONOSUPPORT;
 	if (h.flags != 0 || !frame_type_valid(h.type))
 		return -EPROTO;
@@ -132,16 +137,29 @@ static size_t req_field_max(int i)
 	return i == 1 ? ETM_MAX_PATH_LEN : ETM_MAX_NAME_LEN;
 }
 
+/* Commands of each version: version 1 ends at engine commands. */
+static unsigned cmd_limit(uint8_t version)
+{
+	return version >= 2 ? ETM_CMD_MAX : ETM_CMD_METRICS;
+}
+
+uint8_t etm_request_version(const struct etm_request *req)
+{
+	return req->cmd >= ETM_CMD_METRICS || req->format != ETM_FORMAT_TEXT ? 2 : 1;
+}
+
 int etm_request_encode(const struct etm_request *req, uint8_t **buf, size_t *len)
 {
 	/* req_field() wants a mutable request; only reads happen through it. */
 	struct etm_request *r = (struct etm_request *)req;
+	uint8_t version = req->version ? req->version : etm_request_version(req);
 	size_t flen[ETM_REQ_NFIELDS] = { 0 };
-	size_t total = 1;
+	size_t total = 1 + (version >= 2);
 	uint8_t *out, *p;
 	int i;
 
-	if (req->cmd >= ETM_CMD_MAX)
+	if (version < ETM_PROTO_VERSION_MIN || version > ETM_PROTO_VERSION || req->format >= ETM_FORMAT_MAX ||
+	    req->cmd >= cmd_limit(version) || version < etm_request_version(req))
 		return -EINVAL;
 	for (i = 0; i < ETM_REQ_NFIELDS; i++) {
 		const char *s = *req_field(r, i);
@@ -172,6 +190,8 @@ int etm_request_encode(const struct etm_request *req, uint8_t **buf, size_t *len
 		memcpy(p, s, flen[i]);
 		p += flen[i];
 	}
+	if (version >= 2)
+		*p = req->format;
 	*buf = out;
 	*len = total;
 	return 0;
@@ -188,15 +208,17 @@ void etm_request_clear(struct etm_request *req)
 		*f = NULL;
 	}
 	req->cmd = 0;
+	req->version = 0;
+	req->format = 0;
 }
 
-int etm_request_decode(const uint8_t *buf, size_t len, struct etm_request *req)
+int etm_request_decode(const uint8_t *buf, size_t len, uint8_t version, struct etm_request *req)
 {
-	struct etm_request r = { 0 };
+	struct etm_request r = { .version = version };
 	size_t off = 1;
 	int i;
 
-	if (len < 1 || buf[0] >= ETM_CMD_MAX)
+	if (version < ETM_PROTO_VERSION_MIN || version > ETM_PROTO_VERSION || len < 1 || buf[0] >= cmd_limit(version))
 		return -EPROTO;
 	r.cmd = buf[0];
 	for (i = 0; i < ETM_REQ_NFIELDS; i++) {
@@ -223,6 +245,11 @@ int etm_request_decode(const uint8_t *buf, size_t len, struct etm_request *req)
 		s[flen] = '\0';
 		*req_field(&r, i) = s;
 		off += flen;
+	}
+	if (version >= 2) {
+		if (off >= len || buf[off] >= ETM_FORMAT_MAX)
+			goto proto;
+		r.format = buf[off++];
 	}
 	if (off != len)
 		goto proto;
@@ -315,6 +342,12 @@ static int wait_for(int fd, short events, const struct timespec *deadline)
 
 int etm_send_frame_by(int fd, uint8_t type, const void *payload, size_t len, const struct timespec *deadline)
 {
+	return etm_send_frame_version(fd, ETM_PROTO_VERSION, type, payload, len, deadline);
+}
+
+int etm_send_frame_version(int fd, uint8_t version, uint8_t type, const void *payload, size_t len,
+			   const struct timespec *deadline)
+{
 	uint8_t hdr[ETM_HDR_LEN];
 	struct iovec iov[2];
 	struct msghdr mh = { 0 };
@@ -327,7 +360,7 @@ int etm_send_frame_by(int fd, uint8_t type, const void *payload, size_t len, con
 		return -EMSGSIZE;
 	if (len && !payload)
 		return -EINVAL;
-	etm_hdr_encode(hdr, type, (uint32_t)len);
+	etm_hdr_encode_version(hdr, version, type, (uint32_t)len);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)payload;

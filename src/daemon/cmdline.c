@@ -6,8 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
+/* getopt values of the long-only options. */
+enum { OPT_METRICS_FILE = 0x100, OPT_METRICS_INTERVAL };
+
 struct etmemd_option {
-	char short_name;
+	int short_name; /* a letter, or an OPT_ value: a long option only */
 	const char *long_name;
 	const char *arg; /* NULL: takes no argument */
 	const char *help;
@@ -19,6 +24,10 @@ static const struct etmemd_option options[] = {
 	{ 's', "socket", "<sockect name>", "  Socket name to listen to" },
 	{ 'h', "help", NULL, "  Show this message" },
 	{ 'm', "mode-systemctl", NULL, " mode used to start(systemctl)" },
+	{ OPT_METRICS_FILE, "metrics-file", "<path>",
+	  "  Write the metrics (Prometheus text) to this file, atomically, every interval" },
+	{ OPT_METRICS_INTERVAL, "metrics-interval", "<seconds>",
+	  "  Seconds between metrics file writes (1..3600, 10)" },
 };
 
 #define N_OPTIONS G_N_ELEMENTS(options)
@@ -27,9 +36,42 @@ void etmemd_print_help(FILE *out)
 {
 	fprintf(out, "Usage: etmemd -s|--socket <socket name> [-l|--log-level <0..3>] [-m|--mode-systemctl]\n\n");
 	fprintf(out, "options:\n");
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		fprintf(out, "-%c|--%s%s%s%s\n", options[i].short_name, options[i].long_name, options[i].arg ? " " : "",
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		if (options[i].short_name < 0x100)
+			fprintf(out, "-%c|", options[i].short_name);
+		fprintf(out, "--%s%s%s%s\n", options[i].long_name, options[i].arg ? " " : "",
 			options[i].arg ? options[i].arg : "", options[i].help);
+	}
+}
+
+/* --metrics-file (an absolute path, once) and --metrics-interval (1..3600, once). */
+static int metrics_opt(int c, const char *arg, struct etmemd_opts *opts, GString *err)
+{
+	static const char *const names[] = { "--metrics-file", "--metrics-interval" };
+	guint64 v;
+
+	if (c == OPT_METRICS_FILE) {
+		if (opts->metrics_file) {
+			g_string_printf(err, "option %s given twice", names[0]);
+			return -EINVAL;
+		}
+		/* etmemd runs with / as its directory (-m): a relative path would not mean what it says. */
+		if (arg[0] != '/' || strlen(arg) > ETM_MAX_PATH_LEN || g_str_has_suffix(arg, "/")) {
+			g_string_printf(
+			    err, "invalid metrics file '%s': must be an absolute path of a file (at most %d bytes)",
+			    arg, ETM_MAX_PATH_LEN);
+			return -EINVAL;
+		}
+		opts->metrics_file = arg;
+		return 0;
+	}
+	if (!g_ascii_string_to_unsigned(arg, 10, 1, ETM_METRICS_INTERVAL_MAX_S, &v, NULL)) {
+		g_string_printf(err, "invalid metrics interval '%s': must be 1..%d seconds", arg,
+				ETM_METRICS_INTERVAL_MAX_S);
+		return -EINVAL;
+	}
+	opts->metrics_interval_s = (unsigned)v;
+	return 0;
 }
 
 int etmemd_parse_args(int argc, char **argv, struct etmemd_opts *opts, GString *err)
@@ -42,11 +84,14 @@ int etmemd_parse_args(int argc, char **argv, struct etmemd_opts *opts, GString *
 
 	memset(opts, 0, sizeof(*opts));
 	opts->log_level = ETMEMD_DEFAULT_LOG_LEVEL;
+	opts->metrics_interval_s = ETM_METRICS_INTERVAL_DEFAULT_S;
 	shortopts[n++] = ':'; /* report a missing argument as ':' */
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		longopts[i] = (struct option){ options[i].long_name, options[i].arg ? required_argument : no_argument,
 					       NULL, options[i].short_name };
-		shortopts[n++] = options[i].short_name;
+		if (options[i].short_name >= 0x100)
+			continue;
+		shortopts[n++] = (char)options[i].short_name;
 		if (options[i].arg)
 			shortopts[n++] = ':';
 	}
@@ -87,6 +132,11 @@ int etmemd_parse_args(int argc, char **argv, struct etmemd_opts *opts, GString *
 			break;
 		case 'm':
 			opts->systemd_mode = true;
+			break;
+		case OPT_METRICS_FILE:
+		case OPT_METRICS_INTERVAL:
+			if (metrics_opt(c, optarg, opts, err))
+				return -EINVAL;
 			break;
 		case 'h':
 			opts->help = true;

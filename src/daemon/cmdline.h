@@ -16,6 +16,9 @@ struct etmemd_opts {
 	char socket[ETM_SOCKET_NAME_MAX + 1];
 	bool systemd_mode;
 	bool help;
+	/* --metrics-file: an absolute path, NULL when not given (points into argv). */
+	const char *metrics_file;
+	unsigned metrics_interval_s; /* --metrics-interval */
 };
 
 /* 0 on success (check opts->help), -EINVAL with @err set otherwise. */

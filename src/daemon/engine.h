@@ -45,6 +45,22 @@ struct etm_conf;
 struct etm_engine;
 struct etm_figures;
 struct etm_key_table;
+struct etm_report;
+
+/*
+ * A built-in engine's private command (`etmem engine NAME ...`): it fills a
+ * report (report.h) and the daemon renders it as text or JSON, as the client
+ * asked. Called as eng_mgt_func is (see the contract above): without the
+ * registry lock, its project STARTED and held busy, @tk STARTED (or NULL
+ * when the client named no task). Returns 0, or -errno with @err set to the
+ * client's one-line message (-EINVAL: a bad request, such as a task of the
+ * wrong kind; -EAGAIN: nothing to show yet).
+ */
+struct etm_engine_cmd {
+	const char *name; /* the command word: "showtaskpages" */
+	bool needs_task;  /* refused without -t */
+	int (*run)(struct engine *eng, struct task *tk, struct etm_report *out, GString *err);
+};
 
 /* What a task's keys may depend on: its project (slide's T is 0..loop*3). */
 struct etm_task_ctx {
@@ -85,6 +101,12 @@ struct etm_engine_type {
 	 * so lock the engine's state.
 	 */
 	void (*task_figures)(struct engine *eng, struct task *tk, struct etm_figures *figs);
+	/*
+	 * Optional: the private commands, ended by an entry with a NULL name.
+	 * A command word not in this list goes to ops->eng_mgt_func when there
+	 * is one (text only: a plugin's output is its own).
+	 */
+	const struct etm_engine_cmd *cmds;
 };
 
 /*

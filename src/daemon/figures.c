@@ -4,7 +4,10 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include "json_out.h"
 
 static void figure_clear(gpointer p)
 {
@@ -80,6 +83,21 @@ struct etm_figure *etm_fig_list(struct etm_figures *figs, const char *name, cons
 	return f;
 }
 
+struct etm_figure *etm_fig_map(struct etm_figures *figs, const char *name, enum etm_fig_kind kind, const char *label,
+			       const char *map_label, const char *const *keys, const uint64_t *vals, size_t n)
+{
+	struct etm_figure *f = add(figs, name, kind, ETM_FIG_MAP, label);
+
+	f->map_label = map_label;
+	f->list_len = MIN(n, (size_t)ETM_FIG_LIST_MAX);
+	for (size_t i = 0; i < f->list_len; i++) {
+		f->map_keys[i] = keys[i];
+		f->list[i] = vals[i];
+		f->u64 += vals[i];
+	}
+	return f;
+}
+
 struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, enum etm_fig_kind kind,
 				   enum etm_fig_type type, const char *label, const char *unknown_text)
 {
@@ -105,6 +123,11 @@ struct etm_figures *etm_fig_item(struct etm_figure *list)
 
 	g_ptr_array_add(list->items, item);
 	return item;
+}
+
+void etm_fig_no_metric(struct etm_figure *fig)
+{
+	fig->no_metric = TRUE;
 }
 
 void etm_fig_note(struct etm_figure *fig, const char *fmt, ...)
@@ -137,6 +160,22 @@ static void render_list(const struct etm_figure *f, GString *out)
 		g_string_append(out, f->u64 > f->list_len ? ",...)" : ")");
 }
 
+/* "N (a 1, b 2)": the total, then the keys that are not zero. */
+static void render_map(const struct etm_figure *f, GString *out)
+{
+	bool open = false;
+
+	g_string_append_printf(out, "%" PRIu64, f->u64);
+	for (size_t i = 0; i < f->list_len; i++) {
+		if (!f->list[i])
+			continue;
+		g_string_append_printf(out, "%s%s %" PRIu64, open ? ", " : " (", f->map_keys[i], f->list[i]);
+		open = true;
+	}
+	if (open)
+		g_string_append_c(out, ')');
+}
+
 static void render_value(const struct etm_figure *f, GString *out)
 {
 	if (!f->known) {
@@ -158,6 +197,9 @@ static void render_value(const struct etm_figure *f, GString *out)
 		break;
 	case ETM_FIG_LIST:
 		render_list(f, out);
+		break;
+	case ETM_FIG_MAP:
+		render_map(f, out);
 		break;
 	case ETM_FIG_ITEMS:
 		g_string_append_printf(out, "%" PRIu64, f->u64);
@@ -196,4 +238,70 @@ static void render_fields(const struct etm_figures *figs, const char *indent, co
 void etm_figures_render_text(const struct etm_figures *figs, const char *indent, GString *out)
 {
 	render_fields(figs, indent, indent, out);
+}
+
+static void json_value(const struct etm_figure *f, struct etm_json *b);
+
+/* {"count": N, "items": [{fields}, ...]}: the count in all, the items shown. */
+static void json_items(const struct etm_figure *f, struct etm_json *b)
+{
+	etm_json_begin_object(b);
+	etm_json_u64(b, "count", f->u64);
+	etm_json_key(b, "items");
+	etm_json_begin_array(b);
+	for (guint i = 0; i < f->items->len; i++) {
+		etm_json_begin_object(b);
+		etm_figures_render_json(f->items->pdata[i], b);
+		etm_json_end_object(b);
+	}
+	etm_json_end_array(b);
+	etm_json_end_object(b);
+}
+
+static void json_value(const struct etm_figure *f, struct etm_json *b)
+{
+	if (!f->known) {
+		etm_json_add_null(b);
+		return;
+	}
+	switch (f->type) {
+	case ETM_FIG_U64:
+		etm_json_add_u64(b, f->u64);
+		break;
+	case ETM_FIG_DOUBLE:
+		etm_json_add_double(b, f->dbl);
+		break;
+	case ETM_FIG_TEXT:
+		etm_json_add_str(b, f->text);
+		break;
+	case ETM_FIG_LIST:
+		etm_json_begin_object(b);
+		etm_json_u64(b, "count", f->u64);
+		etm_json_key(b, "values");
+		etm_json_begin_array(b);
+		for (size_t i = 0; i < f->list_len; i++)
+			etm_json_add_u64(b, f->list[i]);
+		etm_json_end_array(b);
+		etm_json_end_object(b);
+		break;
+	case ETM_FIG_MAP:
+		etm_json_begin_object(b);
+		for (size_t i = 0; i < f->list_len; i++)
+			etm_json_u64(b, f->map_keys[i], f->list[i]);
+		etm_json_end_object(b);
+		break;
+	case ETM_FIG_ITEMS:
+		json_items(f, b);
+		break;
+	}
+}
+
+void etm_figures_render_json(const struct etm_figures *figs, struct etm_json *b)
+{
+	for (size_t i = 0; i < etm_figures_len(figs); i++) {
+		const struct etm_figure *f = etm_figures_at(figs, i);
+
+		etm_json_key(b, f->name);
+		json_value(f, b);
+	}
 }

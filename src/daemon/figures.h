@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
  * Figures as data: what an engine reports about one task for `project show`,
- * as a list of typed fields rather than text. The text of `project show` is
- * rendered from the list; a JSON rendering and an OpenMetrics one read the
- * same list, so an engine describes each figure once and every output gets
- * it without engine changes.
+ * as a list of typed fields rather than text. The text of `project show`,
+ * its JSON (docs/json.md) and the metrics (docs/metrics.md) are all rendered
+ * from the list, so an engine describes each figure once and every output
+ * gets it without engine changes.
  *
  * A field carries:
  *  - name: stable, machine-readable, snake_case, its unit last (`_bytes`,
@@ -12,11 +12,13 @@
  *    prefixed, the metric family name: never rename one, add a new field.
  *  - kind: gauge (a value now), counter (only grows while the task runs:
  *    a metric `NAME_total`) or info (text: a label in metrics, not a sample).
- *  - a value: u64, double, text, or a list of u64 with its full count; or
- *    unknown (JSON null, no metric sample, a word such as "n/a" in the text);
- *    or items: a list of objects the task acts on (psi's cgroups), each a
- *    set of figures of its own whose first field names it (a JSON array of
- *    objects; in metrics, that first field as a label of the others).
+ *  - a value: u64, double, text, a list of u64 with its full count, or a map
+ *    of u64 by a fixed set of keys (errors by kind: one metric sample per
+ *    key, labelled); or unknown (JSON null, no metric sample, a word such
+ *    as "n/a" in the text); or items: a list of objects the task acts on
+ *    (psi's cgroups), each a set of figures of its own whose first field
+ *    names it (a JSON array of objects; in metrics, that first field as a
+ *    label of the others).
  *  - label: the human text of `project show` ("bytes swapped out"), also
  *    the metric's HELP.
  *  - note: optional text-only remark printed after the value.
@@ -27,9 +29,6 @@
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Bumped when a field changes meaning or type (never for a new field). */
-#define ETM_FIGURES_SCHEMA_VERSION 1
 
 enum etm_fig_kind {
 	ETM_FIG_GAUGE,
@@ -42,6 +41,7 @@ enum etm_fig_type {
 	ETM_FIG_DOUBLE,
 	ETM_FIG_TEXT,
 	ETM_FIG_LIST,  /* u64 values, at most ETM_FIG_LIST_MAX shown, and the full count */
+	ETM_FIG_MAP,   /* u64 values by key (at most ETM_FIG_LIST_MAX keys) */
 	ETM_FIG_ITEMS, /* a struct etm_figures per item, and the full count (some may be left out) */
 };
 
@@ -52,15 +52,18 @@ struct etm_figure {
 	const char *label; /* static: "bytes swapped out" */
 	enum etm_fig_kind kind;
 	enum etm_fig_type type;
-	gboolean known;		  /* FALSE: the value is unknown (unknown_text in the text) */
-	const char *unknown_text; /* static; "n/a" unless given */
-	uint64_t u64;		  /* ETM_FIG_U64; ETM_FIG_LIST: the full count */
-	double dbl;		  /* ETM_FIG_DOUBLE */
-	char *text;		  /* ETM_FIG_TEXT (owned) */
-	uint64_t list[ETM_FIG_LIST_MAX];
-	size_t list_len;  /* values in list[] */
-	char *note;	  /* owned, may be NULL */
-	GPtrArray *items; /* ETM_FIG_ITEMS: struct etm_figures * (owned) */
+	gboolean known;				/* FALSE: the value is unknown (unknown_text in the text) */
+	const char *unknown_text;		/* static; "n/a" unless given */
+	uint64_t u64;				/* ETM_FIG_U64; ETM_FIG_LIST: the full count */
+	double dbl;				/* ETM_FIG_DOUBLE */
+	char *text;				/* ETM_FIG_TEXT (owned) */
+	uint64_t list[ETM_FIG_LIST_MAX];	/* ETM_FIG_LIST, ETM_FIG_MAP: the values */
+	size_t list_len;			/* values in list[] */
+	const char *map_label;			/* ETM_FIG_MAP: static; the metric label of the keys */
+	const char *map_keys[ETM_FIG_LIST_MAX]; /* ETM_FIG_MAP: static; snake_case */
+	char *note;				/* owned, may be NULL */
+	gboolean no_metric;			/* shown and in JSON, but no metric (free text: an error message) */
+	GPtrArray *items;			/* ETM_FIG_ITEMS: struct etm_figures * (owned) */
 };
 
 /* The fields of one task, in the order the text shows them. */
@@ -83,6 +86,13 @@ struct etm_figure *etm_fig_text(struct etm_figures *figs, const char *name, cons
 /* @count values in all, the first min(@n, ETM_FIG_LIST_MAX) of them in @vals. */
 struct etm_figure *etm_fig_list(struct etm_figures *figs, const char *name, const char *label, const uint64_t *vals,
 				size_t n, uint64_t count);
+/*
+ * @n (at most ETM_FIG_LIST_MAX) values by key: @keys are static snake_case
+ * words, the same set every time (a metric label @map_label, "kind").
+ * Text: "TOTAL (key N, ...)" with the non-zero ones; JSON: an object.
+ */
+struct etm_figure *etm_fig_map(struct etm_figures *figs, const char *name, enum etm_fig_kind kind, const char *label,
+			       const char *map_label, const char *const *keys, const uint64_t *vals, size_t n);
 /* A field whose value is not known now: @unknown_text (static) stands in the text ("n/a" when NULL). */
 struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, enum etm_fig_kind kind,
 				   enum etm_fig_type type, const char *label, const char *unknown_text);
@@ -99,6 +109,12 @@ struct etm_figure *etm_fig_items(struct etm_figures *figs, const char *name, con
  * item's fields may be added meanwhile).
  */
 struct etm_figures *etm_fig_item(struct etm_figure *list);
+/*
+ * Keep @fig out of the metrics: free text such as an error message would be
+ * a label whose every new value is a new series (the errors are counted by
+ * kind instead).
+ */
+void etm_fig_no_metric(struct etm_figure *fig);
 /* A text-only remark after @fig's value, "(...)" included by the caller. */
 void etm_fig_note(struct etm_figure *fig, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -111,5 +127,13 @@ const struct etm_figure *etm_figures_at(const struct etm_figures *figs, size_t i
  * two more spaces in, the first of them after "- ".
  */
 void etm_figures_render_text(const struct etm_figures *figs, const char *indent, GString *out);
+
+/*
+ * The fields as the members of the current JSON object (docs/json.md):
+ * name: value, null when unknown; a list is {"count", "values"}, a map an
+ * object of its keys. Notes are text only.
+ */
+struct etm_json;
+void etm_figures_render_json(const struct etm_figures *figs, struct etm_json *b);
 
 #endif

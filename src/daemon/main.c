@@ -16,6 +16,7 @@
 
 #include "cmdline.h"
 #include "common/log.h"
+#include "metrics.h"
 #include "registry.h"
 #include "scan/damon_sysfs.h"
 #include "scan/memcg_journal.h"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
 	struct etmemd_opts opts;
 	struct etm_registry *reg;
 	struct etm_server *srv = NULL;
+	struct etm_metrics_writer *metrics = NULL;
 	GString *err = g_string_new(NULL);
 	int report_fd = -1, sig_fd, ret;
 	sigset_t mask;
@@ -172,11 +174,14 @@ int main(int argc, char **argv)
 	} else {
 		ret = etm_server_new(opts.socket, reg, &srv, err);
 	}
+	if (!ret && opts.metrics_file)
+		ret = etm_metrics_writer_start(reg, opts.metrics_file, opts.metrics_interval_s, &metrics, err);
 	if (ret) {
 		etm_err("%s", err->str);
 		/* In the foreground the log already went to stderr. */
 		if (report_fd >= 0)
 			report(report_fd, err->str);
+		etm_server_free(srv);
 		etm_registry_free(reg);
 		g_string_free(err, TRUE);
 		return 1;
@@ -193,6 +198,7 @@ int main(int argc, char **argv)
 	etm_server_run(srv, sig_fd, take_signal);
 	/* The server has joined every client thread: nothing else uses the registry now. */
 	etm_info("stopping: stopping every task and restoring system state");
+	etm_metrics_writer_stop(metrics);
 	etm_registry_stop_all(reg);
 	/* Every reclaim of ours is over: leave no empty runtime directory behind (others' records keep it). */
 	rmdir(ETM_RUN_DIR);

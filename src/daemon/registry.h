@@ -130,10 +130,15 @@ int etm_registry_obj_add(struct etm_registry *reg, const char *path, GString *er
 int etm_registry_obj_del(struct etm_registry *reg, const char *path, GString *err);
 int etm_registry_start(struct etm_registry *reg, const char *proj, GString *err);
 int etm_registry_stop(struct etm_registry *reg, const char *proj, GString *err);
-int etm_registry_show(struct etm_registry *reg, const char *proj, GString *out, GString *err);
-/* Runs an engine private command; its output goes to @out_fd. */
+/* @format: enum etm_format (proto.h): the original's text, or JSON (docs/json.md). */
+int etm_registry_show(struct etm_registry *reg, const char *proj, int format, GString *out, GString *err);
+/*
+ * Runs an engine private command; its output goes to @out_fd. A built-in
+ * engine's command renders its report in @format (enum etm_format); a
+ * plugin's eng_mgt_func writes text only (JSON: ETM_ERR_NOT_SUPPORTED).
+ */
 int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj, const char *eng, const char *task, const char *cmd,
-			 int out_fd, GString *err);
+			 int format, int out_fd, GString *err);
 /*
  * For built-in engines: explain why start_task fails, so that the client
  * sees the reason and not just an error number. Outside start_task it only

@@ -24,6 +24,8 @@ struct etm_registry {
 	pthread_cond_t load_done;
 	/* The configuration files' owner check (etm_conf_owner_root unless a test sets another). */
 	etm_conf_owner_fn conf_owner;
+	/* When the registry was made (seconds since the epoch): the daemon's start, for the metrics. */
+	double started_at;
 };
 
 /* Lock held: the project called @name, or NULL. */
@@ -46,6 +48,11 @@ void etm_reg_task_stop(struct etm_registry *reg, struct etm_task *tk);
 void etm_reg_project_stop_tasks(struct etm_registry *reg, struct etm_project *proj);
 /* Lock held: the project state as a client-facing error, or ETM_OK when it is idle. */
 int etm_reg_project_idle_or_busy(struct etm_project *proj, GString *err);
+/* "stopped", "starting", "started", "stopping" (registry_show.c). */
+const char *etm_reg_project_state_str(enum etm_proj_state st);
+const char *etm_reg_task_state_str(enum etm_task_state st);
+/* Lock held: a new list of @tk's figures when it is STARTED and its engine has figures, else NULL. */
+struct etm_figures *etm_reg_task_figures(struct engine *eng, struct task *tk);
 /* @ms from now on CLOCK_MONOTONIC, the clock of the registry's condition variables. */
 void etm_reg_deadline_in_ms(struct timespec *dl, long ms);
 

@@ -35,6 +35,7 @@
 #include "common/escape.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "metrics.h"
 
 /* Connections accepted per wake-up, so that pending requests get their turn too. */
 #define ACCEPT_BURST 64
@@ -183,6 +184,7 @@ void etm_server_free(struct etm_server *srv)
 /* A reply: DATA frames and one END, all out by one deadline counted from the first. */
 struct reply {
 	int fd;
+	uint8_t version; /* the request's: a client reads replies of its own version */
 	bool started;
 	struct timespec deadline;
 	int err; /* the first send error: the peer is gone or too slow, send nothing more */
@@ -196,7 +198,7 @@ static int reply_frame(struct reply *r, uint8_t type, const void *buf, size_t le
 		r->deadline = mono_in_ms(ETM_SERVER_SEND_TIMEOUT_S * 1000L);
 		r->started = true;
 	}
-	r->err = etm_send_frame_by(r->fd, type, buf, len, &r->deadline);
+	r->err = etm_send_frame_version(r->fd, r->version, type, buf, len, &r->deadline);
 	return r->err;
 }
 
@@ -231,7 +233,8 @@ static void reply_end(struct reply *r, int status, const char *msg)
  */
 static void answer_now(int fd, int status, const char *msg)
 {
-	struct reply r = { .fd = fd, .started = true };
+	/* No request was read: the oldest version, which every client reads. */
+	struct reply r = { .fd = fd, .version = ETM_PROTO_VERSION_MIN, .started = true };
 
 	clock_gettime(CLOCK_MONOTONIC, &r.deadline);
 	reply_end(&r, status, msg);
@@ -239,9 +242,8 @@ static void answer_now(int fd, int status, const char *msg)
 
 /* -------------------------------------------------------------- commands */
 
-static const char *const cmd_names[] = {
-	"obj add", "obj del", "project start", "project stop", "project show", "engine"
-};
+static const char *const cmd_names[] = { "obj add",	 "obj del", "project start", "project stop",
+					 "project show", "engine",  "metrics" };
 
 /* The request's names for a log line, each escaped (they come from the client). */
 static void describe_request(const struct etm_request *req, char *buf, size_t size)
@@ -279,6 +281,7 @@ static int check_request(const struct etm_request *req, GString *err)
 		}
 		return ETM_OK;
 	case ETM_CMD_PROJ_SHOW:
+	case ETM_CMD_METRICS:
 		return ETM_OK;
 	case ETM_CMD_ENG_CMD:
 		if (!req->proj || !req->eng || !req->eng_cmd || !req->proj[0] || !req->eng[0] || !req->eng_cmd[0]) {
@@ -327,7 +330,7 @@ static int run_eng_cmd(struct etm_registry *reg, struct reply *r, const struct e
 		g_string_printf(err, "memfd_create: %s", strerror(errno));
 		return ETM_ERR_INTERNAL;
 	}
-	ret = etm_registry_eng_cmd(reg, req->proj, req->eng, req->task, req->eng_cmd, out, err);
+	ret = etm_registry_eng_cmd(reg, req->proj, req->eng, req->task, req->eng_cmd, req->format, out, err);
 	if (send_output(r, out)) {
 		etm_escape(eng, sizeof(eng), req->eng, LOG_NAME_MAX, true);
 		etm_escape(cmd, sizeof(cmd), req->eng_cmd, LOG_NAME_MAX, true);
@@ -360,12 +363,22 @@ static int dispatch(struct etm_registry *reg, struct reply *r, const struct etm_
 		return etm_registry_stop(reg, req->proj, err);
 	case ETM_CMD_PROJ_SHOW:
 		out = g_string_new(NULL);
-		ret = etm_registry_show(reg, req->proj && req->proj[0] ? req->proj : NULL, out, err);
+		ret = etm_registry_show(reg, req->proj && req->proj[0] ? req->proj : NULL, req->format, out, err);
 		/* A client gone or too slow is no error of the command: serve() logs it. */
 		if (ret == ETM_OK)
 			reply_data(r, out->str, out->len);
 		g_string_free(out, TRUE);
 		return ret;
+	case ETM_CMD_METRICS:
+		if (req->format != ETM_FORMAT_TEXT) {
+			g_string_assign(err, "metrics are text only (the Prometheus text format)");
+			return ETM_ERR_NOT_SUPPORTED;
+		}
+		out = g_string_new(NULL);
+		etm_registry_metrics(reg, out);
+		reply_data(r, out->str, out->len);
+		g_string_free(out, TRUE);
+		return ETM_OK;
 	default:
 		return run_eng_cmd(reg, r, req, err);
 	}
@@ -373,7 +386,7 @@ static int dispatch(struct etm_registry *reg, struct reply *r, const struct etm_
 
 static void serve(struct etm_registry *reg, int fd, pid_t pid, const struct etm_request *req)
 {
-	struct reply r = { .fd = fd };
+	struct reply r = { .fd = fd, .version = req->version };
 	GString *err = g_string_new(NULL);
 	char names[5 * (ETM_ESCAPED_SIZE(LOG_NAME_MAX) + 16)];
 	int ret = dispatch(reg, &r, req, err);
@@ -483,7 +496,8 @@ static void request_ready(struct etm_server *srv, int i)
 	struct pending *p = &srv->pending[i];
 	struct etm_request req = { 0 };
 
-	if (p->rd.hdr.type != ETM_FRAME_REQUEST || etm_request_decode(p->rd.payload, p->rd.hdr.len, &req) != 0) {
+	if (p->rd.hdr.type != ETM_FRAME_REQUEST ||
+	    etm_request_decode(p->rd.payload, p->rd.hdr.len, p->rd.hdr.version, &req) != 0) {
 		etm_debug("dropped client pid %d: malformed request", (int)p->pid);
 		drop_pending(srv, i, ETM_ERR_PROTO, "malformed request");
 		return;
@@ -508,10 +522,15 @@ static void feed_pending(struct etm_server *srv, int i)
 		return;
 	}
 	etm_debug("dropped client pid %d: bad or incomplete request (%s)", (int)p->pid, strerror(-ret));
-	if (ret == -EPROTONOSUPPORT)
-		drop_pending(srv, i, ETM_ERR_PROTO, "unsupported protocol version: client and etmemd do not match");
-	else
+	if (ret == -EPROTONOSUPPORT) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "unsupported protocol version %u: this etmemd speaks versions %d to %d",
+			 p->rd.raw[4], ETM_PROTO_VERSION_MIN, ETM_PROTO_VERSION);
+		drop_pending(srv, i, ETM_ERR_PROTO, msg);
+	} else {
 		drop_pending(srv, i, ETM_ERR_PROTO, ret == -ECONNRESET ? NULL : "malformed request");
+	}
 }
 
 static void expire_pending(struct etm_server *srv)

@@ -18,15 +18,16 @@
 
 #include "common/proto.h"
 
-static void check_request(const uint8_t *buf, size_t len)
+static void check_request(const uint8_t *buf, size_t len, uint8_t version)
 {
 	struct etm_request req;
 	uint8_t *again;
 	size_t alen;
 
-	if (etm_request_decode(buf, len, &req))
+	if (etm_request_decode(buf, len, version, &req))
 		return;
-	if (req.cmd >= ETM_CMD_MAX)
+	if (req.cmd >= ETM_CMD_MAX || req.format >= ETM_FORMAT_MAX || req.version != version ||
+	    version < etm_request_version(&req))
 		abort();
 	if (etm_request_encode(&req, &again, &alen) == 0) {
 		if (alen != len || memcmp(again, buf, len))
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (etm_hdr_decode(data, &hdr) == 0) {
 		uint8_t raw[ETM_HDR_LEN];
 
-		etm_hdr_encode(raw, hdr.type, hdr.len);
+		etm_hdr_encode_version(raw, hdr.version, hdr.type, hdr.len);
 		if (memcmp(raw, data, ETM_HDR_LEN))
 			abort();
 	}
@@ -109,7 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (plen)
 		memcpy(copy, payload, plen);
-	check_request(copy, plen);
+	/* The payload as a request of every version spoken: each decoder on its own. */
+	for (unsigned v = ETM_PROTO_VERSION_MIN; v <= ETM_PROTO_VERSION; v++)
+		check_request(copy, plen, (uint8_t)v);
 	check_end(copy, plen);
 	free(copy);
 	return 0;

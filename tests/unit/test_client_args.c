@@ -518,6 +518,7 @@ enum fake_mode {
 	FAKE_SILENT,
 	FAKE_GARBAGE,
 	FAKE_REFUSE,
+	FAKE_OLD, /* an etmemd of protocol version 1: refuses a newer request as etmemd 1 did */
 };
 
 struct fake {
@@ -525,6 +526,7 @@ struct fake {
 	int lfd;
 	enum fake_mode mode;
 	struct etm_request got;
+	uint8_t got_version; /* of the request's frame */
 	int decode_ret;
 };
 
@@ -572,10 +574,28 @@ static void *fake_thread(void *arg)
 		return NULL;
 	}
 	f->decode_ret = etm_recv_frame(fd, &h, &payload, ETM_MAX_PAYLOAD);
-	if (!f->decode_ret)
-		f->decode_ret = etm_request_decode(payload, h.len, &f->got);
+	if (!f->decode_ret) {
+		f->got_version = h.version;
+		f->decode_ret = etm_request_decode(payload, h.len, h.version, &f->got);
+	}
 	free(payload);
 	switch (f->mode) {
+	case FAKE_OLD:
+		if (f->got_version > 1) {
+			uint8_t *buf;
+			size_t len;
+
+			/* etmemd 1's answer, in a version-1 frame. */
+			if (etm_end_encode(ETM_ERR_PROTO,
+					   "unsupported protocol version: client and etmemd do not match", &buf,
+					   &len) == 0) {
+				etm_send_frame_version(fd, 1, ETM_FRAME_END, buf, len, NULL);
+				free(buf);
+			}
+		} else {
+			send_end(fd, ETM_OK, "");
+		}
+		break;
 	case FAKE_OK_WITH_DATA:
 		etm_send_frame(fd, ETM_FRAME_DATA, "project: test\n", 14);
 		etm_send_frame(fd, ETM_FRAME_DATA, "\xff\xfe\x00raw", 6);
@@ -782,6 +802,77 @@ static void test_run_engine_fields(void **state)
 	assert_string_equal(f.got.eng_cmd, "showtaskpages");
 	assert_string_equal(f.got.task, "t");
 	assert_null(f.got.file);
+	/* Text: the version-1 request an etmemd of any version serves. */
+	assert_int_equal(f.got_version, 1);
+	assert_int_equal(f.got.format, ETM_FORMAT_TEXT);
+	etm_request_clear(&f.got);
+	io_close(&io);
+}
+
+/* --json: a version-2 request carrying the format, for show and engine commands. */
+static void test_run_json_format(void **state)
+{
+	static const char *const argv[][12] = {
+		{ "project", "show", "--json", "-s", NULL },
+		{ "engine", "showhostpages", "-n", "p", "-e", "cslide", "--json", "-s", NULL },
+	};
+	struct fake f;
+	pthread_t th;
+	struct io io;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++) {
+		const char *a[16];
+		size_t n = 0;
+
+		fake_listen(&f, FAKE_OK_WITH_DATA);
+		assert_int_equal(pthread_create(&th, NULL, fake_thread, &f), 0);
+		a[n++] = "etmem";
+		for (size_t k = 0; argv[i][k]; k++)
+			a[n++] = argv[i][k];
+		a[n++] = f.name;
+		a[n] = NULL;
+		io_open(&io);
+		assert_int_equal(etm_client_main((int)n, (char **)a, io.out_fd, io.out, io.err), ETM_EXIT_OK);
+		pthread_join(th, NULL);
+		close(f.lfd);
+		assert_int_equal(f.decode_ret, 0);
+		assert_int_equal(f.got_version, 2);
+		assert_int_equal(f.got.format, ETM_FORMAT_JSON);
+		etm_request_clear(&f.got);
+		io_close(&io);
+	}
+}
+
+/* An etmemd of version 1: plain commands work, --json says what is missing. */
+static void test_run_old_daemon(void **state)
+{
+	struct fake f;
+	pthread_t th;
+	struct io io;
+
+	(void)state;
+	fake_listen(&f, FAKE_OLD);
+	assert_int_equal(pthread_create(&th, NULL, fake_thread, &f), 0);
+	io_open(&io);
+	assert_int_equal(run_main(&io, "project", "show", "-s", f.name, NULL), ETM_EXIT_OK);
+	pthread_join(th, NULL);
+	close(f.lfd);
+	assert_int_equal(f.got_version, 1);
+	assert_int_equal(io.errlen, 0);
+	etm_request_clear(&f.got);
+	io_close(&io);
+
+	fake_listen(&f, FAKE_OLD);
+	assert_int_equal(pthread_create(&th, NULL, fake_thread, &f), 0);
+	io_open(&io);
+	assert_int_equal(run_main(&io, "project", "show", "--json", "-s", f.name, NULL), ETM_EXIT_FAIL);
+	pthread_join(th, NULL);
+	close(f.lfd);
+	assert_int_equal(f.got_version, 2);
+	assert_non_null(strstr(io.errbuf, "etmem: this etmemd speaks protocol version 1 only; --json and metrics "
+					  "need protocol version 2"));
+	assert_int_equal(strchr(io.errbuf, '\n') - io.errbuf + 1, (long)strlen(io.errbuf));
 	etm_request_clear(&f.got);
 	io_close(&io);
 }
@@ -807,6 +898,8 @@ int main(void)
 		cmocka_unit_test(test_run_connection_refused),
 		cmocka_unit_test(test_run_obj_sends_absolute_path),
 		cmocka_unit_test(test_run_engine_fields),
+		cmocka_unit_test(test_run_json_format),
+		cmocka_unit_test(test_run_old_daemon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

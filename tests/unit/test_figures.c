@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "daemon/figures.h"
+#include "daemon/json_out.h"
+#include "test_json_sample.h"
 
 /* slide's figures of a per-process tracker, as slide_task_figures() adds them. */
 static void test_slide_process_text(void **state)
@@ -123,6 +125,104 @@ static void test_items(void **state)
 	assert_string_equal(etm_figures_at(etm_figures_at(figs, 1)->items->pdata[0], 0)->text, "pods/a");
 }
 
+/* Errors by kind: the total and the kinds that happened in the text; every key in JSON. */
+static void test_map(void **state)
+{
+	static const char *const kinds[] = { "target", "scan", "swap_out" };
+	const uint64_t none[] = { 0, 0, 0 }, some[] = { 1, 0, 4 };
+	g_autoptr(etm_figures) figs = etm_figures_new();
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	(void)state;
+	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", kinds, none, 3);
+	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", kinds, some, 3);
+	etm_figures_render_text(figs, "", out);
+	assert_string_equal(out->str, "errors: 0\n"
+				      "errors: 5 (target 1, swap_out 4)\n");
+	assert_int_equal(etm_figures_at(figs, 1)->u64, 5);
+	assert_string_equal(etm_figures_at(figs, 1)->map_label, "kind");
+}
+
+/* The JSON of every type, inside a project_show document kept for the schema check. */
+static void test_json(void **state)
+{
+	static const uint64_t pids[] = { 4242, 4243 };
+	static const char *const kinds[] = { "target", "scan" };
+	const uint64_t errs[] = { 2, 0 };
+	g_autoptr(etm_figures) figs = etm_figures_new();
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct etm_figures *it;
+	struct etm_json j;
+
+	(void)state;
+	etm_fig_text(figs, "backend", "backend", "page_idle + pageout");
+	etm_fig_list(figs, "processes", "pids", pids, 2, 3);
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", 3);
+	etm_fig_unknown(figs, "hot_pages", ETM_FIG_GAUGE, ETM_FIG_U64, "hot", NULL);
+	etm_fig_note(etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", 9), "(text only)");
+	etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", 1.5);
+	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", kinds, errs, 2);
+	it = etm_fig_item(etm_fig_items(figs, "cgroups", "cgroups", 2));
+	etm_fig_text(it, "cgroup", "cgroup", "pods/a");
+	etm_fig_double(it, "pressure", ETM_FIG_GAUGE, "pressure", 0.25);
+	etm_json_begin(&j, out, "project_show");
+	etm_json_key(&j, "projects");
+	etm_json_begin_array(&j);
+	etm_json_begin_object(&j);
+	etm_json_str(&j, "name", "p");
+	etm_json_str(&j, "state", "started");
+	etm_json_key(&j, "engines");
+	etm_json_begin_array(&j);
+	etm_json_begin_object(&j);
+	etm_json_str(&j, "name", "slide");
+	etm_json_str(&j, "type", "slide");
+	etm_json_key(&j, "tasks");
+	etm_json_begin_array(&j);
+	etm_json_begin_object(&j);
+	etm_json_i64(&j, "number", 1);
+	etm_json_str(&j, "name", "t");
+	etm_json_str(&j, "type", "pid");
+	etm_json_str(&j, "value", "4242");
+	etm_json_str(&j, "state", "started");
+	etm_json_key(&j, "figures");
+	etm_json_begin_object(&j);
+	etm_figures_render_json(figs, &j);
+	etm_json_end_object(&j);
+	etm_json_end_object(&j);
+	etm_json_end_array(&j);
+	etm_json_end_object(&j);
+	etm_json_end_array(&j);
+	etm_json_end_object(&j);
+	etm_json_end_array(&j);
+	etm_json_end(&j);
+	etm_test_save_json_sample("figures_every_type", out->str);
+	assert_non_null(strstr(out->str, "\"backend\": \"page_idle + pageout\",\n"));
+	assert_non_null(strstr(out->str, "\"processes\": {\n"
+					 "                  \"count\": 3,\n"
+					 "                  \"values\": [\n"
+					 "                    4242,\n"
+					 "                    4243\n"
+					 "                  ]\n"
+					 "                },\n"));
+	assert_non_null(strstr(out->str, "\"hot_pages\": null,\n"));
+	assert_non_null(strstr(out->str, "\"cold_pages\": 9,\n"));
+	assert_null(strstr(out->str, "text only"));
+	assert_non_null(strstr(out->str, "\"last_cycle_seconds\": 1.5,\n"));
+	assert_non_null(strstr(out->str, "\"errors\": {\n"
+					 "                  \"target\": 2,\n"
+					 "                  \"scan\": 0\n"
+					 "                },\n"));
+	assert_non_null(strstr(out->str, "\"cgroups\": {\n"
+					 "                  \"count\": 2,\n"
+					 "                  \"items\": [\n"
+					 "                    {\n"
+					 "                      \"cgroup\": \"pods/a\",\n"
+					 "                      \"pressure\": 0.25\n"
+					 "                    }\n"
+					 "                  ]\n"
+					 "                }\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +230,8 @@ int main(void)
 		cmocka_unit_test(test_slide_memcg_text),
 		cmocka_unit_test(test_list_cut),
 		cmocka_unit_test(test_items),
+		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,13 @@ static void test_hdr_rejects(void **state)
 	assert_int_equal(etm_hdr_decode(raw, &h), -EPROTONOSUPPORT);
 	raw[4] = 0;
 	assert_int_equal(etm_hdr_decode(raw, &h), -EPROTONOSUPPORT);
+	/* Every version from the oldest still spoken is accepted, and reported. */
+	for (unsigned v = ETM_PROTO_VERSION_MIN; v <= ETM_PROTO_VERSION; v++) {
+		etm_hdr_encode_version(raw, (uint8_t)v, ETM_FRAME_REQUEST, 3);
+		assert_int_equal(etm_hdr_decode(raw, &h), 0);
+		assert_int_equal(h.version, v);
+	}
+	etm_hdr_encode(raw, ETM_FRAME_DATA, 0);
 
 	etm_hdr_encode(raw, ETM_FRAME_DATA, 0);
 	raw[7] = 1;
@@ -133,8 +140,9 @@ static void roundtrip_req(const struct etm_request *in)
 	size_t len;
 
 	assert_int_equal(etm_request_encode(in, &buf, &len), 0);
-	assert_int_equal(etm_request_decode(buf, len, &out), 0);
+	assert_int_equal(etm_request_decode(buf, len, in->version ? in->version : etm_request_version(in), &out), 0);
 	assert_int_equal(out.cmd, in->cmd);
+	assert_int_equal(out.format, in->format);
 	assert_str_or_null(out.proj, in->proj);
 	assert_str_or_null(out.file, in->file);
 	assert_str_or_null(out.eng, in->eng);
@@ -169,7 +177,71 @@ static void test_request_roundtrip(void **state)
 	for (c = 0; c < ETM_CMD_MAX; c++) {
 		r.cmd = (uint8_t)c;
 		roundtrip_req(&r);
+		/* Every command in version 2 too, in every format. */
+		r.version = 2;
+		for (uint8_t fmt = 0; fmt < ETM_FORMAT_MAX; fmt++) {
+			r.format = fmt;
+			roundtrip_req(&r);
+		}
+		r.version = 0;
+		r.format = ETM_FORMAT_TEXT;
 	}
+}
+
+/* Version 2: the format byte, the metrics command, and what version 1 cannot carry. */
+static void test_request_version2(void **state)
+{
+	struct etm_request show = { .cmd = ETM_CMD_PROJ_SHOW }, out;
+	struct etm_request json = { .cmd = ETM_CMD_PROJ_SHOW, .format = ETM_FORMAT_JSON };
+	struct etm_request metrics = { .cmd = ETM_CMD_METRICS };
+	uint8_t *buf, *big;
+	size_t len;
+
+	(void)state;
+	/* The lowest version that carries a request. */
+	assert_int_equal(etm_request_version(&show), 1);
+	assert_int_equal(etm_request_version(&json), 2);
+	assert_int_equal(etm_request_version(&metrics), 2);
+	/* v1 encoding is the original layout: cmd and five absent fields, no format byte. */
+	assert_int_equal(etm_request_encode(&show, &buf, &len), 0);
+	assert_int_equal(len, 1 + 5 * 2);
+	free(buf);
+	/* v2 adds the format byte last. */
+	assert_int_equal(etm_request_encode(&json, &buf, &len), 0);
+	assert_int_equal(len, 1 + 5 * 2 + 1);
+	assert_int_equal(buf[len - 1], ETM_FORMAT_JSON);
+	/* The same bytes are no version-1 request (a trailing byte), and a v2 decode needs the byte. */
+	assert_int_equal(etm_request_decode(buf, len, 1, &out), -EPROTO);
+	assert_int_equal(etm_request_decode(buf, len - 1, 2, &out), -EPROTO);
+	/* An unknown format is refused. */
+	big = malloc(len);
+	memcpy(big, buf, len);
+	big[len - 1] = ETM_FORMAT_MAX;
+	assert_int_equal(etm_request_decode(big, len, 2, &out), -EPROTO);
+	free(big);
+	free(buf);
+	/* Version 1 cannot carry JSON or metrics; the encoder refuses rather than drop them. */
+	json.version = 1;
+	assert_int_equal(etm_request_encode(&json, &buf, &len), -EINVAL);
+	metrics.version = 1;
+	assert_int_equal(etm_request_encode(&metrics, &buf, &len), -EINVAL);
+	json.version = 3;
+	assert_int_equal(etm_request_encode(&json, &buf, &len), -EINVAL);
+	json.version = 0;
+	json.format = ETM_FORMAT_MAX;
+	assert_int_equal(etm_request_encode(&json, &buf, &len), -EINVAL);
+	/* The metrics command in a version-1 frame is an unknown command. */
+	metrics.version = 2;
+	assert_int_equal(etm_request_encode(&metrics, &buf, &len), 0);
+	assert_int_equal(etm_request_decode(buf, len - 1, 1, &out), -EPROTO);
+	assert_int_equal(etm_request_decode(buf, len, 2, &out), 0);
+	assert_int_equal(out.cmd, ETM_CMD_METRICS);
+	assert_int_equal(out.version, 2);
+	etm_request_clear(&out);
+	free(buf);
+	/* A version this build does not speak. */
+	assert_int_equal(etm_request_decode((const uint8_t *)"\4", 1, 0, &out), -EPROTO);
+	assert_int_equal(etm_request_decode((const uint8_t *)"\4", 1, 3, &out), -EPROTO);
 }
 
 static void test_request_absent_vs_empty(void **state)
@@ -186,7 +258,7 @@ static void test_request_absent_vs_empty(void **state)
 	assert_int_equal(buf[2], 0);
 	assert_int_equal(buf[3], 0xff);
 	assert_int_equal(buf[4], 0xff);
-	assert_int_equal(etm_request_decode(buf, len, &out), 0);
+	assert_int_equal(etm_request_decode(buf, len, 1, &out), 0);
 	assert_non_null(out.proj);
 	assert_string_equal(out.proj, "");
 	assert_null(out.file);
@@ -270,20 +342,20 @@ static void test_request_decode_rejects(void **state)
 
 		lens[i] = max;
 		len = hand_request(buf, ETM_CMD_OBJ_ADD, lens, 'a');
-		assert_int_equal(etm_request_decode(buf, len, &out), 0);
+		assert_int_equal(etm_request_decode(buf, len, 1, &out), 0);
 		etm_request_clear(&out);
 		lens[i] = max + 1;
 		len = hand_request(buf, ETM_CMD_OBJ_ADD, lens, 'a');
-		assert_int_equal(etm_request_decode(buf, len, &out), -EPROTO);
+		assert_int_equal(etm_request_decode(buf, len, 1, &out), -EPROTO);
 		lens[i] = -1;
 	}
 	/* Unknown commands. */
 	len = hand_request(buf, ETM_CMD_MAX, lens, 'a');
-	assert_int_equal(etm_request_decode(buf, len, &out), -EPROTO);
+	assert_int_equal(etm_request_decode(buf, len, 1, &out), -EPROTO);
 	len = hand_request(buf, 0xff, lens, 'a');
-	assert_int_equal(etm_request_decode(buf, len, &out), -EPROTO);
+	assert_int_equal(etm_request_decode(buf, len, 1, &out), -EPROTO);
 	/* Empty payload. */
-	assert_int_equal(etm_request_decode(buf, 0, &out), -EPROTO);
+	assert_int_equal(etm_request_decode(buf, 0, 1, &out), -EPROTO);
 	/* A NUL anywhere inside a string, each field. */
 	for (i = 0; i < 5; i++) {
 		int pos;
@@ -293,7 +365,7 @@ static void test_request_decode_rejects(void **state)
 			len = hand_request(buf, ETM_CMD_ENG_CMD, lens, 'a');
 			/* Fields before @i are absent, so field @i's bytes start here. */
 			buf[1 + 2 * (i + 1) + (size_t)pos] = '\0';
-			assert_int_equal(etm_request_decode(buf, len, &out), -EPROTO);
+			assert_int_equal(etm_request_decode(buf, len, 1, &out), -EPROTO);
 		}
 		lens[i] = -1;
 	}
@@ -302,7 +374,7 @@ static void test_request_decode_rejects(void **state)
 	len = hand_request(buf, ETM_CMD_PROJ_START, lens, 'a');
 	buf[1] = 0;
 	buf[2] = 200;
-	assert_int_equal(etm_request_decode(buf, len, &out), -EPROTO);
+	assert_int_equal(etm_request_decode(buf, len, 1, &out), -EPROTO);
 }
 
 static void test_request_truncations_and_trailing(void **state)
@@ -325,7 +397,7 @@ static void test_request_truncations_and_trailing(void **state)
 		uint8_t *p = malloc(cut ? cut : 1);
 
 		memcpy(p, buf, cut);
-		assert_int_equal(etm_request_decode(p, cut, &out), -EPROTO);
+		assert_int_equal(etm_request_decode(p, cut, 1, &out), -EPROTO);
 		free(p);
 	}
 	/* Any trailing byte is rejected. */
@@ -333,7 +405,7 @@ static void test_request_truncations_and_trailing(void **state)
 	memcpy(big, buf, len);
 	for (b = 0; b < 256; b++) {
 		big[len] = (uint8_t)b;
-		assert_int_equal(etm_request_decode(big, len + 1, &out), -EPROTO);
+		assert_int_equal(etm_request_decode(big, len + 1, 1, &out), -EPROTO);
 	}
 	free(big);
 	free(buf);
@@ -667,7 +739,7 @@ static void test_recv_bad_frames(void **state)
 
 	make_pair(sv);
 	etm_hdr_encode(raw, ETM_FRAME_DATA, 0);
-	raw[4] = 2;
+	raw[4] = ETM_PROTO_VERSION + 1;
 	assert_int_equal(write(sv[0], raw, sizeof(raw)), (ssize_t)sizeof(raw));
 	assert_int_equal(etm_recv_frame(sv[1], &h, &got, ETM_MAX_PAYLOAD), -EPROTONOSUPPORT);
 	close(sv[0]);
@@ -873,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_hdr_roundtrip),
 		cmocka_unit_test(test_hdr_rejects),
 		cmocka_unit_test(test_request_roundtrip),
+		cmocka_unit_test(test_request_version2),
 		cmocka_unit_test(test_request_absent_vs_empty),
 		cmocka_unit_test(test_request_limits),
 		cmocka_unit_test(test_request_decode_rejects),

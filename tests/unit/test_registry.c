@@ -16,9 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include "common/proto.h"
+#include "daemon/engine.h"
+#include "daemon/figures.h"
+#include "daemon/metrics.h"
 #include "daemon/registry_int.h"
+#include "daemon/report.h"
 #include "test_config_util.h"
+#include "test_json_sample.h"
 
 static char dir[] = "/tmp/etm-test-registry-XXXXXX";
 
@@ -150,7 +157,7 @@ static char *show(struct fixture *f, const char *proj, int *rc)
 	g_autoptr(GString) err = g_string_new(NULL);
 	GString *out = g_string_new(NULL);
 
-	*rc = etm_registry_show(f->reg, proj, out, err);
+	*rc = etm_registry_show(f->reg, proj, ETM_FORMAT_TEXT, out, err);
 	if (*rc)
 		g_string_assign(out, err->str);
 	return g_string_free(out, FALSE);
@@ -313,7 +320,7 @@ static void *race(void *arg)
 		default: { /* show */
 			g_autoptr(GString) out = g_string_new(NULL);
 
-			expect(r, etm_registry_show(r->f->reg, "p", out, err), ETM_OK, ETM_OK);
+			expect(r, etm_registry_show(r->f->reg, "p", ETM_FORMAT_TEXT, out, err), ETM_OK, ETM_OK);
 			if (!strstr(out->str, "project: p\n"))
 				atomic_fetch_add(r->unexpected, 1);
 		}
@@ -369,6 +376,248 @@ static void test_stop_all_race(void **state)
 	assert_non_null(strstr(err->str, "etmemd is shutting down"));
 }
 
+/* ------------------------------------------- figures and engine commands */
+
+static void fig_fn(struct engine *eng, struct task *tk, struct etm_figures *figs)
+{
+	(void)eng;
+	etm_fig_text(figs, "backend", "backend", "test");
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", (uint64_t)strlen(tk->name) + 5);
+}
+
+/* Every kind and type of figure, odd bytes in text, a repeated name, one kept out of the metrics. */
+static void fig_fn_all(struct engine *eng, struct task *tk, struct etm_figures *figs)
+{
+	static const char *const kinds[] = { "target", "scan" };
+	const uint64_t errs[] = { 3, 0 }, pids[] = { 10, 11 };
+
+	(void)eng;
+	etm_fig_text(figs, "backend", "backend", "x \"quoted\" \\ back\nslash \xff");
+	etm_fig_list(figs, "processes", "pids", pids, 2, 2);
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", (uint64_t)strlen(tk->name));
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles again", 99);
+	etm_fig_u64(figs, "scanned_pages", ETM_FIG_GAUGE, "pages scanned", 4096);
+	etm_fig_unknown(figs, "hot_pages", ETM_FIG_GAUGE, ETM_FIG_U64, "hot", NULL);
+	etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", 0.25);
+	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", kinds, errs, 2);
+	etm_fig_no_metric(etm_fig_text(figs, "last_error", "last error", "pid 10: gone"));
+	etm_fig_text(figs, "task", "a text figure named like a label", "ignored");
+}
+
+static const struct etm_col cmd_cols[] = {
+	{ "task", "task", ETM_COL_TEXT, -6, 0, 0 },
+	{ "resident_bytes", "resident(KB)", ETM_COL_U64, 12, 1024, 0 },
+};
+
+static int cmd_table(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
+{
+	struct etm_table *t = etm_report_table(out, "tasks", "tasks of the engine:", cmd_cols, 2);
+
+	(void)err;
+	for (struct task *x = tk ? tk : eng->tasks; x; x = tk ? NULL : x->next) {
+		etm_table_row(t);
+		etm_table_text(t, 0, x->name);
+		etm_table_u64(t, 1, 8192);
+	}
+	return 0;
+}
+
+static int cmd_fail(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
+{
+	(void)eng, (void)tk, (void)out;
+	g_string_assign(err, "no figures yet: the first cycle has not ended");
+	return -EAGAIN;
+}
+
+static const struct etm_engine_cmd test_cmds[] = {
+	{ "table", false, cmd_table },
+	{ "pertask", true, cmd_table },
+	{ "fail", false, cmd_fail },
+	{ NULL, false, NULL },
+};
+
+static int mgt_fn(struct engine *eng, struct task *tk, char *cmd, int fd)
+{
+	(void)eng, (void)tk;
+	dprintf(fd, "plugin says %s\n", cmd);
+	return 0;
+}
+
+static const struct engine_ops test_ops_mgt = { .start_task = test_start,
+						.stop_task = test_stop,
+						.eng_mgt_func = mgt_fn };
+static struct etm_engine_type test_type;
+
+/* The engine command @word of psi in p (task @task): its status, output in @out, error in @err. */
+static int eng_cmd(struct fixture *f, const char *word, const char *task, int format, GString *out, GString *err)
+{
+	int fd = memfd_create("test-eng-cmd", MFD_CLOEXEC);
+	char buf[65536];
+	ssize_t n;
+	int rc;
+
+	assert_true(fd >= 0);
+	g_string_truncate(out, 0);
+	g_string_truncate(err, 0);
+	rc = etm_registry_eng_cmd(f->reg, "p", "psi", task, word, format, fd, err);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		g_string_append_len(out, buf, n);
+	close(fd);
+	return rc;
+}
+
+static void use_test_type(struct fixture *f, const struct engine_ops *ops)
+{
+	struct etm_engine *eng;
+
+	test_type = etm_psi_engine;
+	test_type.task_figures = fig_fn;
+	test_type.cmds = test_cmds;
+	pthread_mutex_lock(&f->reg->lock);
+	eng = etm_project_find_engine(etm_reg_find_project(f->reg, "p"), "psi");
+	eng->type = &test_type;
+	eng->pub.ops = (struct engine_ops *)ops;
+	pthread_mutex_unlock(&f->reg->lock);
+}
+
+/* show --json: every project, engine, task and figure; a stopped task has no figures. */
+static void test_show_json(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	add_project(f);
+	assert_int_equal(add(f, f->tasks[1], err), ETM_OK);
+	assert_int_equal(add(f, f->tasks[2], err), ETM_OK);
+	use_test_type(f, &test_ops);
+	assert_int_equal(etm_registry_show(f->reg, NULL, ETM_FORMAT_JSON, out, err), ETM_OK);
+	etm_test_save_json_sample("registry_show_stopped", out->str);
+	assert_non_null(strstr(out->str, "\"state\": \"stopped\""));
+	assert_non_null(strstr(out->str, "\"figures\": null"));
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	g_string_truncate(out, 0);
+	assert_int_equal(etm_registry_show(f->reg, "p", ETM_FORMAT_JSON, out, err), ETM_OK);
+	etm_test_save_json_sample("registry_show_started", out->str);
+	assert_non_null(strstr(out->str, "\"kind\": \"project_show\""));
+	assert_non_null(strstr(out->str, "\"name\": \"t2\",\n"));
+	assert_non_null(strstr(out->str, "\"number\": 2,\n"));
+	assert_non_null(strstr(out->str, "\"cycles\": 7\n"));
+	assert_null(strstr(out->str, "\"figures\": null"));
+	/* The text is the original's table with the figures under each task. */
+	g_string_truncate(out, 0);
+	assert_int_equal(etm_registry_show(f->reg, "p", ETM_FORMAT_TEXT, out, err), ETM_OK);
+	assert_non_null(strstr(out->str, "    backend: test\n    cycles: 7\n"));
+	/* A project that does not exist: the error, no document. */
+	g_string_truncate(out, 0);
+	assert_int_equal(etm_registry_show(f->reg, "nope", ETM_FORMAT_JSON, out, err), ETM_ERR_PROJ_NOEXIST);
+	assert_int_equal(out->len, 0);
+	/* No project at all: an empty list. */
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
+	assert_int_equal(del(f, f->proj_eng, err), ETM_OK);
+	g_string_truncate(out, 0);
+	assert_int_equal(etm_registry_show(f->reg, NULL, ETM_FORMAT_JSON, out, err), ETM_OK);
+	etm_test_save_json_sample("registry_show_empty", out->str);
+	assert_non_null(strstr(out->str, "\"projects\": []"));
+}
+
+/* Built-in commands render their report as text or JSON; other words go to eng_mgt_func, text only. */
+static void test_engine_commands(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	add_project(f);
+	assert_int_equal(add(f, f->tasks[1], err), ETM_OK);
+	assert_int_equal(add(f, f->tasks[3], err), ETM_OK);
+	use_test_type(f, &test_ops_mgt);
+	assert_int_equal(eng_cmd(f, "table", NULL, ETM_FORMAT_TEXT, out, err), ETM_ERR_PROJ_STOPPED);
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	assert_int_equal(eng_cmd(f, "table", NULL, ETM_FORMAT_TEXT, out, err), ETM_OK);
+	assert_string_equal(out->str, "tasks of the engine:\n"
+				      "task   resident(KB)\n"
+				      "t1                8\n"
+				      "t3                8\n");
+	assert_int_equal(eng_cmd(f, "pertask", "t3", ETM_FORMAT_JSON, out, err), ETM_OK);
+	etm_test_save_json_sample("registry_engine_command", out->str);
+	assert_non_null(strstr(out->str, "\"kind\": \"engine_command\""));
+	assert_non_null(strstr(out->str, "\"task\": \"t3\""));
+	assert_non_null(strstr(out->str, "\"command\": \"pertask\""));
+	assert_non_null(strstr(out->str, "\"resident_bytes\": 8192"));
+	assert_null(strstr(out->str, "\"t1\""));
+	/* A command that needs a task, without one. */
+	assert_int_equal(eng_cmd(f, "pertask", NULL, ETM_FORMAT_TEXT, out, err), ETM_ERR_INVAL);
+	assert_string_equal(err->str, "engine psi command pertask needs a task (-t)");
+	/* The engine's own error, nothing on the output. */
+	assert_int_equal(eng_cmd(f, "fail", NULL, ETM_FORMAT_JSON, out, err), ETM_ERR_BUSY);
+	assert_string_equal(err->str, "no figures yet: the first cycle has not ended");
+	assert_int_equal(out->len, 0);
+	/* Another word: the ABI's eng_mgt_func, its text; JSON refused. */
+	assert_int_equal(eng_cmd(f, "other", "t1", ETM_FORMAT_TEXT, out, err), ETM_OK);
+	assert_string_equal(out->str, "plugin says other\n");
+	assert_int_equal(eng_cmd(f, "other", "t1", ETM_FORMAT_JSON, out, err), ETM_ERR_NOT_SUPPORTED);
+	assert_non_null(strstr(err->str, "has no JSON output"));
+	assert_int_equal(out->len, 0);
+	/* Without eng_mgt_func, an unknown word names the commands there are. */
+	use_test_type(f, &test_ops);
+	assert_int_equal(eng_cmd(f, "other", NULL, ETM_FORMAT_TEXT, out, err), ETM_ERR_INVAL);
+	assert_string_equal(err->str, "engine psi has no command other (its commands: table, pertask, fail)");
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
+}
+
+/* The metrics text: daemon families, one family per figure name, every task's samples under it. */
+static void test_metrics(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autofree char *dir = g_build_filename(ETMEM_BUILD_DIR, "metrics-samples", NULL);
+	g_autofree char *path = g_build_filename(dir, "registry.prom", NULL);
+
+	add_project(f);
+	assert_int_equal(add(f, f->tasks[1], err), ETM_OK);
+	assert_int_equal(add(f, f->tasks[2], err), ETM_OK);
+	use_test_type(f, &test_ops);
+	test_type.task_figures = fig_fn_all;
+	etm_registry_metrics(f->reg, out);
+	assert_non_null(strstr(out->str, "etmem_project_started{project=\"p\"} 0\n"));
+	assert_non_null(strstr(out->str, "etmem_task_started{project=\"p\",engine=\"psi\",task=\"t1\"} 0\n"));
+	assert_null(strstr(out->str, "etmem_task_cycles_total"));
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	g_string_truncate(out, 0);
+	etm_registry_metrics(f->reg, out);
+	g_mkdir_with_parents(dir, 0755);
+	assert_true(g_file_set_contents(path, out->str, -1, NULL));
+	assert_non_null(strstr(out->str, "# HELP etmem_build_info etmemd's version, value 1\n"
+					 "# TYPE etmem_build_info gauge\n"
+					 "etmem_build_info{version=\"" ETMEM_VERSION "\"} 1\n"));
+	assert_non_null(strstr(out->str, "# TYPE etmem_daemon_cpu_seconds_total counter\n"));
+	assert_non_null(
+	    strstr(out->str, "# TYPE etmem_daemon_resident_memory_bytes gauge\netmem_daemon_resident_memory_bytes "));
+	/* One family, both tasks' samples together; the repeated name counted once. */
+	assert_non_null(strstr(out->str, "# HELP etmem_task_cycles_total cycles (figure cycles of the task's engine)\n"
+					 "# TYPE etmem_task_cycles_total counter\n"
+					 "etmem_task_cycles_total{project=\"p\",engine=\"psi\",task=\"t1\"} 2\n"
+					 "etmem_task_cycles_total{project=\"p\",engine=\"psi\",task=\"t2\"} 2\n#"));
+	assert_null(strstr(out->str, " 99\n"));
+	assert_non_null(strstr(out->str, "etmem_task_processes{project=\"p\",engine=\"psi\",task=\"t1\"} 2\n"));
+	assert_non_null(
+	    strstr(out->str, "etmem_task_last_cycle_seconds{project=\"p\",engine=\"psi\",task=\"t2\"} 0.25\n"));
+	assert_non_null(strstr(out->str,
+			       "etmem_task_errors_total{project=\"p\",engine=\"psi\",task=\"t1\",kind=\"target\"} 3\n"
+			       "etmem_task_errors_total{project=\"p\",engine=\"psi\",task=\"t1\",kind=\"scan\"} 0\n"));
+	/* Unknown: no sample; free text: no label; text: escaped, valid UTF-8. */
+	assert_null(strstr(out->str, "hot_pages"));
+	assert_null(strstr(out->str, "gone"));
+	assert_null(strstr(out->str, "ignored"));
+	assert_non_null(strstr(out->str, "etmem_task_info{project=\"p\",engine=\"psi\",task=\"t1\",engine_type=\"psi\","
+					 "backend=\"x \\\"quoted\\\" \\\\ back\\nslash \xef\xbf\xbd\"} 1\n"));
+	assert_true(g_utf8_validate(out->str, -1, NULL));
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +626,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owner_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_stop_races, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_all_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/heatmap.h"
 #include "daemon/registry.h"
 #include "scan/clock.h"
 #include "scan/procfs.h"
@@ -51,7 +52,7 @@ bool slide_rt_stopping(struct slide_rt *rt)
 	return s;
 }
 
-void slide_rt_error(struct slide_rt *rt, const char *fmt, ...)
+void slide_rt_error(struct slide_rt *rt, enum slide_err_kind kind, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -61,6 +62,7 @@ void slide_rt_error(struct slide_rt *rt, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&rt->lock);
+	rt->errors[kind]++;
 	fresh = strcmp(rt->last_error, msg) != 0;
 	snprintf(rt->last_error, sizeof(rt->last_error), "%s", msg);
 	pthread_mutex_unlock(&rt->lock);
@@ -84,6 +86,8 @@ static void rt_free(struct slide_rt *rt)
 		return;
 	if (rt->group)
 		rt->acc->reclaimer->close(rt->group);
+	etm_heat_cycle_free(rt->heat_cycle);
+	etm_heat_ring_free(rt->heat);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->wake);
 	pthread_cond_destroy(&rt->jobs_cv);
@@ -121,6 +125,7 @@ static struct slide_rt *rt_new(const struct project *proj, const struct page_sca
 	etm_mono_cond_init(&rt->wake);
 	etm_mono_cond_init(&rt->jobs_cv);
 	rt->tk = tk;
+	rt->heat = etm_heat_ring_new();
 	rt->type = strdup(tk->type ? tk->type : "");
 	rt->value = strdup(tk->value ? tk->value : "");
 	rt->name = strdup(tk->name ? tk->name : "");
@@ -305,4 +310,5 @@ const struct etm_engine_type etm_slide_engine = {
 	.task_keys = &slide_task_keys,
 	.parse_task = slide_parse_task,
 	.task_figures = slide_task_figures,
+	.cmds = slide_cmds,
 };

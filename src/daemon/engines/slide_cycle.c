@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/heatmap.h"
 #include "daemon/target.h"
 #include "scan/clock.h"
 #include "scan/pagestate.h"
@@ -149,7 +150,7 @@ static bool job_gate(struct slide_rt *rt, pid_t pid, struct etm_proc_status *st)
 	int err;
 
 	if ((err = etm_proc_meminfo(&mi))) {
-		slide_rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
+		slide_rt_error(rt, SLIDE_ERR_PROC, "reading /proc/meminfo: %s", strerror(-err));
 		return false;
 	}
 	if (etm_proc_status(pid, st))
@@ -209,12 +210,14 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	struct etm_pagestate *ps;
 	struct etm_grade g = { 0 };
 	uint64_t bytes = 0, advised = 0;
+	enum slide_err_kind kind = SLIDE_ERR_SCAN;
 	int err;
 
 	if (!job_gate(rt, pid, &st) || !(ps = etm_pagestate_new()))
 		return;
 	if (!(err = job_scan(rt, pid, ps))) {
 		etm_pagestate_grade(ps, rt->T, &g); /* 3. grade */
+		kind = SLIDE_ERR_SWAP_OUT;
 		if (g.cold && !slide_rt_stopping(rt))
 			err = job_act(rt, pid, ps, &st, &bytes, &advised);
 		etm_debug("slide task %s: pid %d scanned %" PRIu64 " hot %" PRIu64 " cold %" PRIu64 " swapped %" PRIu64
@@ -222,7 +225,8 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 			  rt->name, (int)pid, g.scanned, g.hot, g.cold, bytes, etm_pagestate_bytes(ps));
 	}
 	if (err && !gone(err) && err != -ECANCELED)
-		slide_rt_error(rt, "pid %d: %s: %s", (int)pid, rt->acc->name, strerror(-err));
+		slide_rt_error(rt, kind, "pid %d: %s: %s", (int)pid,
+			       kind == SLIDE_ERR_SCAN ? rt->acc->name : rt->act->name, strerror(-err));
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned += g.scanned;
 	rt->cyc_hot += g.hot;
@@ -230,6 +234,9 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	rt->swapped_bytes += bytes;
 	rt->advised_bytes += advised;
 	pthread_mutex_unlock(&rt->lock);
+	/* The heatmap's figures of this process, after its swap-out (the worker owns heat_cycle's use). */
+	if (!err)
+		etm_heat_cycle_add_pagestate(rt->heat_cycle, pid, ps);
 	etm_pagestate_free(ps);
 	malloc_trim(0); /* the page state of a big process is gone: give it back */
 }
@@ -298,13 +305,13 @@ static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	if (rc->windowed && slide_rt_wait(rt, (double)rt->loop * rt->sleep_s))
 		return;
 	if ((err = etm_proc_meminfo(&mi))) {
-		slide_rt_error(rt, "reading /proc/meminfo: %s", strerror(-err));
+		slide_rt_error(rt, SLIDE_ERR_PROC, "reading /proc/meminfo: %s", strerror(-err));
 		return;
 	}
 	/* a memcg pages out only if all its processes may */
 	nt = etm_memcg_targets_merge(t, slide_memcg_targets(rt, &mi, pids, n, t));
 	if ((err = rc->update(rt->group, t, nt, &ms, why, sizeof(why))))
-		slide_rt_error(rt, "%s", why);
+		slide_rt_error(rt, SLIDE_ERR_RECLAIM, "%s", why);
 	pthread_mutex_lock(&rt->lock);
 	/* The reclaimer's counters run over all cycles; show this cycle's, like per-page trackers do. */
 	rt->cyc_scanned = since(ms.bytes_tried, rt->mstats.bytes_tried) / ETM_PAGE_SIZE;
@@ -325,11 +332,11 @@ void slide_cycle_run(struct slide_rt *rt)
 
 	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
 	if (err) {
-		slide_rt_error(rt, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
+		slide_rt_error(rt, SLIDE_ERR_TARGET, "resolving %s %s: %s", rt->type, rt->value, strerror(-err));
 		return;
 	}
 	if (why[0])
-		slide_rt_error(rt, "%s %s: %s; left out", rt->type, rt->value, why);
+		slide_rt_error(rt, SLIDE_ERR_TARGET, "%s %s: %s; left out", rt->type, rt->value, why);
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = 0;
 	rt->fig_npids = n;
@@ -337,11 +344,22 @@ void slide_cycle_run(struct slide_rt *rt)
 		rt->fig_pids[i] = pids[i];
 	pthread_mutex_unlock(&rt->lock);
 	/* The one branch: pages graded here, or by the kernel. */
+	rt->heat_cycle = etm_heat_cycle_new();
 	if (rt->acc->tracker)
 		cycle_tracker(rt, pids, n);
 	else
 		cycle_reclaimer(rt, pids, n);
+	/* The reclaimer counts nothing per page: the heatmap keeps where the pages are. */
+	for (size_t i = 0; !rt->acc->tracker && i < n && i < ETM_HEAT_MAX_PROCS && !slide_rt_stopping(rt); i++)
+		etm_heat_cycle_add_process(rt->heat_cycle, pids[i]);
 	g_free(pids);
+	/* Stopping, a worker may still be in its last job: the builder then stays for rt_free(). */
+	if (!slide_rt_stopping(rt)) {
+		etm_heat_ring_commit(rt->heat, rt->heat_cycle, rt->cycles + 1,
+				     rt->acc->tracker ? ETM_HEAT_ACCESSES : ETM_HEAT_RESIDENCY,
+				     ETM_WEIGHT_DIRTY * (unsigned)rt->loop, rt->acc->name);
+		rt->heat_cycle = NULL;
+	}
 	pthread_mutex_lock(&rt->lock);
 	if (!rt->stop) {
 		rt->cycles++;

@@ -3,10 +3,12 @@
  * slide's figures of one task (daemon/figures.h): per-page figures of the
  * last cycle for either path, then the task's totals.
  */
+#include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
 
 #include "daemon/figures.h"
+#include "daemon/heatmap.h"
 #include "slide_rt.h"
 
 /* The tracker path's page figures: graded here, so both hot and cold are counted. */
@@ -41,6 +43,12 @@ static void backend_figure(const struct slide_rt *rt, struct etm_figures *figs)
 	etm_fig_text(figs, "backend", "backend", backend);
 }
 
+/* The keys of the errors figure (metric label kind), by enum slide_err_kind. */
+static const char *const error_kinds[SLIDE_ERR_KINDS] = {
+	[SLIDE_ERR_TARGET] = "target",	   [SLIDE_ERR_PROC] = "proc",	    [SLIDE_ERR_SCAN] = "scan",
+	[SLIDE_ERR_SWAP_OUT] = "swap_out", [SLIDE_ERR_RECLAIM] = "reclaim", [SLIDE_ERR_MEMCG] = "memcg",
+};
+
 void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs)
 {
 	struct slide_rt *rt = tk->timer_inst;
@@ -69,7 +77,27 @@ void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures 
 		etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", rt->last_cycle_s);
 	else
 		etm_fig_unknown(figs, "last_cycle_seconds", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "last cycle", "none yet");
+	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", error_kinds, rt->errors, SLIDE_ERR_KINDS);
+	/* Free text: shown and in JSON, but no metric label (the errors are counted by kind). */
 	if (rt->last_error[0])
-		etm_fig_text(figs, "last_error", "last error", rt->last_error);
+		etm_fig_no_metric(etm_fig_text(figs, "last_error", "last error", rt->last_error));
 	pthread_mutex_unlock(&rt->lock);
 }
+
+/* etmem engine heatmap -t TASK: the task's heatmap ring (daemon/heatmap.h, docs/heatmap.md). */
+static int slide_cmd_heatmap(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
+{
+	struct slide_rt *rt = tk->timer_inst;
+
+	(void)eng;
+	if (!rt) {
+		g_string_printf(err, "task %s is not running", tk->name);
+		return -EAGAIN;
+	}
+	return etm_heat_ring_report(rt->heat, out, err);
+}
+
+const struct etm_engine_cmd slide_cmds[] = {
+	{ "heatmap", true, slide_cmd_heatmap },
+	{ NULL, false, NULL },
+};

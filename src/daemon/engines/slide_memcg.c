@@ -117,12 +117,12 @@ size_t slide_memcg_targets(struct slide_rt *rt, const struct etm_meminfo *mi, co
 		if (etm_proc_status(pids[i], &st))
 			continue;
 		if (usable_memcg(rt, pids[i], &t[nt], why, sizeof(why))) {
-			slide_rt_error(rt, "%s", why);
+			slide_rt_error(rt, SLIDE_ERR_MEMCG, "%s", why);
 			continue;
 		}
 		/* A cgroup that gained a process of someone else's is skipped, not reclaimed. */
 		if (exclusive_memcg(rt, &t[nt], pids, n, verdicts, why, sizeof(why))) {
-			slide_rt_error(rt, "%s; not reclaimed", why);
+			slide_rt_error(rt, SLIDE_ERR_MEMCG, "%s; not reclaimed", why);
 			continue;
 		}
 		t[nt].swap = slide_gate_check(rt->sysmem, rt->swap_threshold, mi, &st) == SLIDE_GATE_SWAP;

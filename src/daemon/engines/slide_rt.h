@@ -26,6 +26,17 @@
 
 #define FIGURE_PIDS_MAX 16
 
+/* What a task error was about: the figure `errors` counts them by kind (slide_figures.c names them). */
+enum slide_err_kind {
+	SLIDE_ERR_TARGET,   /* resolving the target's processes, or some left out */
+	SLIDE_ERR_PROC,	    /* reading /proc (meminfo) */
+	SLIDE_ERR_SCAN,	    /* the access tracker */
+	SLIDE_ERR_SWAP_OUT, /* the swap-out action */
+	SLIDE_ERR_RECLAIM,  /* the kernel-graded reclaimer */
+	SLIDE_ERR_MEMCG,    /* a memory cgroup slide may not act on */
+	SLIDE_ERR_KINDS,
+};
+
 struct slide_rt {
 	struct task *tk;
 	pthread_mutex_t lock;
@@ -65,14 +76,20 @@ struct slide_rt {
 	struct etm_reclaimer_stats mstats;
 	bool wmark_sent;
 	char last_error[256];
+	uint64_t errors[SLIDE_ERR_KINDS]; /* since the task started */
+
+	/* The heatmap (daemon/heatmap.h): the ring, and the running cycle's figures (guarded by lock). */
+	struct etm_heat_ring *heat;
+	struct etm_heat_cycle *heat_cycle;
 };
 
 /* slide.c */
 /* Sleep @secs unless stopped first. 0, or -ECANCELED when the task stops. */
 int slide_rt_wait(struct slide_rt *rt, double secs);
 bool slide_rt_stopping(struct slide_rt *rt);
-/* The task's last error (project show); logged when it differs from the previous one. */
-void slide_rt_error(struct slide_rt *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The task's last error (project show), counted by @kind; logged when it differs from the previous one. */
+void slide_rt_error(struct slide_rt *rt, enum slide_err_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* slide_cycle.c */
 void slide_cycle_run(struct slide_rt *rt);
@@ -99,5 +116,7 @@ int slide_memcg_precheck(struct slide_rt *rt, struct task *tk);
 /* slide_figures.c */
 struct etm_figures;
 void slide_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs);
+/* The private commands (heatmap). */
+extern const struct etm_engine_cmd slide_cmds[];
 
 #endif
