@@ -129,10 +129,25 @@ grep -q "cgroup2 twin" "$D/show" && ok "project show names the pressure source (
 	bad "project show lacks the pressure source 'cgroup2 twin'"
 grep -q "floor set by" "$D/show" && ok "project show says which term set the floor" || bad "no floor term in show"
 # The cycles: pressure below the target in at least 90 %.
-read -r n below < <(awk -v t="$TARGET" '$1 ~ /^[0-9]+$/ && NF >= 6 { n++; if ($2 < t) b++ } END { print n + 0, b + 0 }' "$D/pressure")
+# Text columns: task cgroup cycle pressure usage reclaimed rate state source.
+read -r n below < <(awk -v t="$TARGET" '$3 ~ /^[0-9]+$/ && NF >= 8 { n++; if ($4 < t) b++ } END { print n + 0, b + 0 }' "$D/pressure")
 [ "$n" -gt 0 ] && [ $((below * 100)) -ge $((n * 90)) ] && ok "pressure below $TARGET in $below of $n cycles" ||
 	bad "pressure below $TARGET in $below of $n cycles (want >= 90 %)"
 grep -q "reclaiming" "$D/pressure" && ok "cycles in state reclaiming recorded" || bad "no reclaiming cycle in the history"
+# The same as JSON (taken a moment later: a cycle or two more at most).
+if "$BIN/etmem" engine pressure -n psiproj -e psi -s "$SOCK" --json >"$D/pressure.json" 2>&1; then
+	read -r kind jn jb < <(python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+t = [t for t in d["tables"] if t["name"] == "pressure"][0]
+rows = [r for r in t["rows"] if r["cgroup"] == sys.argv[3]]
+print(d["kind"], len(rows), sum(1 for r in rows if r["pressure_percent"] < float(sys.argv[2])))' \
+		"$D/pressure.json" "$TARGET" "$CG" 2>&1)
+	[ "$kind" = engine_command ] && [ "${jn:-0}" -ge "$n" ] && [ $((jb * 100)) -ge $((jn * 90)) ] &&
+		ok "engine pressure --json: $jn cycles, $jb below the target" ||
+		bad "engine pressure --json: kind '$kind', $jn cycles ($n in the text), $jb below the target"
+else
+	bad "engine pressure --json: $(cat "$D/pressure.json")"
+fi
 
 # Stop: the limit is what it was.
 "$BIN/etmem" project stop -n psiproj -s "$SOCK" || bad "project stop"

@@ -175,4 +175,5 @@ const struct etm_engine_type etm_psi_engine = {
 	.parse_engine = psi_parse_engine,
 	.free_engine = psi_free_engine,
 	.task_figures = psi_task_figures,
+	.cmds = psi_cmds,
 };

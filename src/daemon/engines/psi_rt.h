@@ -67,6 +67,6 @@ void psi_cycle_run(struct psi_rt *rt);
 /* psi_show.c */
 void psi_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs);
 /* The engine's private commands (`pressure`). */
-int psi_eng_cmd(struct engine *eng, struct task *tk, char *cmd, int fd);
+extern const struct etm_engine_cmd psi_cmds[];
 
 #endif

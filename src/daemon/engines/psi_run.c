@@ -174,5 +174,4 @@ static void psi_stop_task(struct engine *eng, struct task *tk)
 const struct engine_ops psi_ops = {
 	.start_task = psi_start_task,
 	.stop_task = psi_stop_task,
-	.eng_mgt_func = psi_eng_cmd,
 };

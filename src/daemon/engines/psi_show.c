@@ -4,15 +4,15 @@
  * the backend, the task's totals and, per cgroup, its pressure now and where
  * it came from, its rate, what was reclaimed, the floor and the term that
  * set it, and its state. The `pressure` engine command: the last cycles of
- * each cgroup as a table.
+ * each cgroup as a report (daemon/report.h), text or JSON.
  */
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/figures.h"
+#include "daemon/report.h"
 #include "psi_rt.h"
 
 /* project show lists at most this many cgroups per task (its count says how many there are). */
@@ -38,7 +38,7 @@ static void cg_figures(const struct psi_cg *cg, struct etm_figures *it)
 	etm_fig_u64(it, "reclaimed_bytes", ETM_FIG_COUNTER, "bytes reclaimed", cg->reclaimed_total);
 	etm_fig_u64(it, "last_reclaimed_bytes", ETM_FIG_GAUGE, "bytes reclaimed last cycle", cg->reclaimed_last);
 	if (l->err)
-		etm_fig_text(it, "error", "error", g_strerror(-l->err));
+		etm_fig_no_metric(etm_fig_text(it, "error", "error", g_strerror(-l->err)));
 }
 
 void psi_task_figures(struct engine *eng, struct task *tk, struct etm_figures *figs)
@@ -58,8 +58,9 @@ void psi_task_figures(struct engine *eng, struct task *tk, struct etm_figures *f
 		etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", rt->last_cycle_s);
 	else
 		etm_fig_unknown(figs, "last_cycle_seconds", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "last cycle", "none yet");
+	/* Free text: shown and in JSON, but no metric label. */
 	if (rt->last_error[0])
-		etm_fig_text(figs, "last_error", "last error", rt->last_error);
+		etm_fig_no_metric(etm_fig_text(figs, "last_error", "last error", rt->last_error));
 	cgs = psi_cgset_list(rt->set);
 	/* the items field last: etm_fig_item() needs it to stay where it is */
 	list = etm_fig_items(figs, "cgroups", "cgroups", (uint64_t)cgs->len + rt->dropped);
@@ -68,66 +69,77 @@ void psi_task_figures(struct engine *eng, struct task *tk, struct etm_figures *f
 	pthread_mutex_unlock(&rt->lock);
 }
 
-/* One cgroup's history as a table, oldest cycle first (lock held). */
-static void cg_table(const struct psi_rt *rt, const struct psi_cg *cg, GString *out)
+enum { C_TASK, C_CGROUP, C_CYCLE, C_PRESSURE, C_USAGE, C_RECLAIMED, C_RATE, C_STATE, C_SOURCE, C_N };
+static const struct etm_col pressure_cols[C_N] = {
+	[C_TASK] = { "task", "task", ETM_COL_TEXT, -8, 0, 0 },
+	[C_CGROUP] = { "cgroup", "cgroup", ETM_COL_TEXT, -16, 0, 0 },
+	[C_CYCLE] = { "cycle", "cycle", ETM_COL_U64, 6, 0, 0 },
+	[C_PRESSURE] = { "pressure_percent", "pressure", ETM_COL_DOUBLE, 8, 0, 2 },
+	[C_USAGE] = { "usage_bytes", "usage", ETM_COL_U64, 12, 0, 0 },
+	[C_RECLAIMED] = { "reclaimed_bytes", "reclaimed", ETM_COL_U64, 12, 0, 0 },
+	[C_RATE] = { "rate", "rate", ETM_COL_DOUBLE, 6, 0, 3 },
+	[C_STATE] = { "state", "state", ETM_COL_TEXT, -11, 0, 0 },
+	[C_SOURCE] = { "pressure_source", "pressure from", ETM_COL_TEXT, -1, 0, 0 },
+};
+
+/* One cgroup's history, oldest cycle first (lock held). */
+static void cg_rows(const struct psi_rt *rt, const struct psi_cg *cg, struct etm_table *t)
 {
-	g_string_append_printf(out, "task %s, cgroup %s (pressure from %s, target below %g), last %u cycles:\n",
-			       rt->name, cg->rel, cg->last.known ? psi_source_name(cg->last.src) : "-",
-			       rt->policy.pressure, cg->nhist);
-	g_string_append_printf(out, "%8s %8s %14s %14s %7s  %s\n", "cycle", "pressure", "usage_bytes",
-			       "reclaimed_bytes", "rate", "state");
+	const char *src = cg->last.known ? psi_source_name(cg->last.src) : "-";
+
 	for (unsigned i = cg->nhist; i-- > 0;) {
 		const struct psi_sample *s = psi_cg_sample(cg, i);
 
-		g_string_append_printf(out, "%8" PRIu64 " %8.2f %14" PRIu64 " %14" PRIu64 " %7.3f  %s\n", s->cycle,
-				       s->pressure, s->usage, s->reclaimed, s->rate, psi_state_name(s->state));
+		etm_table_row(t);
+		etm_table_text(t, C_TASK, rt->name);
+		etm_table_text(t, C_CGROUP, cg->rel);
+		etm_table_u64(t, C_CYCLE, s->cycle);
+		etm_table_double(t, C_PRESSURE, s->pressure);
+		etm_table_u64(t, C_USAGE, s->usage);
+		etm_table_u64(t, C_RECLAIMED, s->reclaimed);
+		etm_table_double(t, C_RATE, s->rate);
+		etm_table_text(t, C_STATE, psi_state_name(s->state));
+		etm_table_text(t, C_SOURCE, src);
 	}
 }
 
-static void task_tables(struct psi_rt *rt, GString *out)
+/* One task's cgroups (lock taken here, never across the rendering). */
+static void task_rows(struct psi_rt *rt, struct etm_report *out, struct etm_table *t)
 {
 	GPtrArray *cgs;
 
 	pthread_mutex_lock(&rt->lock);
 	cgs = psi_cgset_list(rt->set);
-	if (!cgs->len)
-		g_string_append_printf(out, "task %s: cg_dir %s matches no cgroup below %s\n", rt->name, rt->cg_dir,
-				       rt->backend->mem.mnt);
+	etm_report_note(out, "task %s: cg_dir %s below %s, %u cgroups, target pressure below %g, %" PRIu64 " cycles",
+			rt->name, rt->cg_dir, rt->backend->mem.mnt, cgs->len, rt->policy.pressure, rt->cycles);
 	for (guint i = 0; i < cgs->len; i++)
-		cg_table(rt, cgs->pdata[i], out);
+		cg_rows(rt, cgs->pdata[i], t);
 	pthread_mutex_unlock(&rt->lock);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* etmem engine pressure [-t TASK]: the last PSI_HIST_MAX cycles of each cgroup of the task (or of every task). */
+static int psi_cmd_pressure(struct engine *eng, struct task *tk, struct etm_report *out, GString *err)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
+	struct etm_table *t = etm_report_table(
+	    out, "pressure", "psi: the last cycles of each cgroup (pressure: some avg10/avg60, %):", pressure_cols,
+	    C_N);
+	bool any = false;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
+	/* The project is held started (engine.h): every task's runtime stays while this runs. */
+	for (struct task *k = tk ? tk : eng->tasks; k; k = tk ? NULL : k->next) {
+		if (k->timer_inst) {
+			task_rows(k->timer_inst, out, t);
+			any = true;
+		}
+	}
+	if (!any) {
+		g_string_printf(err, "no psi task of this engine is running");
+		return -EAGAIN;
 	}
 	return 0;
 }
 
-int psi_eng_cmd(struct engine *eng, struct task *tk, char *cmd, int fd)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-
-	if (strcmp(cmd, "pressure")) {
-		g_string_printf(out, "psi has one command, pressure (the last %d cycles of each cgroup), not %s\n",
-				PSI_HIST_MAX, cmd);
-		write_all(fd, out->str, out->len);
-		return -EINVAL;
-	}
-	/* The project is held started (engine.h): every task's runtime stays while this runs. */
-	for (struct task *t = tk ? tk : eng->tasks; t; t = tk ? NULL : t->next) {
-		if (t->timer_inst)
-			task_tables(t->timer_inst, out);
-	}
-	/* Written after the lock is let go: a slow client must not hold up the cycles. */
-	return write_all(fd, out->str, out->len);
-}
+const struct etm_engine_cmd psi_cmds[] = {
+	{ "pressure", false, psi_cmd_pressure },
+	{ NULL, false, NULL },
+};

@@ -10,7 +10,8 @@
 #          128 MiB is hot joins the cgroup (the working set grows); the
 #          engine must back off (a cycle backing off after the growth, the
 #          usage let grow again), and nothing is OOM-killed (memory.events).
-# Both: every page's content survives.
+# Both: every page's content survives. The cycles come from `etmem engine
+# pressure` (columns: task cgroup cycle pressure usage reclaimed rate state ...).
 . /rig/guest-lib.sh
 . /rig/bin/slide_lib.sh
 mode=${1:-steady} target=5
@@ -54,7 +55,7 @@ note "psi: $(pct $CS $CN) % of idle pages out after $WAIT_MS ms"
 
 if [ "$mode" = grow ]; then
 	low=$(cat $CG/memory.current)
-	hist0=$($ETM engine pressure -n psi -e psi -s $SOCK | awk '$1 ~ /^[0-9]+$/ { n = $1 } END { print n + 0 }')
+	hist0=$($ETM engine pressure -n psi -e psi -s $SOCK | awk '$3 ~ /^[0-9]+$/ { n = $3 } END { print n + 0 }')
 	WL2_OUT=/tmp/wl2.out
 	$WL --size 128 --hot-frac 1 --pattern seq --cpu 0 --cgroup $CG --seed 2 --ready-file /tmp/wl2.ready \
 		>$WL2_OUT 2>&1 &
@@ -94,14 +95,14 @@ grep -q "last error" /tmp/show.out && fail "project show reports an error: $(gre
 [ "$max1" = "$max0" ] || fail "memory.max changed: $max0 -> $max1"
 [ "$high1" = "$high0" ] || fail "memory.high changed: $high0 -> $high1"
 [ "${oom:-0}" = 0 ] || fail "memory.events: oom_kill $oom"
-set -- $(awk -v t=$target '$1 ~ /^[0-9]+$/ && NF >= 6 { n++; if ($2 < t) b++ } END { print n + 0, b + 0 }' /tmp/pressure.out)
+set -- $(awk -v t=$target '$3 ~ /^[0-9]+$/ && NF >= 8 { n++; if ($4 < t) b++ } END { print n + 0, b + 0 }' /tmp/pressure.out)
 n=$1 below=$2
 [ "$n" -gt 0 ] && [ $((below * 100)) -ge $((n * 90)) ] || fail "pressure below $target in $below of $n cycles (want >= 90 %)"
 if [ "$mode" = grow ]; then
 	# the cycles after the growth: at least one backed off, and the usage was let grow
-	after=$(awk -v h=$hist0 '$1 ~ /^[0-9]+$/ && $1 > h' /tmp/pressure.out)
+	after=$(awk -v h=$hist0 '$3 ~ /^[0-9]+$/ && $3 > h' /tmp/pressure.out)
 	echo "$after" | grep -q "backing off" || fail "no cycle backed off after the working set grew"
-	top=$(echo "$after" | awk '{ if ($3 > m) m = $3 } END { print m + 0 }')
+	top=$(echo "$after" | awk '{ if ($5 > m) m = $5 } END { print m + 0 }')
 	[ "$top" -gt $((low + (64 << 20))) ] || fail "usage after the growth peaked at $top (before $low): the engine kept it down"
 	pass "psi (cgroup v2, growing working set): $(pct $steady_cs $steady_cn) % of idle pages out in $steady_ms ms, backed off when it grew (usage $low -> $top), no OOM kill, pressure below $target in $below of $n cycles, content intact"
 else
