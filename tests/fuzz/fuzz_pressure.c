@@ -49,7 +49,9 @@ static void others(const char *buf, size_t size)
 	size_t half = size / 2;
 	bool covered;
 
-	(void)psi_stat_parse(buf, size, &st);
+	/* refaults are 0 unless memory.stat had them */
+	if (!psi_stat_parse(buf, size, &st) && !st.has_refaults && st.refaults)
+		abort();
 	(void)psi_procs_covered(buf, half, buf + half, size - half, &covered);
 	(void)psi_cmdline_bool(buf, size, "psi");
 	(void)psi_kconfig_value(buf, size, "PSI");

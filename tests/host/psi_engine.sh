@@ -149,6 +149,24 @@ else
 	bad "engine pressure --json: $(cat "$D/pressure.json")"
 fi
 
+# A cgroup that cg_dir matches appears: picked up; it vanishes: dropped.
+NEW=$HOST_MEMCG_ROOT/etm-psi-engine-none-$$
+cgroups_shown() { "$BIN/etmem" project show -n psiproj -s "$SOCK" 2>/dev/null | sed -n 's/^ *cgroups: //p'; }
+wait_cgroups() { # $1 count: true once project show says so, within 30 s
+	for _ in $(seq 1 60); do
+		[ "$(cgroups_shown)" = "$1" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+mkdir "$NEW" || fail "mkdir $NEW"
+HOST_CGROUPS+=("$NEW")
+wait_cgroups 2 && ok "a new cgroup matching cg_dir picked up" || bad "cgroups: $(cgroups_shown) after $NEW appeared, want 2"
+rmdir "$NEW"
+wait_cgroups 1 && ok "a vanished cgroup dropped" || bad "cgroups: $(cgroups_shown) after $NEW vanished, want 1"
+grep -q "cgroup etm-psi-engine-none-$$ picked up" "$D/etmemd.log" && grep -q "cgroup etm-psi-engine-none-$$ dropped" "$D/etmemd.log" &&
+	ok "both logged" || bad "picking up / dropping not logged"
+
 # Stop: the limit is what it was.
 "$BIN/etmem" project stop -n psiproj -s "$SOCK" || bad "project stop"
 got=$(cat "$M/memory.limit_in_bytes")
