@@ -133,6 +133,46 @@ static void test_figures(void **state)
 				      "        rate: 0.05\n"
 				      "        bytes reclaimed: 0\n"
 				      "        bytes reclaimed last cycle: 0\n");
+	/* JSON: the cgroups as items, kept for the schema check */
+	{
+		g_autoptr(GString) doc = g_string_new(NULL);
+		struct etm_json j;
+
+		etm_json_begin(&j, doc, "project_show");
+		etm_json_key(&j, "projects");
+		etm_json_begin_array(&j);
+		etm_json_begin_object(&j);
+		etm_json_str(&j, "name", "p");
+		etm_json_str(&j, "state", "started");
+		etm_json_key(&j, "engines");
+		etm_json_begin_array(&j);
+		etm_json_begin_object(&j);
+		etm_json_str(&j, "name", "psi");
+		etm_json_str(&j, "type", "psi");
+		etm_json_key(&j, "tasks");
+		etm_json_begin_array(&j);
+		etm_json_begin_object(&j);
+		etm_json_i64(&j, "number", 1);
+		etm_json_str(&j, "name", "t");
+		etm_json_str(&j, "type", NULL);
+		etm_json_str(&j, "value", NULL);
+		etm_json_str(&j, "state", "started");
+		etm_json_key(&j, "figures");
+		etm_json_begin_object(&j);
+		etm_figures_render_json(figs, &j);
+		etm_json_end_object(&j);
+		etm_json_end_object(&j);
+		etm_json_end_array(&j);
+		etm_json_end_object(&j);
+		etm_json_end_array(&j);
+		etm_json_end_object(&j);
+		etm_json_end_array(&j);
+		etm_json_end(&j);
+		etm_test_save_json_sample("psi_project_show", doc->str);
+		assert_non_null(strstr(doc->str, "\"pressure_percent\": 0.25,"));
+		assert_non_null(strstr(doc->str, "\"pressure_percent\": null,"));
+		assert_non_null(strstr(doc->str, "\"floor_term\": \"limit_min_bytes\","));
+	}
 	/* A task not running shows nothing. */
 	f.tk.timer_inst = NULL;
 	{

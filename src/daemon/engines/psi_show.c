@@ -25,9 +25,9 @@ static void cg_figures(const struct psi_cg *cg, struct etm_figures *it)
 
 	etm_fig_text(it, "cgroup", "cgroup", cg->rel);
 	if (!l->known) {
-		etm_fig_unknown(it, "pressure", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "pressure", "not read yet");
+		etm_fig_unknown(it, "pressure_percent", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "pressure", "not read yet");
 	} else {
-		etm_fig_double(it, "pressure", ETM_FIG_GAUGE, "pressure", l->r.pressure);
+		etm_fig_double(it, "pressure_percent", ETM_FIG_GAUGE, "pressure", l->r.pressure);
 		etm_fig_text(it, "pressure_source", "pressure from", psi_source_name(l->src));
 		etm_fig_u64(it, "usage_bytes", ETM_FIG_GAUGE, "usage", l->r.usage);
 		etm_fig_text(it, "state", "state", psi_state_name(l->d.state));
