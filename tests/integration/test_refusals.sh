@@ -212,6 +212,7 @@ name=cg
 cg_dir=etmem-x/../../etc
 EOF
 )
+before=$(show) # the tasks added above
 refuse "psi cg_dir with a .. component" 'cg_dir' "$psi"
 
 check "daemon alive after every refusal" daemon_alive
