@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "common/fdio.h"
 
 static void set_timeout(int fd, int opt, int ms)
 {
@@ -52,22 +53,6 @@ static int connect_abstract(const char *name, int send_ms, int recv_ms)
 		return -err;
 	}
 	return fd;
-}
-
-static int write_full(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* The END message as one printable line: control characters become spaces. */
@@ -136,7 +121,7 @@ static int relay_reply(int fd, int out_fd, FILE *err, int recv_ms, bool quiet, u
 		if (ret)
 			return quiet ? -1 : recv_error(err, ret, recv_ms);
 		if (hdr.type == ETM_FRAME_DATA) {
-			ret = write_full(out_fd, payload, hdr.len);
+			ret = etm_write_full(out_fd, payload, hdr.len);
 			free(payload);
 			if (ret) {
 				fprintf(err, "etmem: cannot write the output: %s\n", strerror(-ret));

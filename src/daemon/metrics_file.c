@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/log.h"
 #include "metrics.h"
 #include "scan/clock.h"
@@ -31,22 +32,6 @@ struct etm_metrics_writer {
 	int last_err; /* the last write's error, logged once until it changes */
 };
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int etm_metrics_write_file(const char *path, const char *text, size_t len)
 {
 	g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
@@ -56,7 +41,7 @@ int etm_metrics_write_file(const char *path, const char *text, size_t len)
 	if (fd < 0)
 		return -errno;
 	/* Readable by the collector, which does not run as root. */
-	err = fchmod(fd, 0644) ? -errno : write_all(fd, text, len);
+	err = fchmod(fd, 0644) ? -errno : etm_write_full(fd, text, len);
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))

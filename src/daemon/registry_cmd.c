@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/proto.h"
 #include "engine.h"
 #include "json_out.h"
@@ -86,22 +87,6 @@ static int find_target(struct etm_registry *reg, const char *proj_name, const ch
 	return ETM_ERR_NOT_SUPPORTED;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The JSON document of a built-in command's report (docs/json.md, kind "engine_command"). */
 static void render_json(const struct cmd_target *t, const char *word, const struct etm_report *rep, GString *out)
 {
@@ -146,7 +131,7 @@ static int run_builtin(const struct cmd_target *t, const char *word, int format,
 		render_json(t, word, rep, out);
 	else
 		etm_report_render_text(rep, out);
-	if ((ret = write_all(out_fd, out->str, out->len))) {
+	if ((ret = etm_write_full(out_fd, out->str, out->len))) {
 		g_string_printf(err, "engine %s command %s: cannot keep its output: %s", t->eng->pub.name, word,
 				strerror(-ret));
 		return ETM_ERR_INTERNAL;

@@ -70,13 +70,28 @@ static int lru_probe(char *why, size_t len)
 	struct etm_cgroup_root r;
 	char stat[sizeof(r.mnt) + 16];
 
+	char ro[sizeof(r.mnt)] = "";
+
 	if (!etm_cgroup_hier_find(true, &r)) {
 		snprintf(stat, sizeof(stat), "%s/memory.stat", r.mnt);
-		if (!access(stat, R_OK) && !access(r.mnt, W_OK))
-			return 0;
+		if (!access(stat, R_OK)) {
+			if (!access(r.mnt, W_OK))
+				return 0;
+			/* Present but not writable (a container's read-only /sys/fs/cgroup): saying
+			 * "no controller" would send the operator looking at the kernel config. */
+			if (errno == EROFS)
+				snprintf(ro, sizeof(ro), "%s", r.mnt);
+		}
 	}
 	if (!etm_cgroup_hier_find(false, &r) && v2_has_memory(&r))
 		return 0;
+	if (ro[0]) {
+		snprintf(why, len,
+			 "the cgroup v1 memory hierarchy at %s is mounted read-only: etmemd needs to write its "
+			 "limits (mount it read-write, or run etmemd outside the container)",
+			 ro);
+		return -EROFS;
+	}
 	snprintf(why, len,
 		 "no memory cgroup controller (neither %s (cgroup v1) nor 'memory' in %s/cgroup.controllers "
 		 "(cgroup v2)): kernel built without CONFIG_MEMCG or the controller is not mounted",

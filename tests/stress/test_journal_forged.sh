@@ -55,6 +55,8 @@ done
 # record NAME DIR: a record whose owner is long dead (nobody holds its lock),
 # asking to put 1 GiB back where "its cut" left anything from 0 up.
 record() {
+	# Another etmemd exiting (a concurrent run) removes an empty $JDIR.
+	mkdir -p -m 0700 "$JDIR"
 	printf 'etmem-memcg-limit 1\nowner 1 1\norig %s\nlast 0\ndir %s\n' $((1 << 30)) "$2" >"$JDIR/$1"
 	chmod 600 "$JDIR/$1"
 	RECS+=("$JDIR/$1")
@@ -85,6 +87,7 @@ target "$TMPFS"
 record "memcg-etmtest-forged-tmpfs-$$" "$TMPFS"
 # and a genuine one: the real cgroup's limit lowered by "the dead etmemd's cut"
 echo $((200 << 20)) >"$REAL/memory.limit_in_bytes" || fail "lowering $REAL"
+mkdir -p -m 0700 "$JDIR"
 printf 'etmem-memcg-limit 1\nowner 1 1\norig %s\nlast %s\ndir %s\n' "$ORIG" $((128 << 20)) "$REAL" \
 	>"$JDIR/memcg-etmtest-forged-real-$$"
 chmod 600 "$JDIR/memcg-etmtest-forged-real-$$"
