@@ -206,6 +206,26 @@ host_start_etmemd "$BIN" "$SOCK" "$D/etmemd2.log"
 got=$(cat "$M/memory.limit_in_bytes")
 [ "$got" = "$ORIG" ] && ok "limit $ORIG after kill -9 and a restart" ||
 	bad "limit $got after kill -9 and a restart, want $ORIG; log: $(tail -3 "$D/etmemd2.log")"
+# The restarted etmemd runs the project again until it has reclaimed, then
+# stops it and exits: status 0, and (in the ASan build) no sanitizer report.
+"$BIN/etmem" obj add -f "$D/psi.yaml" -s "$SOCK" && "$BIN/etmem" project start -n psiproj -s "$SOCK" ||
+	fail "obj add / project start after the restart: $(tail -3 "$D/etmemd2.log")"
+for _ in $(seq 1 60); do
+	"$BIN/etmem" project show -n psiproj -s "$SOCK" 2>/dev/null | grep -q "^    bytes reclaimed: [1-9]" && break
+	sleep 0.5
+done
+"$BIN/etmem" project show -n psiproj -s "$SOCK" | grep -q "^    bytes reclaimed: [1-9]" &&
+	ok "the restarted etmemd reclaims" || bad "the restarted etmemd reclaimed nothing within 30 s"
+"$BIN/etmem" project stop -n psiproj -s "$SOCK" && "$BIN/etmem" obj del -f "$D/psi.yaml" -s "$SOCK" ||
+	bad "project stop / obj del after the restart"
+got=$(cat "$M/memory.limit_in_bytes")
+[ "$got" = "$ORIG" ] && ok "limit $ORIG after the second stop" || bad "limit $got after the second stop, want $ORIG"
+kill -TERM "$DPID"
+wait "$DPID"
+rc=$?
+DPID=""
+[ "$rc" = 0 ] && ! grep -qE "Sanitizer|runtime error" "$D/etmemd2.log" && ok "etmemd exits 0, no sanitizer report" ||
+	bad "etmemd exit status $rc; log: $(grep -E -A5 "Sanitizer|runtime error" "$D/etmemd2.log" | head -20)"
 kill -TERM "$WPID"
 wait "$WPID" && ok "content intact (second workload)" || bad "second workload: $(tail -1 "$D/workload2.out")"
 WPID=""
