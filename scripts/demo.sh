@@ -4,16 +4,23 @@
 # etmemd swapping out the cold memory of a real process while its hot memory
 # stays resident and its content stays intact.
 #
-#   scripts/demo.sh [--engine slide|psi] [--size MIB] [--hot-frac F] [--wait SECONDS] [--vm]
+#   scripts/demo.sh [--engine slide|psi] [--size MIB] [--hot-frac F] [--wait SECONDS] [--heatmap FILE]
+#                   [--vm [--engine slide|cslide]]
 #
 # It sets up a temporary zram swap if no swap is active, puts the workload in
 # a memory cgroup of its own (a sibling, never the caller's), starts etmemd on
 # a private socket, adds and starts a project, and prints a before/after
 # table. Everything it set up is undone on exit, also on failure or Ctrl-C.
-# --engine slide (default): the workload's cold pages, process by process.
+# --engine slide (default): the workload's cold pages, process by process;
+# it also draws the workload's heatmap (etmem engine heatmap -o) to FILE
+# (.png or .svg; default BUILD/etmem-demo-heatmap.png), whose path it prints.
 # --engine psi: the whole cgroup, reclaimed while its memory pressure stays
 # low; the table adds the cgroup's memory and its pressure (some avg10).
 # --vm runs the slide demo inside the QEMU rig (page_idle available there).
+# --vm --engine cslide runs cslide there instead, on a 3-node guest with a
+# slow node: the workload starts with its hot part on the slow node and its
+# cold part on the fast one, and a per-node before/after table shows cslide
+# swapping them.
 set -euo pipefail
 
 size=1024
@@ -21,6 +28,7 @@ size_given=0
 hot=0.1
 wait_s=120
 in_vm=0
+heatmap=""
 engine=slide
 while (($#)); do
 	case $1 in
@@ -28,13 +36,16 @@ while (($#)); do
 	--size) size=$2; size_given=1; shift 2 ;;
 	--hot-frac) hot=$2; shift 2 ;;
 	--wait) wait_s=$2; shift 2 ;;
+	--heatmap) heatmap=$2; shift 2 ;;
 	--vm) in_vm=1; shift ;;
-	-h | --help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[[ $engine == slide || $engine == psi ]] || { echo "demo: --engine is slide or psi, not $engine" >&2; exit 2; }
-[[ $engine == slide ]] || ((!in_vm)) || { echo "demo: --vm runs the slide demo only" >&2; exit 2; }
+[[ $engine = slide || $engine = cslide || $engine = psi ]] ||
+	{ echo "demo: --engine slide, psi or cslide, not $engine" >&2; exit 2; }
+[[ $engine != cslide || $in_vm = 1 ]] || { echo "demo: --engine cslide needs --vm (this machine has one NUMA node)" >&2; exit 2; }
+[[ $engine != psi || $in_vm = 0 ]] || { echo "demo: --engine psi runs on this machine, not with --vm" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (etmemd acts on other processes' memory)" >&2; exit 1; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,10 +56,11 @@ static_opt=()
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${static_opt[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 bin=$build/bin
+heatmap=$(realpath -m "${heatmap:-$build/etmem-demo-heatmap.png}")
 
 if ((in_vm)); then
 	# The guest is small: the rig demo's own default size applies unless given.
-	vm_args=(--hot-frac "$hot" --wait "$wait_s")
+	vm_args=(--engine "$engine" --hot-frac "$hot" --wait "$wait_s")
 	((size_given)) && vm_args+=(--size "$size")
 	exec "$root/tests/vm/demo-in-vm.sh" "$build" "${vm_args[@]}"
 fi
@@ -201,7 +213,14 @@ echo
 snapshot after
 echo
 "$bin/etmem" project show -n demo -s "$sock"
-[[ $engine == psi ]] && "$bin/etmem" engine pressure -n demo -e psi -s "$sock" | tail -n 8
+if [[ $engine == psi ]]; then
+	"$bin/etmem" engine pressure -n demo -e psi -s "$sock" | tail -n 8
+# The task's ring: every cycle since the start, the cold part going out.
+elif "$bin/etmem" engine heatmap -n demo -e slide -t workload -s "$sock" -o "$heatmap" >/dev/null; then
+	echo "demo: heatmap of the workload's memory (etmem engine heatmap): $heatmap"
+else
+	echo "demo: no heatmap drawn (see the message above)"
+fi
 
 python3 - "$tmp" "$pressure_file" <<'EOF'
 import json, sys

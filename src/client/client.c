@@ -236,6 +236,7 @@ int etm_client_parse(int argc, char **argv, struct etm_client_cmd *out, char *er
 	const char *word;
 	char expect[128];
 	size_t i;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->send_timeout_ms = ETM_CLIENT_SEND_TIMEOUT_MS;
@@ -290,5 +291,12 @@ int etm_client_parse(int argc, char **argv, struct etm_client_cmd *out, char *er
 	}
 	out->sub = &e->subcmds[i];
 	out->cmd = out->sub->cmd;
-	return parse_opts(e, argc - 2, argv + 2, out, err, errlen);
+	if ((ret = parse_opts(e, argc - 2, argv + 2, out, err, errlen)))
+		return ret;
+	/* -o draws a picture: of the heatmap, the one command whose output is one. */
+	if (out->output && (!out->eng_cmd || strcmp(out->eng_cmd, "heatmap")))
+		return fail(err, errlen, "option -o|--output is for 'engine heatmap' only");
+	if (out->output && out->json)
+		return fail(err, errlen, "options -o|--output and --json exclude each other");
+	return 0;
 }

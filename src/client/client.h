@@ -131,6 +131,16 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err);
 int etm_client_run(const struct etm_client_cmd *cmd);
 
 /*
+ * engine heatmap -o: draw the heatmap document @json to @path (PNG or SVG).
+ * 0 with @msg "wrote PATH (WxH)", or non-zero with @msg saying why. A client
+ * built with cairo links it from src/client/draw_heatmap.c; one built
+ * without (and the static rig client) from draw_none.c, which says so.
+ */
+int etm_client_draw_heatmap(const char *json, size_t len, const char *path, char *msg, size_t msglen);
+/* Before asking the daemon: can this client draw @path? 0, or -errno with @msg saying why not. */
+int etm_client_draw_check(const char *path, char *msg, size_t msglen);
+
+/*
  * The whole program: parse, print help or errors, run. Returns the exit
  * status. main() is just this, so tests can run it too.
  */

@@ -11,12 +11,13 @@ static const struct etm_opt_desc engine_opts[] = {
 	{ 'e', "engine", "engine_name", "Name of the engine to run the command", ETM_F_ENGINE },
 	{ 't', "task_name", "task_name", "Name of the task the command is about", ETM_F_TASK },
 	{ 0, "json", NULL, "Print the output as JSON (built-in engines; schema: docs/json.md)", ETM_F_JSON },
+	{ 'o', "output", "file", "Draw the heatmap to this .png or .svg file (engine heatmap)", ETM_F_OUTPUT },
 };
 
 static const struct etm_subcmd_desc engine_subcmds[] = {
 	{ NULL, "<engine_cmd>", ETM_CMD_ENG_CMD,
 	  ETM_F_BIT(ETM_F_PROJ) | ETM_F_BIT(ETM_F_ENGINE) | ETM_F_BIT(ETM_F_SOCKET),
-	  ETM_F_BIT(ETM_F_TASK) | ETM_F_BIT(ETM_F_JSON) },
+	  ETM_F_BIT(ETM_F_TASK) | ETM_F_BIT(ETM_F_JSON) | ETM_F_BIT(ETM_F_OUTPUT) },
 };
 
 static const char *const engine_notes[] = {
@@ -24,6 +25,7 @@ static const char *const engine_notes[] = {
 	"Task name is given for the commands about one task, e.g. showtaskpages.",
 	"engine_cmd is the engine's private command, e.g. showtaskpages or showhostpages of cslide.",
 	"--json prints a built-in engine's output as JSON; third-party engines print their own text only.",
+	"heatmap -t task_name -o FILE.png|FILE.svg draws slide's heatmap of the task (docs/heatmap.md).",
 };
 
 static int engine_build(const struct etm_client_cmd *cmd, struct etm_request *req)
@@ -33,7 +35,8 @@ static int engine_build(const struct etm_client_cmd *cmd, struct etm_request *re
 	req->eng = (char *)cmd->eng;
 	req->eng_cmd = (char *)cmd->eng_cmd;
 	req->task = (char *)cmd->task;
-	req->format = cmd->json ? ETM_FORMAT_JSON : ETM_FORMAT_TEXT;
+	/* -o draws from the JSON document. */
+	req->format = cmd->json || cmd->output ? ETM_FORMAT_JSON : ETM_FORMAT_TEXT;
 	return 0;
 }
 

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -204,6 +206,45 @@ int etm_client_run_io(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
 	return ret;
 }
 
+/* engine heatmap -o: the reply (JSON) into memory, then the picture. */
+static int run_draw(const struct etm_client_cmd *cmd, int out_fd, FILE *err)
+{
+	struct etm_client_cmd c = *cmd;
+	char msg[1024];
+	struct stat st;
+	char *buf;
+	int mem, ret;
+
+	/* A client that cannot draw (or a name it cannot draw to) says so before asking. */
+	if (etm_client_draw_check(cmd->output, msg, sizeof(msg))) {
+		fprintf(err, "etmem: %s\n", msg);
+		return ETM_EXIT_FAIL;
+	}
+	if ((mem = memfd_create("etmem-heatmap", MFD_CLOEXEC)) < 0) {
+		fprintf(err, "etmem: memfd_create: %s\n", strerror(errno));
+		return ETM_EXIT_FAIL;
+	}
+	c.output = NULL;
+	c.json = true;
+	ret = etm_client_run_io(&c, mem, err);
+	if (ret != ETM_EXIT_OK || fstat(mem, &st) || (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(mem);
+		return ret != ETM_EXIT_OK ? ret : ETM_EXIT_FAIL;
+	}
+	if (pread(mem, buf, (size_t)st.st_size, 0) != st.st_size)
+		ret = ETM_EXIT_FAIL, snprintf(msg, sizeof(msg), "cannot read the heatmap back: %s", strerror(errno));
+	else if (etm_client_draw_heatmap(buf, (size_t)st.st_size, cmd->output, msg, sizeof(msg)))
+		ret = ETM_EXIT_FAIL;
+	free(buf);
+	close(mem);
+	if (ret != ETM_EXIT_OK) {
+		fprintf(err, "etmem: %s\n", msg);
+		return ret;
+	}
+	dprintf(out_fd, "%s\n", msg);
+	return ETM_EXIT_OK;
+}
+
 int etm_client_run(const struct etm_client_cmd *cmd)
 {
 	return etm_client_run_io(cmd, STDOUT_FILENO, stderr);
@@ -230,5 +271,7 @@ int etm_client_main(int argc, char **argv, int out_fd, FILE *out, FILE *err)
 		etm_client_help(out, cmd.entry);
 		return fflush(out) == 0 ? ETM_EXIT_OK : ETM_EXIT_FAIL;
 	}
+	if (cmd.output)
+		return run_draw(&cmd, out_fd, err);
 	return etm_client_run_io(&cmd, out_fd, err);
 }

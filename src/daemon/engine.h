@@ -38,6 +38,8 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "etmem/etmemd_thirdparty_export.h"
 
@@ -121,6 +123,30 @@ void etm_engine_type_free_engine(const struct etm_engine_type *type, void *param
 bool etm_engine_type_parses_engine(const struct etm_engine_type *type);
 bool etm_engine_type_parses_task(const struct etm_engine_type *type);
 void etm_engine_type_free_task(const struct etm_engine_type *type, void *params);
+
+/*
+ * A task's processes as the plugin ABI shows them: tk->pids, one struct
+ * task_pid per process the task resolved, in ascending pid order. The
+ * engine's alloc_pid_params (optional) is called for each pid when it
+ * appears, and may hang its own data on ->params; free_pid_params
+ * (optional) when it goes, and must free that data but not the task_pid,
+ * which the daemon owns.
+ *
+ * Who keeps the list: for a thirdparty task, the registry, from the target
+ * resolved when the task starts (before start_task), cleared after
+ * stop_task; it does not change while the task runs, so a plugin's threads
+ * may read it without a lock. A built-in engine that uses it (cslide)
+ * brings it in line with each cycle's resolution on its own thread and
+ * clears it in stop_task; the registry clears whatever is left after
+ * stop_task.
+ */
+/*
+ * Make tk->pids the @n ascending @pids: entries for pids gone are freed,
+ * new ones allocated. A pid whose alloc_pid_params fails is left out (and
+ * logged); returns how many were.
+ */
+int etm_task_pids_sync(struct engine *eng, struct task *tk, const pid_t *pids, size_t n);
+void etm_task_pids_clear(struct engine *eng, struct task *tk);
 
 /* Every built-in type, NULL-terminated. */
 extern const struct etm_engine_type *const etm_engine_types[];

@@ -23,6 +23,10 @@ struct heat_row {
 	struct etm_heat_cell cell[ETM_HEAT_REGIONS];
 };
 
+/* The bound heatmap.h, docs/heatmap.md and etmemd(8) state: 194 KiB per task. */
+_Static_assert(sizeof(struct etm_heat_cell) == 32, "a heatmap cell is 32 bytes");
+_Static_assert(sizeof(struct heat_row) * ETM_HEAT_CYCLES <= 194 * 1024, "the heatmap ring is at most 194 KiB");
+
 struct etm_heat_ring {
 	pthread_mutex_t lock;
 	struct heat_row *rows; /* ETM_HEAT_CYCLES, allocated at the first commit */

@@ -20,7 +20,8 @@
  *     between two cycles (refaults) as the hot part, and says so.
  *
  * Memory: ETM_HEAT_CYCLES rows of ETM_HEAT_REGIONS cells of 32 bytes
- * (64 x 96 x 32 = 192 KiB) per task, allocated at its first cycle; the
+ * and a 32-byte header (64 x 3104 bytes = 194 KiB) per task, allocated at
+ * its first cycle, checked at build time (heatmap.c); the
  * builder of a cycle holds at most ETM_HEAT_MAX_PROCS x ETM_HEAT_REGIONS
  * more cells (96 KiB) while the cycle runs.
  */

@@ -118,6 +118,21 @@ bool etm_reg_target_refused(struct etm_task *tk, GString *err)
 }
 
 /*
+ * A plugin task's processes as the ABI shows them (tk->pids, engine.h),
+ * resolved once as it starts: a plugin has no other way to have its
+ * alloc_pid_params called. Resolution errors leave the list empty.
+ */
+static void plugin_task_pids(struct engine *eng, struct task *tk)
+{
+	g_autofree pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (!tk->type || !tk->value || etm_target_resolve(tk->type, tk->value, &pids, &n, NULL, 0))
+		return;
+	etm_task_pids_sync(eng, tk, pids, n);
+}
+
+/*
  * The engine's start_task, with its failure explained in @err. The caller
  * has the task in STARTING (or holds the lock over a task nobody can see).
  */
@@ -136,10 +151,13 @@ int etm_reg_engine_start_task(struct etm_task *tk, GString *err)
 		return ETM_ERR_INVAL;
 	}
 	g_string_truncate(err, 0);
+	if (eng->engine_type == THIRDPARTY_ENGINE)
+		plugin_task_pids(eng, &tk->pub);
 	tk->start_err = err;
 	ret = eng->ops->start_task(eng, &tk->pub);
 	tk->start_err = NULL;
 	if (ret != 0) {
+		etm_task_pids_clear(eng, &tk->pub);
 		if (err->len == 0)
 			g_string_printf(err, "engine %s failed to start task %s (error %d)", eng->name, tk->pub.name,
 					ret);
@@ -158,6 +176,7 @@ static void engine_stop_task(struct etm_task *tk)
 
 	if (eng->ops && eng->ops->stop_task)
 		eng->ops->stop_task(eng, &tk->pub);
+	etm_task_pids_clear(eng, &tk->pub);
 	etm_info("task %s of engine %s stopped", tk->pub.name, eng->name);
 }
 

@@ -20,7 +20,8 @@ struct cell {
 };
 
 struct etm_table {
-	const char *name, *title;
+	const char *name;
+	char *title; /* a copy: titles may carry a pid ("task 42 pages info (KB):") */
 	const struct etm_col *cols;
 	size_t ncols;
 	time_t when;   /* 0: no time stamp */
@@ -43,6 +44,7 @@ static void table_free(gpointer p)
 			g_free(c->s);
 	}
 	g_array_free(t->cells, TRUE);
+	g_free(t->title);
 	g_free(t);
 }
 
@@ -70,7 +72,7 @@ struct etm_table *etm_report_table(struct etm_report *r, const char *name, const
 	struct etm_table *t = g_new0(struct etm_table, 1);
 
 	t->name = name;
-	t->title = title;
+	t->title = g_strdup(title);
 	t->cols = cols;
 	t->ncols = ncols;
 	t->cells = g_array_new(FALSE, TRUE, sizeof(struct cell));

@@ -60,9 +60,9 @@ void etm_report_free(struct etm_report *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(etm_report, etm_report_free)
 
 /*
- * A new table at the end of @r. @name, @title and @cols are static (or
- * outlive the report); @title may be NULL (no title line). Returns the
- * table, valid as long as the report.
+ * A new table at the end of @r. @name and @cols are static (or outlive
+ * the report); @title is copied and may be NULL (no title line). Returns
+ * the table, valid as long as the report.
  */
 struct etm_table *etm_report_table(struct etm_report *r, const char *name, const char *title,
 				   const struct etm_col *cols, size_t ncols);

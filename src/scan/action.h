@@ -8,9 +8,9 @@
  *
  * One file each: action_swap_pages.c (openEuler's /proc/PID/swap_pages) and
  * action_pageout.c (process_madvise(2) MADV_PAGEOUT with adjacent pages
- * coalesced into ranges) swap out; a move_pages(2) action (cslide) places
- * pages on a node. etm_action_choose_swap() (backend.h) picks the swap-out
- * one the kernel offers.
+ * coalesced into ranges) swap out; action_move_pages.c (move_pages(2),
+ * cslide) places pages on a node. etm_action_choose_swap() (backend.h)
+ * picks the swap-out one the kernel offers.
  */
 #ifndef ETM_SCAN_ACTION_H
 #define ETM_SCAN_ACTION_H
@@ -41,12 +41,16 @@
 
 /* Why pages were not acted on, as move_pages(2) reports it per page. */
 enum etm_action_fail {
-	ETM_ACTION_FAIL_BUSY,  /* EBUSY, EAGAIN: in use (under I/O, pinned) */
-	ETM_ACTION_FAIL_NOMEM, /* ENOMEM: no room on the destination */
-	ETM_ACTION_FAIL_GONE,  /* ENOENT, EFAULT: unmapped since the scan; pageout: every range it skipped */
-	ETM_ACTION_FAIL_OTHER,
+	ETM_ACTION_FAIL_BUSY,	/* EBUSY, EAGAIN: in use (under I/O, pinned), or the kernel gave up on it */
+	ETM_ACTION_FAIL_NOMEM,	/* ENOMEM: no room on the destination */
+	ETM_ACTION_FAIL_GONE,	/* ENOENT, EFAULT: unmapped since the scan; pageout: every range it skipped */
+	ETM_ACTION_FAIL_EXITED, /* ESRCH: the process exited before its pages were acted on */
+	ETM_ACTION_FAIL_OTHER,	/* EACCES, EPERM, EIO, ... */
 	ETM_ACTION_FAIL_NR,
 };
+
+/* "busy", "nomem", "gone", "exited", "other": the reason's name in figures and logs. */
+const char *etm_action_fail_name(enum etm_action_fail r);
 
 struct etm_action_stats {
 	/* Bytes done (pageout: as the kernel reported; swap_pages: as requested). */
@@ -79,6 +83,17 @@ struct etm_action_ops {
 
 extern const struct etm_action_ops etm_action_swap_pages;
 extern const struct etm_action_ops etm_action_pageout;
+/*
+ * move_pages(2) moves the whole folio an address is in, so this action's
+ * ranges are units: each add() is one base page (4 KiB) or one large folio
+ * (THP, hugetlb) by its head address and size, moved and counted as one.
+ * A range that is not a power of two aligned to its size is -EINVAL; a run
+ * of base pages must be given page by page. Destinations are nodes only.
+ */
+extern const struct etm_action_ops etm_action_move_pages;
+/* Its open() with the move_pages(2) call replaced (numa_move.h; tests). */
+struct etm_numa_sys;
+int etm_action_move_pages_open_with(pid_t pid, const struct etm_numa_sys *sys, void **ctx);
 
 /*
  * The iovec walker of the pageout backend, split out so that tests can feed

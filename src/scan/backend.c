@@ -43,7 +43,14 @@ int etm_backend_names(char *buf, size_t len, const char *sep, const char *last)
 	return n;
 }
 
-static int choose_named(const char *want, const struct etm_backend **out, char *why, size_t len)
+/* Does @fit take @b (NULL takes every backend)? @why says why not. */
+static bool fits(const struct etm_backend *b, etm_backend_fit_fn fit, void *arg, char *why, size_t len)
+{
+	return !fit || fit(b, arg, why, len);
+}
+
+static int choose_named(const char *want, etm_backend_fit_fn fit, void *arg, const struct etm_backend **out, char *why,
+			size_t len)
 {
 	const struct etm_backend *b = etm_backend_find(want);
 	char one[256];
@@ -56,6 +63,10 @@ static int choose_named(const char *want, const struct etm_backend **out, char *
 		snprintf(why, len, "unknown access tracker '%s' (%s)", want, names);
 		return -EINVAL;
 	}
+	if (!fits(b, fit, arg, one, sizeof(one))) {
+		snprintf(why, len, "access tracker %s cannot be used here: %s", b->name, one);
+		return -EINVAL;
+	}
 	if ((err = etm_backend_probe(b, one, sizeof(one)))) {
 		snprintf(why, len, "access tracker %s unavailable: %s", b->name, one);
 		return err;
@@ -64,19 +75,20 @@ static int choose_named(const char *want, const struct etm_backend **out, char *
 	return 0;
 }
 
-int etm_backend_choose(const char *want, const struct etm_backend **out, char *why, size_t len)
+int etm_backend_choose_fit(const char *want, etm_backend_fit_fn fit, void *arg, const struct etm_backend **out,
+			   char *why, size_t len)
 {
 	char one[256];
 	size_t used = 0;
 
 	if (want && strcmp(want, ETM_BACKEND_AUTO))
-		return choose_named(want, out, why, len);
+		return choose_named(want, fit, arg, out, why, len);
 	if (len)
 		why[0] = '\0';
 	for (size_t i = 0; i < etm_nbackends; i++) {
 		const struct etm_backend *b = &etm_backends[i];
 
-		if (!etm_backend_probe(b, one, sizeof(one))) {
+		if (fits(b, fit, arg, one, sizeof(one)) && !etm_backend_probe(b, one, sizeof(one))) {
 			*out = b;
 			return 0;
 		}
@@ -88,6 +100,11 @@ int etm_backend_choose(const char *want, const struct etm_backend **out, char *w
 	return -ENOTSUP;
 }
 
+int etm_backend_choose(const char *want, const struct etm_backend **out, char *why, size_t len)
+{
+	return etm_backend_choose_fit(want, NULL, NULL, out, why, len);
+}
+
 int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_pagestate *ps)
 {
 	struct etm_vma_filter f = {
@@ -95,7 +112,7 @@ int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_p
 		.name = o->vma_name,
 	};
 	struct vmas *v;
-	int err = etm_proc_vmas(pid, &f, &v);
+	int err = etm_proc_vmas(pid, o->filter ? o->filter : &f, &v);
 
 	if (err)
 		return err;
@@ -123,6 +140,13 @@ size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n)
 		nd++;
 	}
 	return nd;
+}
+
+const char *etm_action_fail_name(enum etm_action_fail r)
+{
+	static const char *const names[ETM_ACTION_FAIL_NR] = { "busy", "nomem", "gone", "exited", "other" };
+
+	return (unsigned)r < ETM_ACTION_FAIL_NR ? names[r] : "?";
 }
 
 const struct etm_action_ops *etm_action_choose_swap(void)

@@ -67,6 +67,19 @@ int etm_backend_probe(const struct etm_backend *b, char *why, size_t len);
 int etm_backend_choose(const char *want, const struct etm_backend **out, char *why, size_t len);
 
 /*
+ * May an engine use @b? true, or false with @why (size @len) saying why
+ * not (cslide: per-page trackers only, and one that sees hugetlb pages
+ * for vm_flags=ht).
+ */
+typedef bool (*etm_backend_fit_fn)(const struct etm_backend *b, void *arg, char *why, size_t len);
+/*
+ * etm_backend_choose() among the backends @fit accepts (NULL: all): auto
+ * skips the others (saying why), a name @fit refuses is -EINVAL.
+ */
+int etm_backend_choose_fit(const char *want, etm_backend_fit_fn fit, void *arg, const struct etm_backend **out,
+			   char *why, size_t len);
+
+/*
  * The access_tracker key's values, "auto" first, separated by @sep and with
  * @last before the final one ("auto, idle_pages, ... or memcg_lru"). The
  * length it needed (as snprintf).

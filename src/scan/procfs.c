@@ -377,6 +377,109 @@ int etm_proc_vmas(pid_t pid, const struct etm_vma_filter *f, struct vmas **out)
 	return err;
 }
 
+/* "Key:   N kB" at @p (the key included) into bytes; false when the line is another key. */
+static bool smaps_kb(const char *p, const char *le, const char *key, uint64_t *bytes)
+{
+	size_t kl = strlen(key);
+	uint64_t kb;
+
+	if ((size_t)(le - p) <= kl || memcmp(p, key, kl))
+		return false;
+	p += kl;
+	skip_sp(&p, le);
+	if (!etm_parse_u64(&p, le, &kb) && kb <= UINT64_MAX / 1024)
+		*bytes = kb * 1024;
+	return true;
+}
+
+/* Close the VMA being read: keep it when it passed the filter and its flags match. */
+static int smaps_end(struct etm_smaps_vma **v, size_t *n, size_t *cap, struct etm_smaps_vma *cur, bool keep)
+{
+	if (!keep)
+		return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct etm_smaps_vma *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *cur;
+	return 0;
+}
+
+/* One smaps field line of the current VMA. */
+static void smaps_field(const char *p, const char *le, const struct etm_vma_filter *f, struct etm_smaps_vma *cur,
+			bool *flags_ok)
+{
+	if (smaps_kb(p, le, "KernelPageSize:", &cur->page_size) || smaps_kb(p, le, "AnonHugePages:", &cur->anon_huge))
+		return;
+	if (le - p > 8 && !memcmp(p, "VmFlags:", 8)) {
+		struct etm_vma_filter ht = { .vmflags = (char *const[]){ "ht" }, .nvmflags = 1 };
+		const char *q = p + 8;
+
+		skip_sp(&q, le); /* bounded by the line: the buffer need not end in NUL */
+
+		cur->hugetlb = has_vmflags(q, le, &ht);
+		*flags_ok = !f || f->nvmflags == 0 || has_vmflags(q, le, f);
+	}
+}
+
+int etm_parse_smaps(const char *buf, size_t len, const struct etm_vma_filter *f, struct etm_smaps_vma **out,
+		    size_t *nout)
+{
+	struct etm_smaps_vma *v = NULL, cur = { 0 };
+	size_t n = 0, cap = 0;
+	bool in = false, keep = false, flags_ok = false;
+	const char *p, *le;
+	struct etm_lines it;
+	int err = 0;
+
+	for (etm_lines_init(&it, buf, len); !err && etm_line_next(&it, &p, &le);) {
+		struct vma m;
+
+		if (le == p)
+			continue;
+		if (!is_header_line(p, le)) {
+			if (in)
+				smaps_field(p, le, f, &cur, &flags_ok);
+			continue;
+		}
+		if (in && (err = smaps_end(&v, &n, &cap, &cur, keep && flags_ok)))
+			break;
+		if ((err = parse_maps_line(p, le, &m)))
+			break;
+		in = true;
+		keep = keep_vma(&m, f);
+		flags_ok = !f || f->nvmflags == 0; /* else its VmFlags line must match */
+		cur = (struct etm_smaps_vma){ .start = m.start, .end = m.end, .page_size = 4096 };
+	}
+	if (!err && in)
+		err = smaps_end(&v, &n, &cap, &cur, keep && flags_ok);
+	if (err) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+int etm_proc_smaps(pid_t pid, const struct etm_vma_filter *f, struct etm_smaps_vma **out, size_t *n)
+{
+	char *buf;
+	size_t len;
+	int err = read_pid_file(pid, "smaps", 256u << 20, &buf, &len);
+
+	if (err)
+		return err;
+	err = etm_parse_smaps(buf, len, f, out, n);
+	free(buf);
+	return err;
+}
+
 int etm_parse_memcg(const char *buf, size_t len, char *path, size_t path_len, bool *v1)
 {
 	struct etm_lines it;

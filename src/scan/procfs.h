@@ -55,6 +55,22 @@ void etm_vmas_free(struct vmas *v);
 /* Read and parse /proc/PID/maps (smaps if f->nvmflags). -ESRCH when the process is gone. */
 int etm_proc_vmas(pid_t pid, const struct etm_vma_filter *f, struct vmas **out);
 
+/* One VMA of /proc/PID/smaps, with what placing its pages needs. */
+struct etm_smaps_vma {
+	uint64_t start, end;
+	uint64_t page_size; /* KernelPageSize in bytes: 4096, or the hugetlb page size */
+	uint64_t anon_huge; /* AnonHugePages in bytes: anonymous THP mapped whole */
+	bool hugetlb;	    /* VmFlags has ht */
+};
+
+/*
+ * Parse /proc/PID/smaps text: the VMAs @f selects (as etm_parse_maps(),
+ * f->vmflags matched against each VmFlags line), in address order, into a
+ * new array (free()). 0, -EINVAL on a malformed VMA line, -ENOMEM.
+ */
+int etm_parse_smaps(const char *buf, size_t len, const struct etm_vma_filter *f, struct etm_smaps_vma **out, size_t *n);
+int etm_proc_smaps(pid_t pid, const struct etm_vma_filter *f, struct etm_smaps_vma **out, size_t *n);
+
 /*
  * The memory cgroup of a process from /proc/PID/cgroup text: the v1
  * "memory" controller's path if there is one (*v1 = true), else the v2 path.

@@ -19,6 +19,8 @@
 
 #include "scan/pagestate.h"
 
+struct etm_vma_filter;
+
 struct etm_tracker_opts {
 	/* openEuler file flags for idle_pages (SCAN_AS_HUGE, SCAN_IGN_HOST, VMA_SCAN_FLAG). */
 	unsigned scan_flags;
@@ -35,11 +37,23 @@ struct etm_tracker_opts {
 	unsigned loop;
 	/* page_idle: skip open()'s baseline pass (the scan library's one-pass semantics). */
 	bool no_baseline;
+	/*
+	 * Which VMAs are tracked (procfs.h; with vmflags read from smaps):
+	 * NULL for anonymous VMAs (named vma_name, when set). cslide passes
+	 * its vm_flags and anon_only keys here.
+	 */
+	const struct etm_vma_filter *filter;
 };
 
 struct etm_tracker_ops {
 	/* flagged_only is honoured by the kernel itself (no vma_name needed). */
 	bool kernel_marks;
+	/*
+	 * Accesses to hugetlb pages are seen. page_idle's are not: the kernel
+	 * tracks idle pages on the LRU only, and hugetlb pages are never on it,
+	 * so they always read as accessed.
+	 */
+	bool sees_hugetlb;
 	/*
 	 * Does the running kernel offer this tracker? 0, or a negative errno
 	 * with @why (size @len) saying what is missing.
@@ -57,7 +71,8 @@ extern const struct etm_tracker_ops etm_tracker_damon_vaddr;
 
 /*
  * Fill @ps with the ranges worth tracking for @pid (anonymous/private
- * writable VMAs; with o->vma_name only the VMAs of that name). -ESRCH if gone.
+ * writable VMAs; with o->vma_name only the VMAs of that name; with
+ * o->filter the VMAs it selects). -ESRCH if gone.
  */
 int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_pagestate *ps);
 

@@ -115,6 +115,7 @@ static int vaddr_scan(void *ctx, struct etm_pagestate *ps)
 }
 
 const struct etm_tracker_ops etm_tracker_damon_vaddr = {
+	.sees_hugetlb = true, /* DAMON checks and clears hugetlb entries' accessed bits too */
 	.probe = vaddr_probe,
 	.open = vaddr_open,
 	.scan = vaddr_scan,

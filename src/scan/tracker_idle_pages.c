@@ -231,6 +231,7 @@ static void idle_close(void *ctx)
 
 const struct etm_tracker_ops etm_tracker_idle_pages = {
 	.kernel_marks = true, /* VMA_SCAN_FLAG */
+	.sees_hugetlb = true, /* the kernel reports a 2 MiB hugetlb page as one PMD item */
 	.probe = idle_probe,
 	.open = idle_open,
 	.scan = idle_scan,

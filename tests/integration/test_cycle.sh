@@ -80,6 +80,9 @@ EOF
 )
 check "add task to started project" "$ETMEM" obj add -f "$task2" -s "$SOCK"
 check "new task runs at once" bash -c "'$ETMEM' project show -n it -s '$SOCK' | grep -Eq '^2 +pid +$TARGET_PID +t2 +tester +true'"
+# The plugin ABI's per-pid parameters: allocated for the task's process as it starts, freed when it stops.
+out=$("$ETMEM" engine pids -n it -e tester -t t2 -s "$SOCK")
+check "alloc_pid_params ran for the task's pid ($out)" grep -Eq "^$TARGET_PID params=[1-9]" <<<"$out"
 
 check "project stop" "$ETMEM" project stop -n it -s "$SOCK"
 check "show stopped" bash -c "! '$ETMEM' project show -n it -s '$SOCK' | grep -q true"
@@ -93,6 +96,10 @@ check "double delete refused" grep -q 'task t2 is not exist' <<<"$err"
 
 # Deleting a started project stops it first.
 check "restart" "$ETMEM" project start -n it -s "$SOCK"
+# t2 is gone and t1 started anew: only t1's pids have parameters (stop freed the others).
+out=$("$ETMEM" engine pids -n it -e tester -t t1 -s "$SOCK")
+check "free_pid_params ran on stop: parameters only for t1's pids ($out)" \
+	bash -c "set -- $out; [ \"\${!#}\" = params=\$((\$# - 1)) ]"
 check "obj del started project" "$ETMEM" obj del -f "$proj" -s "$SOCK"
 check "no project left" bash -c "'$ETMEM' project show -s '$SOCK' | grep -qx 'no project exists'"
 err=$("$ETMEM" project show -n it -s "$SOCK" 2>&1) && bad "show of deleted project succeeded" || true

@@ -196,6 +196,53 @@ else
 fi
 check "no task left running after a failed start" bash -c "! '$ETMEM' project show -n keep -s '$SOCK' | grep -q ' true '"
 
+# cslide: a node paired with itself is refused as the engine is added.
+proj=$(write_conf cs.yaml <<EOF
+[project]
+name=cs
+loop=1
+interval=1
+sleep=1
+[engine]
+name=cslide
+project=cs
+node_pair=0,0
+hot_threshold=1
+node_mig_quota=1024
+node_hot_reserve=1024
+EOF
+)
+if "$ETMEM" obj add -f "$proj" -s "$SOCK" 2>"$TMP/err"; then
+	bad "cslide node_pair 0,0 accepted"
+else
+	ok "cslide node_pair pairing a node with itself refused: $(cat "$TMP/err")"
+fi
+
+# cslide on a machine with one memory node: refused as it is added, naming what is missing, with or
+# without node_pair (the kernel's tiers would pair the nodes).
+if [ "$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)" -eq 1 ]; then
+	before=$(show)
+	for pair in "node_pair=1,0" ""; do
+		one=$(write_conf cs1.yaml <<EOF
+[project]
+name=cs1
+scan_type=page
+loop=1
+interval=1
+sleep=1
+[engine]
+name=cslide
+project=cs1
+$pair
+hot_threshold=1
+node_mig_quota=1024
+node_hot_reserve=1024
+EOF
+)
+		refuse "cslide on one node (${pair:-no node_pair})" "cslide needs a second NUMA node with memory" "$one"
+	done
+fi
+
 # psi: a cg_dir that would leave the cgroup tree is refused naming the key.
 psi=$(write_conf psi.yaml <<EOF
 [project]

@@ -63,7 +63,8 @@ syms=$(nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | sort | tr '\n'
 contents() { dpkg-deb -c "$1" | awk '{print $1, $2, $6}'; }
 c=$(contents "$PKG_DEB_DIR"/etmem_*.deb)
 for f in ./usr/bin/etmemd ./usr/bin/etmem ./lib/systemd/system/etmemd.service ./usr/share/man/man8/etmemd.8.gz \
-	./usr/share/man/man8/etmem.8.gz ./usr/share/man/man5/etmem.conf.5.gz; do
+	./usr/share/man/man8/etmem.8.gz ./usr/share/man/man5/etmem.conf.5.gz ./usr/bin/etmem-heatmap \
+	./usr/share/man/man1/etmem-heatmap.1.gz; do
 	grep -q " $f\$" <<<"$c" || fail "etmem lacks $f"
 done
 for f in slide_conf.yaml cslide_conf.yaml thirdparty_conf.yaml psi_conf.yaml; do

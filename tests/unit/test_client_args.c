@@ -149,6 +149,27 @@ static void test_engine(void **state)
 	assert_string_equal(cmd.task, "tk");
 }
 
+/* -o: the heatmap's picture, for engine heatmap only, never with --json. */
+static void test_engine_output(void **state)
+{
+	struct etm_client_cmd cmd;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+	    PARSE(&cmd, "engine", "heatmap", "-n", "p", "-e", "slide", "-t", "t", "-s", "so", "-o", "h.png"), 0);
+	assert_string_equal(cmd.output, "h.png");
+	assert_false(cmd.json);
+	assert_int_equal(
+	    PARSE(&cmd, "engine", "heatmap", "-n", "p", "-e", "slide", "-t", "t", "-s", "so", "--output", "h.svg"), 0);
+	assert_string_equal(cmd.output, "h.svg");
+	ERR("option -o|--output is for 'engine heatmap' only", "engine", "showtaskpages", "-n", "p", "-e", "cslide",
+	    "-t", "t", "-s", "so", "-o", "h.png");
+	ERR("options -o|--output and --json exclude each other", "engine", "heatmap", "-n", "p", "-e", "slide", "-t",
+	    "t", "-s", "so", "-o", "h.png", "--json");
+	ERR("unrecognized option '-o' for 'project show'", "project", "show", "-s", "so", "-o", "h.png");
+}
+
 static void test_help(void **state)
 {
 	struct etm_client_cmd cmd;
@@ -883,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_obj),
 		cmocka_unit_test(test_project),
 		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_engine_output),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_lengths),

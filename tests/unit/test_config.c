@@ -708,9 +708,10 @@ static void test_examples(void **state)
 		assert_true(g_file_get_contents(path, &text, &len, NULL));
 		parse_text(text, NULL, &p);
 		if (strcmp(files[i], "cslide_conf.yaml") == 0 && p.rc) {
-			/* A machine without nodes 2 and 3: only that may be wrong. */
-			if (!strstr(p.err->str, "[engine] node_pair=2,0;3,1: NUMA node ") ||
-			    !strstr(p.err->str, "is not present on this machine"))
+			/* A machine without nodes 2 and 3 (or with one node): only that may be wrong. */
+			if (!strstr(p.err->str, "[engine] node_pair=2,0;3,1: ") ||
+			    (!strstr(p.err->str, "is not present on this machine") &&
+			     !strstr(p.err->str, "cslide needs a second NUMA node")))
 				fail_msg("%s: %s", files[i], p.err->str);
 		} else if (p.rc) {
 			fail_msg("%s: %s", files[i], p.err->str);

@@ -383,12 +383,16 @@ static void test_cslide_node_pair_syntax(void **state)
 	}
 }
 
-/* A pretend machine with nodes 0..3. */
-static bool four_nodes(int node, void *arg)
-{
-	(void)arg;
-	return node >= 0 && node < 4;
-}
+/* Pretend machines: nodes 0..3 with memory, 0-1 DRAM and 2-3 a slower tier; and one with node 0 only. */
+static struct etm_numa_node four_nodes_n[4] = {
+	{ .id = 0, .has_cpu = true, .tier = 4 },
+	{ .id = 1, .has_cpu = true, .tier = 4 },
+	{ .id = 2, .tier = 168 },
+	{ .id = 3, .tier = 168 },
+};
+static struct etm_numa_topo four_nodes = { .n = 4, .node = four_nodes_n, .max_id = 3, .tiers_known = true };
+static struct etm_numa_topo one_node = { .n = 1, .node = four_nodes_n, .max_id = 0, .tiers_known = true };
+static const struct etm_numa_topo *machine = &four_nodes;
 
 static const char BASE_CSLIDE_ENG[] = "[project]\nname=p\nloop=3\ninterval=5\nsleep=1\n"
 				      "[engine]\nname=cslide\nproject=p\nnode_pair=2,0;3,1\nhot_threshold=1\n"
@@ -402,7 +406,7 @@ static int cslide_eng(const char *text, GString *err, struct cslide_eng_params *
 	int rc;
 
 	assert_int_equal(etm_conf_load_data(TEST_CONF_NAME, text, strlen(text), &conf, err), 0);
-	rc = cslide_parse_engine_with(conf, four_nodes, NULL, &params);
+	rc = cslide_parse_engine_with(conf, machine, &params);
 	assert_true((rc == 0) == (params != NULL));
 	if (rc == 0 && out) {
 		struct cslide_eng_params *ep = params;
@@ -468,12 +472,37 @@ static void test_cslide_engine_keys(void **state)
 		snprintf(m, sizeof(m), "[engine] %s: missing (required for engine cslide)", ints[i]);
 		cslide_eng_expect(e, m, __LINE__);
 	}
-	cslide_eng_expect("engine/node_pair", "[engine] node_pair: missing (required for engine cslide)", __LINE__);
+	/* Without node_pair, the kernel's tiers pair the nodes: 0 and 1 with the nearest slow node. */
+	cslide_eng_expect("engine/node_pair", NULL, __LINE__);
 	cslide_eng_expect("engine/node_pair=2,0;3,0", "[engine] node_pair=2,0;3,0: node 0 used in more than one pair",
 			  __LINE__);
 	cslide_eng_expect("engine/node_pair=4,0", "[engine] node_pair=4,0: NUMA node 4 is not present on this machine",
 			  __LINE__);
 	cslide_eng_expect("engine/node_pair=1,0", NULL, __LINE__);
+	cslide_eng_expect("engine/node_pair=2,4", "(nodes with memory: 0,1,2,3)", __LINE__);
+
+	/* No tiers: node_pair is needed. */
+	four_nodes.tiers_known = false;
+	cslide_eng_expect("engine/node_pair", "[engine] node_pair: missing, and the kernel describes no memory tiers",
+			  __LINE__);
+	cslide_eng_expect("engine/node_pair=2,0", NULL, __LINE__);
+	/* Every node in one tier: nothing to pair by. */
+	four_nodes.tiers_known = true;
+	for (int i = 0; i < 4; i++)
+		four_nodes_n[i].tier = 4;
+	cslide_eng_expect("engine/node_pair", "every memory node is in one memory tier", __LINE__);
+	four_nodes_n[2].tier = four_nodes_n[3].tier = 168;
+
+	/* One node: the error names what is missing, with or without node_pair. */
+	machine = &one_node;
+	cslide_eng_expect(
+	    "engine/node_pair",
+	    "[engine] node_pair: cslide needs a second NUMA node with memory (a slow tier such as PMEM or "
+	    "CXL): this machine has only node 0",
+	    __LINE__);
+	cslide_eng_expect("engine/node_pair=1,0", "[engine] node_pair=1,0: cslide needs a second NUMA node", __LINE__);
+	cslide_eng_expect("engine/node_pair=0,0", "hot and cold node must differ", __LINE__);
+	machine = &four_nodes;
 }
 
 static void test_cslide_engine_pmu(void **state)
@@ -510,26 +539,22 @@ static void test_cslide_engine_pmu(void **state)
 	g_string_free(err, TRUE);
 }
 
+/* Through the real parser (etm_conf_parse_engine) on this machine: a node it does not have is refused. */
 static void test_cslide_engine_real_numa(void **state)
 {
-	int max = -1;
-	char e[64], m[96];
+	g_autoptr(etm_numa_topo) t = NULL;
+	char e[64], m[96], why[256];
 
 	(void)state;
-	/* Node 0 always exists; the node after the last present one does not. */
-	assert_true(cslide_numa_node_present(0, NULL));
-	assert_false(cslide_numa_node_present(-1, NULL));
-	assert_false(cslide_numa_node_present(CSLIDE_MAX_NUMNODES, NULL));
-	for (int n = 0; n < CSLIDE_MAX_NUMNODES; n++) {
-		if (cslide_numa_node_present(n, NULL))
-			max = n;
-	}
-	if (max + 1 >= CSLIDE_MAX_NUMNODES)
+	assert_int_equal(etm_numa_topo_read("", &t, why, sizeof(why)), 0);
+	if (t->n < 2) {
+		EDIT_ERR(BASE_CSLIDE_ENG, NULL, "engine/node_pair=1,0",
+			 "[engine] node_pair=1,0: cslide needs a second NUMA node with memory");
 		return;
-	/* Through the real parser (etm_conf_parse_engine), with the real presence check. */
-	snprintf(e, sizeof(e), "engine/node_pair=%d,0", max + 1);
-	snprintf(m, sizeof(m), "[engine] node_pair=%d,0: NUMA node %d is not present on this machine", max + 1,
-		 max + 1);
+	}
+	snprintf(e, sizeof(e), "engine/node_pair=%d,0", t->max_id + 1);
+	snprintf(m, sizeof(m), "[engine] node_pair=%d,0: NUMA node %d is not present on this machine", t->max_id + 1,
+		 t->max_id + 1);
 	EDIT_ERR(BASE_CSLIDE_ENG, NULL, e, m);
 }
 

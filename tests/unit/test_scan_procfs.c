@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -99,6 +100,59 @@ static void test_smaps_flags(void **state)
 	etm_vmas_free(v);
 }
 
+/* cslide's smaps read: page size, THP and hugetlb per VMA, the vm_flags filter, anon_only. */
+static void test_smaps_vmas(void **state)
+{
+	static const char smaps[] = "7f0000000000-7f0000400000 rw-p 00000000 00:00 0 \n"
+				    "AnonHugePages:      2048 kB\n"
+				    "KernelPageSize:        4 kB\n"
+				    "VmFlags: rd wr mr mw me ac\n"
+				    "7f0000400000-7f0000800000 rw-s 00000000 00:0f 1234 /anon_hugepage (deleted)\n"
+				    "AnonHugePages:         0 kB\n"
+				    "KernelPageSize:     2048 kB\n"
+				    "VmFlags: rd wr sh mr mw me ms de ht\n"
+				    "7f0000800000-7f0000801000 r-xp 00000000 08:01 99 /usr/lib/libc.so\n"
+				    "KernelPageSize:        4 kB\n"
+				    "VmFlags: rd ex mr mw me\n"
+				    "7f0000a00000-7f0000a01000 rw-p 00000000 00:00 0\n"
+				    "KernelPageSize:        4 kB\n";
+	char *const ht[] = { "ht" };
+	struct etm_vma_filter anon = { .anon_only = true }, hf = { .vmflags = ht, .nvmflags = 1 };
+	struct etm_smaps_vma *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(etm_parse_smaps(smaps, strlen(smaps), NULL, &v, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(v[0].anon_huge, 2048 * 1024);
+	assert_int_equal(v[0].page_size, 4096);
+	assert_false(v[0].hugetlb);
+	assert_true(v[1].hugetlb);
+	assert_int_equal(v[1].page_size, 2 << 20);
+	assert_int_equal(v[3].start, 0x7f0000a00000ULL);
+	assert_int_equal(v[3].end, 0x7f0000a01000ULL);
+	assert_false(v[3].hugetlb); /* no VmFlags line */
+	free(v);
+
+	assert_int_equal(etm_parse_smaps(smaps, strlen(smaps), &hf, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].start, 0x7f0000400000ULL);
+	free(v);
+
+	assert_int_equal(etm_parse_smaps(smaps, strlen(smaps), &anon, &v, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(v[i].start != 0x7f0000800000ULL); /* the library's text is not anonymous */
+	free(v);
+
+	/* a line that is no VMA header outside a VMA is skipped, as etm_parse_maps() does */
+	assert_int_equal(etm_parse_smaps("zz\n", 3, NULL, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	assert_int_equal(etm_parse_smaps("", 0, NULL, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
 static void test_meminfo_status(void **state)
 {
 	static const char mi_txt[] = "MemTotal:       24000000 kB\n"
@@ -179,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_maps_anon),   cmocka_unit_test(test_maps_bad),
 		cmocka_unit_test(test_smaps_flags), cmocka_unit_test(test_meminfo_status),
 		cmocka_unit_test(test_memcg),	    cmocka_unit_test(test_iomem),
+		cmocka_unit_test(test_smaps_vmas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

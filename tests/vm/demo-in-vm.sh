@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MulanPSL-2.0
-# demo-in-vm.sh BUILD_DIR [--size MIB] [--hot-frac F] [--wait S]
+# demo-in-vm.sh BUILD_DIR [--engine slide|cslide] [--size MIB] [--hot-frac F] [--wait S]
 # The README's demo (scripts/demo.sh) inside the QEMU rig, whose kernel has
 # page_idle: boots the rig (2 NUMA nodes, zram swap) with the static etmemd,
 # etmem and workload from BUILD_DIR/bin (configure with -DETMEM_STATIC=ON),
 # runs tests/vm/guest/demo.sh there, and prints the before/after table and
-# the content check. Nothing on the host is changed.
+# the content check. Nothing on the host is changed. --engine cslide boots 3
+# nodes (a CPU-less slow node 2) and runs guest/demo_cslide.sh, which prints
+# its per-node before/after table itself.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: demo-in-vm.sh BUILD_DIR [--size MIB] [--hot-frac F] [--wait S]}
 shift
-size=256 hot=0.1 wait_s=60
+size=256 hot=0.1 wait_s=60 engine=slide size_given=0
 while (($#)); do
 	case $1 in
-	--size) size=$2; shift 2 ;;
+	--size) size=$2; size_given=1; shift 2 ;;
+	--engine) engine=$2; shift 2 ;;
 	--hot-frac) hot=$2; shift 2 ;;
 	--wait) wait_s=$2; shift 2 ;;
 	*) echo "demo-in-vm: unknown argument $1" >&2; exit 2 ;;
@@ -26,6 +29,14 @@ for f in etmemd-static etmem-static etmem-workload-static etmem-rigtool-static; 
 	files+=("$bin/$f")
 done
 files+=("$here/guest/slide_lib.sh")
+if [[ $engine = cslide ]]; then
+	((size_given)) || size=64
+	[[ $hot != 0.1 ]] || hot=0.25
+	echo "demo: booting the rig (QEMU, 3 NUMA nodes: DRAM 0-1, slow node 2); a ${size} MiB workload," \
+		"$hot of it hot, placed hot on the slow node and cold on the fast one"
+	exec "$here/run-in-vm.sh" --nodes 3 --timeout $((wait_s + 240)) --files "${files[*]}" -- \
+		"$here/guest/demo_cslide.sh" "$size" "$hot" "$wait_s"
+fi
 # RAM: the workload, its zram copy (incompressible content) and the rest.
 node_mem=$(((size * 2 + 256) / 2))
 ((node_mem >= 512)) || node_mem=512

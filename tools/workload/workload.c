@@ -57,6 +57,7 @@ struct opts {
 	enum backing backing;
 	enum wl_layout layout;
 	int node;
+	int hot_node, cold_node; /* first-touch placement of each part, -1 unused */
 	int cpu;
 	const char *name;
 	uint64_t name_from; /* first page --name and --swapflag apply to */
@@ -125,6 +126,12 @@ static void usage(FILE *f)
 		   "                      unlinked file in --file-dir; shared is MAP_SHARED|MAP_ANONYMOUS\n"
 		   "  --file-dir DIR      directory for --backing file (default $TMPDIR or /tmp)\n"
 		   "  --node N            bind the buffer to NUMA node N (mbind MPOL_BIND) before touching\n"
+		   "  --hot-node N        with --cold-node: place the hot part on node N and the cold part\n"
+		   "  --cold-node M       on node M when first touched (a task MPOL_BIND switched while\n"
+		   "                      filling; the buffer keeps the default policy, so tiering engines\n"
+		   "                      and the kernel may move the pages later). thp and hugetlb place\n"
+		   "                      2 MiB at a time: one holding a hot page goes to the hot node;\n"
+		   "                      hugetlb needs enough free pages in each node's pool\n"
 		   "  --cpu N             pin to CPU N (first-touch pages land on its node)\n"
 		   "  --cgroup DIR        join cgroup DIR (writes own pid to DIR/cgroup.procs) BEFORE\n"
 		   "                      allocating, so the memory is charged there (also on cgroup v1)\n"
@@ -148,6 +155,7 @@ static void usage(FILE *f)
 		   "Signals: SIGUSR1 = write a report; SIGTERM/SIGINT = stop, verify, print summary.\n"
 		   "Report: one JSON line with keys event, seq, pid, addr, end, len, page_size, pages,\n"
 		   "backing, name, name_set, swapflag_set, layout, hot_frac, hot_pages, pattern, op, seed, node_bind,\n"
+		   "hot_node, cold_node,\n"
 		   "hot and cold (each {pages, resident, swapped, not_present, nodes:[count per node id]}),\n"
 		   "accesses, elapsed_s, accesses_per_s, mib_per_s. Resident/swapped come from\n"
 		   "/proc/self/pagemap, nodes from a move_pages() query (resident pages only).\n"
@@ -219,23 +227,23 @@ static int pick(const char *arg, const char *const *names, int n)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "size", 1, 0, 's' },	      { "hot-frac", 1, 0, 'f' },
-		{ "layout", 1, 0, 'l' },      { "pattern", 1, 0, 'p' },
-		{ "zipf-s", 1, 0, 'z' },      { "op", 1, 0, 'o' },
-		{ "backing", 1, 0, 'b' },     { "file-dir", 1, 0, 'D' },
-		{ "node", 1, 0, 'n' },	      { "cpu", 1, 0, 'c' },
-		{ "cgroup", 1, 0, 'g' },      { "name", 1, 0, 'N' },
-		{ "duration", 1, 0, 'd' },    { "rate", 1, 0, 'r' },
-		{ "seed", 1, 0, 'S' },	      { "ready-file", 1, 0, 'R' },
-		{ "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
-		{ "name-from", 1, 0, 'O' },   { "swapflag", 0, 0, 'W' },
-		{ "help", 0, 0, 'h' },	      { 0, 0, 0, 0 },
+		{ "size", 1, 0, 's' },	     { "hot-frac", 1, 0, 'f' },	   { "layout", 1, 0, 'l' },
+		{ "pattern", 1, 0, 'p' },    { "zipf-s", 1, 0, 'z' },	   { "op", 1, 0, 'o' },
+		{ "backing", 1, 0, 'b' },    { "file-dir", 1, 0, 'D' },	   { "node", 1, 0, 'n' },
+		{ "cpu", 1, 0, 'c' },	     { "cgroup", 1, 0, 'g' },	   { "name", 1, 0, 'N' },
+		{ "duration", 1, 0, 'd' },   { "rate", 1, 0, 'r' },	   { "seed", 1, 0, 'S' },
+		{ "ready-file", 1, 0, 'R' }, { "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
+		{ "name-from", 1, 0, 'O' },  { "swapflag", 0, 0, 'W' },	   { "hot-node", 1, 0, 'H' },
+		{ "cold-node", 1, 0, 'K' },  { "help", 0, 0, 'h' },	   { 0, 0, 0, 0 },
 	};
+	uint64_t u;
 	int c, v;
 
 	*o = (struct opts){ .size = 64ULL << 20,
 			    .hot_frac = 0.1,
 			    .node = -1,
+			    .hot_node = -1,
+			    .cold_node = -1,
 			    .cpu = -1,
 			    .zipf_s = 0.99,
 			    .seed = 1,
@@ -281,6 +289,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'n':
 			o->node = atoi(optarg);
 			break;
+		case 'H':
+		case 'K':
+			if (parse_u64(optarg, &u) || u >= WL_MAX_NODES)
+				goto bad;
+			*(c == 'H' ? &o->hot_node : &o->cold_node) = (int)u;
+			break;
 		case 'c':
 			o->cpu = atoi(optarg);
 			break;
@@ -324,6 +338,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind != argc)
 		goto bad_nomsg;
+	if ((o->hot_node < 0) != (o->cold_node < 0) || (o->hot_node >= 0 && o->node >= 0)) {
+		fprintf(stderr, "etmem-workload: --hot-node and --cold-node go together, and not with --node\n");
+		goto bad_nomsg;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "etmem-workload: bad value '%s'\n", optarg);
@@ -349,19 +367,140 @@ static int join_cgroup(const char *dir)
 	return err;
 }
 
+#define NODE_MASK_LONGS (WL_MAX_NODES / (8 * sizeof(unsigned long)) + 1)
+
+static void node_mask(int node, unsigned long *mask)
+{
+	memset(mask, 0, NODE_MASK_LONGS * sizeof(*mask));
+	mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
+}
+
+/* Allocations of this task from now on come from @node only. */
+static int bind_task(int node)
+{
+	unsigned long mask[NODE_MASK_LONGS];
+
+	node_mask(node, mask);
+	if (syscall(SYS_set_mempolicy, MPOL_BIND, mask, WL_MAX_NODES + 1))
+		return -errno;
+	return 0;
+}
+
 static int bind_node(void *addr, uint64_t len, int node)
 {
-	unsigned long mask[WL_MAX_NODES / (8 * sizeof(unsigned long)) + 1] = { 0 };
+	unsigned long mask[NODE_MASK_LONGS];
 
 	if (node < 0 || node >= WL_MAX_NODES)
 		return -EINVAL;
-	mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
+	node_mask(node, mask);
 	/* Raw syscalls: no libnuma, so the static build for the rig stays simple. */
 	if (syscall(SYS_mbind, addr, len, MPOL_BIND, mask, WL_MAX_NODES + 1, 0))
 		return -errno;
 	/* File pages follow the task policy, not the VMA's: bind the task while filling. */
-	if (syscall(SYS_set_mempolicy, MPOL_BIND, mask, WL_MAX_NODES + 1))
-		return -errno;
+	return bind_task(node);
+}
+
+/* Pages placed together: a whole huge page for thp and hugetlb. */
+static uint64_t place_unit(const struct wl *w)
+{
+	if (w->o.backing == B_THP || w->o.backing == B_HUGETLB)
+		return (2ULL << 20) / (uint64_t)w->psz;
+	return 1;
+}
+
+static int unit_is_hot(const struct wl *w, uint64_t first, uint64_t end)
+{
+	for (uint64_t i = first; i < end; i++)
+		if (wl_page_is_hot(i, w->npages, w->nhot, w->o.layout))
+			return 1;
+	return 0;
+}
+
+/* Is @node in /sys/devices/system/node/has_memory ("0-1,3")? */
+static int node_has_memory(int node)
+{
+	FILE *f = fopen("/sys/devices/system/node/has_memory", "re");
+	int a, b, found = 0;
+	char sep;
+
+	if (!f)
+		return node == 0; /* no NUMA sysfs: one node */
+	while (!found && fscanf(f, "%d", &a) == 1) {
+		b = a;
+		if (fscanf(f, "%c", &sep) == 1 && sep == '-' && fscanf(f, "%d%c", &b, &sep) < 1)
+			break;
+		found = node >= a && node <= b;
+	}
+	fclose(f);
+	return found;
+}
+
+static long free_hugepages(int node)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/free_hugepages", node);
+	f = fopen(path, "re");
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* --hot-node/--cold-node: each node has memory, and hugetlb has enough free pages there. */
+static int check_placement(const struct wl *w)
+{
+	const int node[2] = { w->o.hot_node, w->o.cold_node };
+	uint64_t unit = place_unit(w), need[2] = { 0, 0 };
+
+	for (int k = 0; k < 2; k++) {
+		if (!node_has_memory(node[k])) {
+			fprintf(stderr,
+				"etmem-workload: --%s-node %d: no NUMA node %d with memory here "
+				"(/sys/devices/system/node/has_memory)\n",
+				k ? "cold" : "hot", node[k], node[k]);
+			return -ENODEV;
+		}
+	}
+	if (w->o.backing != B_HUGETLB)
+		return 0;
+	for (uint64_t u = 0; u < w->npages; u += unit)
+		need[!unit_is_hot(w, u, u + unit < w->npages ? u + unit : w->npages)]++;
+	if (node[0] == node[1])
+		need[0] = need[1] = need[0] + need[1];
+	for (int k = 0; k < 2; k++) {
+		long have = free_hugepages(node[k]);
+
+		if (have < 0 || (uint64_t)have < need[k]) {
+			fprintf(stderr,
+				"etmem-workload: --%s-node %d: hugetlb needs %llu free 2 MiB pages on node %d, "
+				"it has %ld (nr_hugepages of the node's hugepages-2048kB)\n",
+				k ? "cold" : "hot", node[k], (unsigned long long)need[k], node[k], have);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Fill the buffer with each unit first touched under a bind to its part's node. */
+static int fill_placed(struct wl *w)
+{
+	uint64_t unit = place_unit(w);
+	int cur = -1, err;
+
+	for (uint64_t u = 0; u < w->npages; u += unit) {
+		uint64_t end = u + unit < w->npages ? u + unit : w->npages;
+		int want = unit_is_hot(w, u, end) ? w->o.hot_node : w->o.cold_node;
+
+		if (want != cur && (err = bind_task(want)))
+			return err;
+		cur = want;
+		for (uint64_t i = u; i < end; i++)
+			wl_pattern_fill(w->buf + i * w->psz, w->psz, w->o.seed, i, 0);
+	}
 	return 0;
 }
 
@@ -431,7 +570,7 @@ static int setup(struct wl *w)
 {
 	const struct opts *o = &w->o;
 	uint64_t i, h;
-	int err;
+	int err = 0;
 
 	if (o->cgroup && (err = join_cgroup(o->cgroup))) {
 		fprintf(stderr, "etmem-workload: join cgroup %s: %s\n", o->cgroup, strerror(-err));
@@ -495,11 +634,17 @@ static int setup(struct wl *w)
 		for (i = 0; i < w->nhot; i++)
 			w->zipf_cdf[i] /= sum;
 	}
-	for (i = 0; i < w->npages; i++)
-		wl_pattern_fill(w->buf + i * w->psz, w->psz, o->seed, i, 0);
-	if (o->node >= 0)
+	if (o->hot_node >= 0) {
+		if (!(err = check_placement(w)) && (err = fill_placed(w)))
+			fprintf(stderr, "etmem-workload: place on nodes %d/%d: %s\n", o->hot_node, o->cold_node,
+				strerror(-err));
+	} else {
+		for (i = 0; i < w->npages; i++)
+			wl_pattern_fill(w->buf + i * w->psz, w->psz, o->seed, i, 0);
+	}
+	if (o->node >= 0 || o->hot_node >= 0)
 		syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0);
-	return 0;
+	return err;
 }
 
 static uint64_t rnd(uint64_t *s)
@@ -646,12 +791,11 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 	else
 		fprintf(f, "\"name\":null,");
 	fprintf(f,
-		"\"name_set\":%s,\"swapflag_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,\"pattern\":"
-		"\"%s\","
-		"\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,",
+		"\"name_set\":%s,\"swapflag_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,"
+		"\"pattern\":\"%s\",\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,\"hot_node\":%d,\"cold_node\":%d,",
 		w->name_set ? "true" : "false", w->swapflag_set ? "true" : "false", layout_names[o->layout],
 		o->hot_frac, (unsigned long long)w->nhot, pattern_names[o->pattern], o->write ? "write" : "read",
-		(unsigned long long)o->seed, o->node);
+		(unsigned long long)o->seed, o->node, o->hot_node, o->cold_node);
 	json_part(f, "hot", &parts[0], nnodes);
 	fputc(',', f);
 	json_part(f, "cold", &parts[1], nnodes);

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * cslide engine: its keys (see cslide.h). It has no runtime yet, hence no
- * start_task; the registry reports that when a project using it starts.
- * node_pair and vm_flags have parsers of their own; the rest are rows.
+ * cslide engine: its keys (see cslide.h) and its type; the runtime is in
+ * the files cslide_rt.h lists. node_pair and vm_flags have parsers of their
+ * own; the rest are rows.
  */
 #include "cslide.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <numa.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cslide_rt.h"
 #include "daemon/engine.h"
 #include "daemon/keys.h"
+#include "scan/backend.h"
 
 /* node_pair text bound: 512 pairs of two 4-digit nodes with separators fit. */
 #define NODE_PAIR_TEXT_MAX 8192
@@ -119,32 +120,29 @@ int cslide_parse_node_pairs(const char *s, struct cslide_node_pair **pairs, size
 	return 0;
 }
 
-bool cslide_numa_node_present(int node, void *arg)
-{
-	(void)arg;
-	if (node < 0)
-		return false;
-	if (numa_available() < 0)
-		return node == 0; /* no NUMA support: a single node 0 */
-	if (node > numa_max_possible_node() || !numa_nodes_ptr)
-		return false;
-	return numa_bitmask_isbitset(numa_nodes_ptr, (unsigned int)node) != 0;
-}
-
-/* What node_pair's parser needs: the presence test (injectable for tests). */
+/* What node_pair's parser and the table's check need: the machine. */
 struct cslide_eng_ctx {
-	cslide_node_present_fn present;
-	void *arg;
+	const struct etm_numa_topo *topo;
 };
 
-/* node_pair: the syntax, then every node present on this machine. */
+/* "0-1,3": the nodes with memory, for messages. */
+static void memory_nodes(const struct etm_numa_topo *t, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%d", i ? "," : "", t->node[i].id);
+}
+
+/* node_pair: the syntax, a second memory node on this machine, then every node one with memory. */
 static int node_pair_key(struct etm_conf *conf, const char *group, const struct etm_key *k, void *params,
 			 const void *ctx)
 {
 	const struct cslide_eng_ctx *c = ctx;
 	struct cslide_eng_params *ep = params;
 	g_autofree char *v = NULL;
-	char why[160];
+	char why[256], nodes[64];
 	int rc;
 
 	rc = etm_conf_get_str(conf, group, k->name, false, NODE_PAIR_TEXT_MAX, &v);
@@ -152,13 +150,18 @@ static int node_pair_key(struct etm_conf *conf, const char *group, const struct 
 		return rc;
 	if (cslide_parse_node_pairs(v, &ep->pairs, &ep->n_pairs, why, sizeof(why)))
 		return etm_conf_error(conf, group, k->name, v, "%s", why);
+	if (etm_numa_need_two(c->topo, why, sizeof(why)))
+		return etm_conf_error(conf, group, k->name, v, "%s", why);
+	memory_nodes(c->topo, nodes, sizeof(nodes));
 	for (size_t i = 0; i < ep->n_pairs; i++) {
-		int nodes[2] = { ep->pairs[i].hot_node, ep->pairs[i].cold_node };
+		int pn[2] = { ep->pairs[i].hot_node, ep->pairs[i].cold_node };
 
 		for (int j = 0; j < 2; j++) {
-			if (!c->present(nodes[j], c->arg))
-				return etm_conf_error(conf, group, k->name, v,
-						      "NUMA node %d is not present on this machine", nodes[j]);
+			if (!etm_numa_topo_node(c->topo, pn[j]))
+				return etm_conf_error(
+				    conf, group, k->name, v,
+				    "NUMA node %d is not present on this machine (nodes with memory: %s)", pn[j],
+				    nodes);
 		}
 	}
 	return 0;
@@ -173,10 +176,32 @@ static void node_pair_free(const struct etm_key *k, void *params)
 	ep->n_pairs = 0;
 }
 
+/* Without node_pair, the kernel's memory tiers must say which nodes pair (the runtime asks them again). */
+static int tier_pairs_check(struct etm_conf *conf, const struct etm_key_table *t, const struct etm_numa_topo *topo)
+{
+	struct etm_numa_pair *pairs = NULL;
+	char why[256];
+	size_t n;
+	int rc;
+
+	if (etm_numa_need_two(topo, why, sizeof(why)))
+		return etm_conf_error(conf, t->group, "node_pair", NULL, "%s", why);
+	rc = etm_numa_tier_pairs(topo, &pairs, &n, why, sizeof(why));
+	free(pairs);
+	if (rc == -ENOMEM)
+		return etm_conf_error(conf, t->group, "node_pair", NULL, "out of memory");
+	if (rc)
+		return etm_conf_error(conf, t->group, "node_pair", NULL, "missing, and %s", why);
+	return 0;
+}
+
 static int cslide_engine_check(struct etm_conf *conf, const struct etm_key_table *t, void *params, const void *ctx,
 			       uint64_t given)
 {
-	(void)ctx;
+	const struct cslide_eng_ctx *c = ctx;
+
+	if (!etm_keys_given(t, given, "node_pair") && tier_pairs_check(conf, t, c->topo))
+		return -EINVAL;
 	return etm_pmu_check(conf, t, given, "cslide", &((struct cslide_eng_params *)params)->pmu);
 }
 
@@ -194,13 +219,14 @@ static int cslide_engine_check(struct etm_conf *conf, const struct etm_key_table
 static const struct etm_key engine_rows[] = {
 	{ .name = "node_pair",
 	  .type = ETM_KEY_CUSTOM,
-	  .required = "for engine cslide",
 	  .parse = node_pair_key,
 	  .free = node_pair_free,
 	  .range_doc = "\\fIhot\\fP,\\fIcold\\fP[;\\fIhot\\fP,\\fIcold\\fP...]",
-	  .doc = "Pairs of NUMA nodes, e.g. \\fB2,0;3,1\\fP: each node present, in one pair at most." },
+	  .doc = "Pairs of NUMA nodes, e.g. \\fB2,0;3,1\\fP: each node present with memory, in one pair at most. "
+		 "Unset: each node of the fastest memory tier is paired with the nearest node of the next "
+		 "(/sys/devices/virtual/memory_tiering)." },
 	CSLIDE_INT_ROW(hot_threshold, "Pages accessed fewer times than this per cycle are cold."),
-	CSLIDE_INT_ROW(node_mig_quota, "MiB moved in each direction per cycle."),
+	CSLIDE_INT_ROW(node_mig_quota, "MiB moved per node pair and cycle, both directions together."),
 	CSLIDE_INT_ROW(node_hot_reserve, "MiB of the hot node kept for hot memory."),
 	ETM_PMU_KEYS(EP, pmu),
 	ETM_PMU_COOLING_KEY(EP, pmu),
@@ -212,17 +238,17 @@ static const struct etm_key engine_rows[] = {
 const struct etm_key_table cslide_engine_keys = {
 	.group = ETM_SECTION_ENGINE,
 	.title = "cslide engine keys",
-	.intro = "cslide moves hugepage-backed memory between the nodes of NUMA pairs (fast DRAM \\(<> slow "
-		 "memory). The PMU keys are given all four or none.",
+	.intro = "cslide keeps the hot memory of its tasks on the fast node of each NUMA pair (DRAM) and the "
+		 "cold memory on the slow node (PMEM, CXL). The PMU keys are given all four or none.",
 	.keys = engine_rows,
 	.n_keys = G_N_ELEMENTS(engine_rows),
 	.params_size = sizeof(struct cslide_eng_params),
 	.check = cslide_engine_check,
 };
 
-int cslide_parse_engine_with(struct etm_conf *conf, cslide_node_present_fn present, void *arg, void **params)
+int cslide_parse_engine_with(struct etm_conf *conf, const struct etm_numa_topo *topo, void **params)
 {
-	struct cslide_eng_ctx ctx = { present, arg };
+	struct cslide_eng_ctx ctx = { topo };
 	int rc;
 
 	*params = etm_keys_parse_new(conf, &cslide_engine_keys, &ctx, &rc);
@@ -231,7 +257,13 @@ int cslide_parse_engine_with(struct etm_conf *conf, cslide_node_present_fn prese
 
 static int cslide_parse_engine(struct etm_conf *conf, void **params)
 {
-	return cslide_parse_engine_with(conf, cslide_numa_node_present, NULL, params);
+	g_autoptr(etm_numa_topo) topo = NULL;
+	char why[256];
+
+	*params = NULL;
+	if (etm_numa_topo_read("", &topo, why, sizeof(why)))
+		return etm_conf_error(conf, ETM_SECTION_ENGINE, "name", "cslide", "%s", why);
+	return cslide_parse_engine_with(conf, topo, params);
 }
 
 /* vm_flags: blank-separated two-letter VmFlags; the spec allows only ht (hugetlb) today. */
@@ -275,6 +307,21 @@ static void vm_flags_free(const struct etm_key *k, void *params)
 	tp->n_vm_flags = 0;
 }
 
+/* access_tracker's values for cslide: auto and the per-page trackers (it places each page itself). */
+#define TRACKER_ROW(name, kind, ops) TRACKER_ROW_##kind(name)
+#define TRACKER_ROW_tracker(name) { #name, ETM_BACKEND_ID_##name },
+#define TRACKER_ROW_reclaimer(name)
+/* clang-format off */
+static const struct etm_key_enum trackers[] = {
+	{ ETM_BACKEND_AUTO, 0 },
+	ETM_BACKENDS(TRACKER_ROW)
+	{ NULL, 0 },
+};
+/* clang-format on */
+#undef TRACKER_ROW
+#undef TRACKER_ROW_tracker
+#undef TRACKER_ROW_reclaimer
+
 #define TP struct cslide_task_params
 
 static const struct etm_key task_rows[] = {
@@ -294,6 +341,14 @@ static const struct etm_key task_rows[] = {
 	  .def = "no",
 	  .offset = ETM_KEY_AT(TP, ign_host, bool),
 	  .doc = "Ignore accesses made by the host when scanning a virtual machine." },
+	{ .name = "access_tracker",
+	  .type = ETM_KEY_ENUM,
+	  .max = 32,
+	  .values = trackers,
+	  .def = "auto",
+	  .offset = ETM_KEY_AT(TP, tracker, int),
+	  .doc = "How page accesses are observed: a per-page tracker (see slide's), auto the first the kernel "
+		 "offers; with vm_flags=ht one that sees hugetlb pages (not page_idle)." },
 };
 
 #undef TP
@@ -310,8 +365,10 @@ const struct etm_engine_type etm_cslide_engine = {
 	.name = "cslide",
 	.type = CSLIDE_ENGINE,
 	.scan_type = PAGE_SCAN,
-	.ops = NULL, /* no runtime yet: the registry says so when a project with it starts */
+	.ops = &cslide_engine_ops,
 	.engine_keys = &cslide_engine_keys,
 	.task_keys = &cslide_task_keys,
 	.parse_engine = cslide_parse_engine,
+	.task_figures = cslide_task_figures,
+	.cmds = cslide_cmds,
 };

@@ -27,6 +27,7 @@
 #include "scan/procfs.h"
 #include "slide_params.h"
 #include "slide_rt.h"
+#include "tracker_choice.h"
 
 int slide_rt_wait(struct slide_rt *rt, double secs)
 {
@@ -147,11 +148,8 @@ static struct slide_rt *rt_new(const struct project *proj, const struct page_sca
 }
 
 /* What either path says about keys the backend or the kernel cannot honour. */
-static void warn_common(const struct slide_rt *rt, const struct task *tk, const struct slide_params *sp)
+static void warn_common(const struct slide_rt *rt, const struct task *tk)
 {
-	if (sp->pmu.enabled)
-		etm_warn("slide task %s: PMU sampling is not used by slide yet; scanning with %s", tk->name,
-			 rt->acc->name);
 	if (rt->wm_high > 0 && (!rt->act || !rt->act->swapcache_reclaim))
 		etm_warn("slide task %s: swapcache_high_wmark/swapcache_low_wmark ignored: this kernel has no "
 			 "swapcache reclaim control (openEuler /proc/PID/swap_pages ioctl)",
@@ -163,7 +161,7 @@ static void warn_common(const struct slide_rt *rt, const struct task *tk, const 
 }
 
 /* The tracker path: a swap-out action, and the workers that run the jobs. */
-static int start_tracker(struct slide_rt *rt, struct task *tk, const struct slide_params *sp)
+static int start_tracker(struct slide_rt *rt, struct task *tk)
 {
 	int nw = tk->max_threads > 0 ? tk->max_threads : 1, err;
 
@@ -172,7 +170,7 @@ static int start_tracker(struct slide_rt *rt, struct task *tk, const struct slid
 					  "/proc/PID/swap_pages, process_madvise(MADV_PAGEOUT) unavailable)");
 		return -ENOTSUP;
 	}
-	warn_common(rt, tk, sp);
+	warn_common(rt, tk);
 	if (!(rt->workers = calloc((size_t)nw, sizeof(*rt->workers)))) {
 		etm_task_report_error(tk, "out of memory");
 		return -ENOMEM;
@@ -210,7 +208,7 @@ static void warn_reclaimer(const struct slide_rt *rt, const struct task *tk)
  * The reclaimer path: the target must be reclaimable as it is now, then the
  * reclaimer's context. @skipped: with auto, why no tracker could be used.
  */
-static int start_reclaimer(struct slide_rt *rt, struct task *tk, const struct slide_params *sp, const char *skipped)
+static int start_reclaimer(struct slide_rt *rt, struct task *tk, const char *skipped)
 {
 	struct etm_reclaimer_opts o = { .sleep_s = (unsigned)rt->sleep_s, .loop = (unsigned)rt->loop };
 	char why[1024];
@@ -219,7 +217,7 @@ static int start_reclaimer(struct slide_rt *rt, struct task *tk, const struct sl
 
 	if (skipped)
 		snprintf(rt->skipped, sizeof(rt->skipped), "%.700s", skipped);
-	warn_common(rt, tk, sp);
+	warn_common(rt, tk);
 	warn_reclaimer(rt, tk);
 	if (etm_proc_memcg(getpid(), rt->self_memcg, sizeof(rt->self_memcg), &self_v1))
 		rt->self_memcg[0] = '\0';
@@ -235,17 +233,17 @@ static int start_reclaimer(struct slide_rt *rt, struct task *tk, const struct sl
 /* The backend, its path's start, and the timer thread. 0, or -errno with the error reported. */
 static int rt_start(struct slide_rt *rt, struct task *tk, const struct slide_params *sp)
 {
-	const char *want = slide_tracker_name(sp->tracker);
-	bool is_auto = !want || !strcmp(want, ETM_BACKEND_AUTO);
+	struct etm_tracker_req req = { .engine = "slide", .task = tk->name, .tracker = sp->tracker, .pmu = &sp->pmu };
+	bool is_auto = sp->tracker == SLIDE_TRACKER_AUTO;
 	char why[1024];
 	int err;
 
-	if ((err = etm_backend_choose(want, &rt->acc, why, sizeof(why)))) {
+	if ((err = etm_tracker_choose(&req, &rt->acc, why, sizeof(why)))) {
 		etm_task_report_error(tk, "%s", why);
 		return err;
 	}
 	/* The one branch: pages graded here, or by the kernel. */
-	err = rt->acc->tracker ? start_tracker(rt, tk, sp) : start_reclaimer(rt, tk, sp, is_auto ? why : NULL);
+	err = rt->acc->tracker ? start_tracker(rt, tk) : start_reclaimer(rt, tk, is_auto ? why : NULL);
 	if (err)
 		return err;
 	if ((err = -pthread_create(&rt->timer, NULL, timer_main, rt))) {

@@ -8,6 +8,8 @@
  *   private command "bytes": writes all 256 byte values, 0xff and 0xfe included
  *   private command "echo": writes the task name, or "no task"
  *   private command "fill N": writes N bytes ('a'..'z' repeated)
+ *   private command "pids": the task's pids (tk->pids) whose alloc_pid_params
+ *   ran, then "params=N" (per-pid parameters alive in the engine)
  * With ETMEM_TEST_PLUGIN_MARKER set to a directory in etmemd's environment,
  * loading the library leaves a file ran-TEST_ENGINE_ID there: the stress
  * tests build it twice under two ids to prove which library etmemd ran.
@@ -85,6 +87,41 @@ static void stop_task(struct engine *eng, struct task *tk)
 	tt->running = 0;
 }
 
+/* Per-pid parameters alive: alloc_pid_params adds one, free_pid_params takes it back. */
+static int live_pid_params;
+
+static int alloc_pid(struct engine *eng, struct task_pid **tp)
+{
+	unsigned int *mine = malloc(sizeof(*mine));
+
+	(void)eng;
+	if (!mine)
+		return -1;
+	*mine = (*tp)->pid;
+	(*tp)->params = mine;
+	__atomic_add_fetch(&live_pid_params, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void free_pid(struct engine *eng, struct task_pid **tp)
+{
+	(void)eng;
+	if (!(*tp)->params)
+		return;
+	free((*tp)->params);
+	(*tp)->params = NULL;
+	__atomic_sub_fetch(&live_pid_params, 1, __ATOMIC_RELAXED);
+}
+
+static int show_pids(struct task *tk, int fd)
+{
+	for (struct task_pid *tp = tk ? tk->pids : NULL; tp; tp = tp->next)
+		if (tp->params && *(unsigned int *)tp->params == tp->pid)
+			dprintf(fd, "%u ", tp->pid);
+	dprintf(fd, "params=%d\n", __atomic_load_n(&live_pid_params, __ATOMIC_RELAXED));
+	return 0;
+}
+
 static int fill(int fd, unsigned long long n)
 {
 	char buf[65536];
@@ -115,6 +152,8 @@ static int mgt(struct engine *eng, struct task *tk, char *cmd, int fd)
 		dprintf(fd, "%s\n", tk ? tk->name : "no task");
 		return 0;
 	}
+	if (strcmp(cmd, "pids") == 0)
+		return show_pids(tk, fd);
 	if (strncmp(cmd, "fill ", 5) == 0)
 		return fill(fd, strtoull(cmd + 5, NULL, 10));
 	return -1;
@@ -127,6 +166,8 @@ struct engine_ops test_engine_ops = {
 	.clear_task_params = clear_task,
 	.start_task = start_task,
 	.stop_task = stop_task,
+	.alloc_pid_params = alloc_pid,
+	.free_pid_params = free_pid,
 	.eng_mgt_func = mgt,
 };
 

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/* The access tracker a task scans with (see tracker_choice.h). */
+#include "tracker_choice.h"
+
+#include <stdio.h>
+
+#include "common/log.h"
+#include "slide_params.h"
+
+/* Can the engine of @arg (a request) use @b? */
+static bool fits(const struct etm_backend *b, void *arg, char *why, size_t len)
+{
+	const struct etm_tracker_req *req = arg;
+
+	if (req->per_page && !b->tracker) {
+		snprintf(why, len, "%s grades whole memory cgroups in the kernel; %s needs each page's accesses",
+			 b->name, req->engine);
+		return false;
+	}
+	if (req->hugetlb && b->tracker && !b->tracker->sees_hugetlb) {
+		snprintf(why, len, "%s cannot see accesses to hugetlb pages (vm_flags=ht)", b->name);
+		return false;
+	}
+	return true;
+}
+
+int etm_tracker_choose(const struct etm_tracker_req *req, const struct etm_backend **out, char *why, size_t len)
+{
+	const char *want = req->tracker ? slide_tracker_name(req->tracker) : ETM_BACKEND_AUTO;
+	int err = etm_backend_choose_fit(want, fits, (void *)req, out, why, len);
+
+	if (err)
+		return err;
+	/* The PMU sampler joins here: until then the keys are accepted and the pages scanned. */
+	if (req->pmu && req->pmu->enabled)
+		etm_warn("%s task %s: PMU sampling is not used by %s yet; scanning with %s", req->engine, req->task,
+			 req->engine, (*out)->name);
+	return 0;
+}

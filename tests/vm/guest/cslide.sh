@@ -1,0 +1,226 @@
+#!/bin/sh
+# cslide.sh PHASE...: the cslide engine in a guest with a CPU-less slow node
+# (3 nodes: DRAM 0-1, slow 2; 4 nodes: pairs 0->2 and 1->3, from the
+# kernel's memory tiers: node_pair is left out). The workload is placed the
+# wrong way round (its hot part on the slow node, its cold part on the fast
+# one); cslide must undo that. Phases:
+#   anon | thp | hugetlb  4 KiB pages, THP, 2 MiB hugetlb (vm_flags=ht, pools
+#                on both nodes): at least 95 % of the hot pages end on the
+#                fast node and 90 % of the cold ones on the slow node;
+#                showtaskpages and showhostpages agree with numa_maps; every
+#                page's content intact
+#   quota        node_mig_quota=2, node_pair=0,SLOW: no cycle moves more than
+#                2 MiB, and the moves add up to what the workload sees
+#   reserve      node_hot_reserve=R: the fast node is filled beyond it; cold
+#                pages leave it until at least R MiB are free again
+#   pair1        (4 nodes) the second pair: hot on node 3, cold on node 1
+# Environment: TRACKER=the access tracker the task must run on (default
+# page_idle, damon_vaddr for hugetlb); NOISE=0: no tlb_noise (idle_pages).
+. /rig/guest-lib.sh
+. /rig/bin/slide_lib.sh
+MB=1048576
+SLOW=2
+
+cs_conf() { # cs_conf FILE PID [engine:key=v | task:key=v]...
+	f=$1 pid=$2
+	shift 2
+	ek="hot_threshold=${HOT:-1}
+node_mig_quota=1024
+node_hot_reserve=4096" tk=""
+	for kv in "$@"; do
+		case $kv in
+		engine:*) ek="$ek
+${kv#engine:}" ;;
+		task:*) tk="$tk
+${kv#task:}" ;;
+		esac
+	done
+	cat >"$f" <<EOF
+[project]
+name=cs
+scan_type=page
+loop=${LOOP:-1}
+interval=1
+sleep=1
+[engine]
+name=cslide
+project=cs
+$ek
+[task]
+project=cs
+engine=cslide
+name=t
+type=pid
+value=$pid$tk
+EOF
+	chmod 0600 "$f"
+}
+
+# placed FAST SLOW: hot pages on FAST, cold on SLOW now (HF CS: their counts)
+placed() {
+	wl_report
+	HF=$(jnode $WL_REPORT hot $1) CS=$(jnode $WL_REPORT cold $2)
+	HF=${HF:-0} CS=${CS:-0} HN=$(jpart $WL_REPORT hot pages) CN=$(jpart $WL_REPORT cold pages)
+	at_least "$HF" "$HN" 95 && at_least "$CS" "$CN" 90
+}
+# wait_placed FAST SLOW SECONDS
+wait_placed() {
+	t0=$(uptime_ms) deadline=$(($(uptime_ms) + $3 * 1000))
+	until placed $1 $2; do
+		[ $(uptime_ms) -lt $deadline ] || break
+		sleep 1
+	done
+	WAIT_MS=$(($(uptime_ms) - t0))
+	note "after $WAIT_MS ms: hot on node $1 $HF/$HN, cold on node $2 $CS/$CN"
+}
+
+# nm_node PID NODE: KB numa_maps puts on NODE in the VMAs cslide places: with HUGE=1 the hugetlb
+# ones (" huge "), else the anonymous ones (no "file=")
+nm_node() {
+	awk -v k="N$2=" -v huge="${HUGE:-0}" '
+		{ h = / huge / ? 1 : 0; if (h != huge || (!h && / file=/)) next
+		  n = 0; kb = 4
+		  for (i = 3; i <= NF; i++) {
+			if (index($i, k) == 1) n = substr($i, length(k) + 1)
+			if (index($i, "kernelpagesize_kB=") == 1) kb = substr($i, 19)
+		  }
+		  s += n * kb }
+		END { print s + 0 }' /proc/$1/numa_maps
+}
+
+# near A B: A within 1 % + 512 KB of B (one cycle's drift: the small VMAs of the workload move too)
+near() { [ $(($1 > $2 ? $1 - $2 : $2 - $1)) -le $(($2 / 100 + 512)) ]; }
+
+# show_check: showtaskpages and showhostpages columns against numa_maps (within 1 % + 512 KB: pages
+# page_idle cannot see, the workload's own small allocations)
+show_check() {
+	$ETM engine showtaskpages -n cs -e cslide -t t -s $SOCK >/tmp/tp 2>&1 || { cat /tmp/tp; fail "showtaskpages failed"; }
+	$ETM engine showhostpages -n cs -e cslide -s $SOCK >/tmp/hp 2>&1 || { cat /tmp/hp; fail "showhostpages failed"; }
+	sed 's/^/    /' /tmp/tp /tmp/hp
+	grep -q "^\[.*\] task $WL_PID pages info (KB):$" /tmp/tp || fail "showtaskpages title"
+	grep -Eq '^ *node +used +hot +cold$' /tmp/tp || fail "showtaskpages header"
+	grep -Eq '^ *node +total +used +hot +cold$' /tmp/hp || fail "showhostpages header"
+	for n in 0 $SLOW; do
+		used=$(awk -v n=$n '$1 == n && NF == 4 {print $2}' /tmp/tp)
+		nm=$(nm_node $WL_PID $n)
+		host=$(awk -v n=$n '$1 == n && NF == 5 {print $3}' /tmp/hp)
+		near "$used" "$nm" || fail "showtaskpages says $used KB on node $n, numa_maps $nm KB"
+		near "$host" "$used" || fail "showhostpages says $host KB used on node $n, showtaskpages $used KB"
+		note "node $n: showtaskpages $used KB, numa_maps $nm KB, showhostpages $host KB"
+	done
+	# --json: the same table in bytes
+	$ETM engine showhostpages -n cs -e cslide -s $SOCK --json >/tmp/hp.json 2>&1 || { cat /tmp/hp.json; fail "showhostpages --json failed"; }
+	grep -q '"name": "host_pages"' /tmp/hp.json || fail "showhostpages --json: no host_pages table: $(cat /tmp/hp.json)"
+	grep -q '"used_bytes": [0-9]' /tmp/hp.json || fail "showhostpages --json: no used_bytes: $(cat /tmp/hp.json)"
+}
+
+# thp_kb PID: KB of anonymous memory mapped as whole THPs
+thp_kb() { awk '/^AnonHugePages:/ { s += $2 } END { print s + 0 }' /proc/$1/smaps; }
+
+# run BACKING FAST SLOW: the workload placed wrong, cslide puts it right
+run() {
+	bk=$1 fast=$2 slow=$3 size=16
+	extra="" LOOP=1 HOT=1
+	# hugetlb on mainline is tracked by DAMON, whose regions start unaligned to 2 MiB pages each
+	# cycle and adapt over its aggregation windows: three passes, hot when accessed in two
+	[ $bk = hugetlb ] && extra="task:vm_flags=ht" LOOP=3 HOT=2
+	wl_start --size $size --hot-frac 0.25 --backing $bk --hot-node $slow --cold-node $fast --pattern seq --cpu 0
+	placed $slow $fast || fail "$bk: not placed hot on $slow / cold on $fast: $(cat $WL_REPORT)"
+	thp0=$(thp_kb $WL_PID)
+	[ $bk != thp ] || [ $thp0 -ge 8192 ] || fail "thp: only $thp0 KB of the workload in THPs"
+	cs_conf /tmp/cs.conf $WL_PID $extra
+	proj_add /tmp/cs.conf cs
+	# before the first cycle (interval + loop x sleep): the reason, not a table of zeros
+	out=$($ETM engine showtaskpages -n cs -e cslide -t t -s $SOCK 2>&1) && fail "showtaskpages before a cycle: $out"
+	echo "$out" | grep -q "no page figures yet" || fail "showtaskpages before a cycle says: $out"
+	want_backend cs "${TRACKER:-$([ $bk = hugetlb ] && echo damon_vaddr || echo page_idle)}+move_pages"
+	wait_placed $fast $slow 40
+	placed $fast $slow || {
+		proj_show cs
+		etmd_log_tail
+		fail "$bk: after $WAIT_MS ms hot on node $fast $HF/$HN, cold on node $slow $CS/$CN (want 95 % / 90 %)"
+	}
+	# move_pages moves a THP whole: none was split on the way
+	[ $bk != thp ] || [ $(thp_kb $WL_PID) -ge $thp0 ] || fail "thp: $(thp_kb $WL_PID) KB in THPs after, $thp0 KB before"
+	sleep 2 # a cycle with nothing left to move: the show must match numa_maps now
+	HUGE=$([ $bk = hugetlb ] && echo 1 || echo 0) show_check
+	proj_show cs | grep -E 'pairs|promoted|demoted|failed|last cycle'
+	proj_del /tmp/cs.conf cs
+	LOOP=1 HOT=1
+	wl_stop
+	pass "$bk: hot on node $fast $HF/$HN, cold on node $slow $CS/$CN within $WAIT_MS ms, show = numa_maps, content intact"
+}
+
+# figure NAME: the task's figure (project show label) as a number
+figure() { $ETM project show -n cs -s $SOCK | sed -n "s/^ *$1: \([0-9]*\).*/\1/p" | head -n1; }
+
+quota() {
+	wl_start --size 16 --hot-frac 0.5 --backing anon --hot-node $SLOW --cold-node 0 --pattern seq --cpu 0
+	# one pair: the quota is per pair and cycle (tier pairs would be 0->2 and 1->2 here)
+	cs_conf /tmp/cs.conf $WL_PID engine:node_mig_quota=2 engine:node_pair=0,$SLOW
+	proj_add /tmp/cs.conf cs
+	sleep 8
+	cyc=$(figure cycles) pro=$(figure "bytes promoted") dem=$(figure "bytes demoted")
+	most=$(figure "most bytes moved in one cycle")
+	proj_show cs | grep -E 'cycles|promoted|demoted|quota'
+	proj_del /tmp/cs.conf cs
+	wl_report
+	up=$(jnode $WL_REPORT hot 0)
+	wl_stop
+	[ "$cyc" -ge 2 ] || fail "quota: only $cyc cycles"
+	[ "$pro" -gt 0 ] || fail "quota: nothing promoted"
+	[ "$most" -le $((2 * MB)) ] || fail "quota: a cycle moved $most bytes, over the 2 MiB quota"
+	[ $((pro + dem)) -le $((cyc * 2 * MB)) ] || fail "quota: $pro + $dem bytes moved in $cyc cycles, over 2 MiB each"
+	[ $((up * PAGE)) -le $pro ] || fail "quota: $up hot pages on node 0, but only $pro bytes promoted"
+	pass "quota 2 MiB: at most $most bytes in a cycle, $((pro + dem)) bytes moved in $cyc cycles, $up hot pages up"
+}
+
+# node_free_mb NODE
+node_free_mb() { awk '/MemFree:/ {print int($4 / 1024)}' /sys/devices/system/node/node$1/meminfo; }
+
+reserve() {
+	r=64
+	free0=$(node_free_mb 0)
+	# the cold part fills node 0 to within 16 MiB of empty; the hot part waits on the slow node
+	size=$((free0 - 16))
+	wl_start --size $size --hot-frac 0.05 --backing anon --hot-node $SLOW --cold-node 0 --pattern seq --cpu 0
+	note "node 0: $free0 MiB free before, $(node_free_mb 0) MiB with the workload's cold part"
+	cs_conf /tmp/cs.conf $WL_PID engine:node_hot_reserve=$r
+	proj_add /tmp/cs.conf cs
+	t0=$(uptime_ms)
+	until [ "$(node_free_mb 0)" -ge $r ] && placed 0 $SLOW; do
+		[ $(($(uptime_ms) - t0)) -lt 60000 ] || break
+		sleep 1
+	done
+	sleep 2
+	f=$(node_free_mb 0)
+	wl_report
+	hf=$(jnode $WL_REPORT hot 0) hn=$(jpart $WL_REPORT hot pages)
+	proj_show cs | grep -E 'promoted|demoted|failed'
+	proj_del /tmp/cs.conf cs
+	wl_stop
+	[ "$f" -ge $r ] || fail "reserve: $f MiB free on node 0, want >= $r"
+	at_least "$hf" "$hn" 95 || fail "reserve: only $hf/$hn hot pages on node 0"
+	pass "reserve $r MiB: $f MiB free on node 0, hot $hf/$hn there, content intact"
+}
+
+[ $RIG_NODES -ge 3 ] || skip "cslide needs a slow node (rig --nodes 3 or 4)"
+etmd_start
+[ "${NOISE:-1}" = 0 ] || tlb_noise 0 # see guest-lib.sh: without context switches hot pages look idle
+for ph in "$@"; do
+	case $ph in
+	anon | thp) run $ph 0 $SLOW ;;
+	hugetlb)
+		for n in 0 $SLOW; do
+			echo 16 >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
+		done
+		run hugetlb 0 $SLOW
+		;;
+	pair1) run anon 1 3 ;;
+	quota) quota ;;
+	reserve) reserve ;;
+	*) fail "unknown phase $ph" ;;
+	esac
+done
+[ "${NOISE:-1}" = 0 ] || tlb_noise_stop
+etmd_stop
