@@ -16,6 +16,7 @@ static void tracker_figures(const struct slide_rt *rt, struct etm_figures *figs)
 {
 	etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot);
 	etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", rt->cold);
+	etm_task_tracker_figures(&rt->trk, figs); /* the pmu sampler's */
 }
 
 /* The reclaimer path's: the kernel graded; hot is what its LRU holds active, when it says. */
