@@ -15,6 +15,8 @@ static void figure_clear(gpointer p)
 
 	g_free(f->text);
 	g_free(f->note);
+	if (f->items)
+		g_ptr_array_unref(f->items);
 }
 
 struct etm_figures *etm_figures_new(void)
@@ -106,6 +108,23 @@ struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, e
 	return f;
 }
 
+struct etm_figure *etm_fig_items(struct etm_figures *figs, const char *name, const char *label, uint64_t count)
+{
+	struct etm_figure *f = add(figs, name, ETM_FIG_GAUGE, ETM_FIG_ITEMS, label);
+
+	f->items = g_ptr_array_new_with_free_func((GDestroyNotify)etm_figures_free);
+	f->u64 = count;
+	return f;
+}
+
+struct etm_figures *etm_fig_item(struct etm_figure *list)
+{
+	struct etm_figures *item = etm_figures_new();
+
+	g_ptr_array_add(list->items, item);
+	return item;
+}
+
 void etm_fig_no_metric(struct etm_figure *fig)
 {
 	fig->no_metric = TRUE;
@@ -182,20 +201,61 @@ static void render_value(const struct etm_figure *f, GString *out)
 	case ETM_FIG_MAP:
 		render_map(f, out);
 		break;
+	case ETM_FIG_ITEMS:
+		g_string_append_printf(out, "%" PRIu64, f->u64);
+		if (f->u64 > f->items->len)
+			g_string_append_printf(out, " (%u shown)", f->items->len);
+		break;
+	}
+}
+
+static void render_fields(const struct etm_figures *figs, const char *indent, const char *first, GString *out);
+
+/* Each item: its first field after "- ", the others below it. */
+static void render_items(const struct etm_figure *f, const char *indent, GString *out)
+{
+	g_autofree char *in = g_strconcat(indent, "    ", NULL), *first = g_strconcat(indent, "  - ", NULL);
+
+	for (guint i = 0; i < f->items->len; i++)
+		render_fields(f->items->pdata[i], in, first, out);
+}
+
+static void render_fields(const struct etm_figures *figs, const char *indent, const char *first, GString *out)
+{
+	for (size_t i = 0; i < etm_figures_len(figs); i++) {
+		const struct etm_figure *f = etm_figures_at(figs, i);
+
+		g_string_append_printf(out, "%s%s: ", i ? indent : first, f->label);
+		render_value(f, out);
+		if (f->note)
+			g_string_append_printf(out, " %s", f->note);
+		g_string_append_c(out, '\n');
+		if (f->type == ETM_FIG_ITEMS)
+			render_items(f, indent, out);
 	}
 }
 
 void etm_figures_render_text(const struct etm_figures *figs, const char *indent, GString *out)
 {
-	for (size_t i = 0; i < etm_figures_len(figs); i++) {
-		const struct etm_figure *f = etm_figures_at(figs, i);
+	render_fields(figs, indent, indent, out);
+}
 
-		g_string_append_printf(out, "%s%s: ", indent, f->label);
-		render_value(f, out);
-		if (f->note)
-			g_string_append_printf(out, " %s", f->note);
-		g_string_append_c(out, '\n');
+static void json_value(const struct etm_figure *f, struct etm_json *b);
+
+/* {"count": N, "items": [{fields}, ...]}: the count in all, the items shown. */
+static void json_items(const struct etm_figure *f, struct etm_json *b)
+{
+	etm_json_begin_object(b);
+	etm_json_u64(b, "count", f->u64);
+	etm_json_key(b, "items");
+	etm_json_begin_array(b);
+	for (guint i = 0; i < f->items->len; i++) {
+		etm_json_begin_object(b);
+		etm_figures_render_json(f->items->pdata[i], b);
+		etm_json_end_object(b);
 	}
+	etm_json_end_array(b);
+	etm_json_end_object(b);
 }
 
 static void json_value(const struct etm_figure *f, struct etm_json *b)
@@ -229,6 +289,9 @@ static void json_value(const struct etm_figure *f, struct etm_json *b)
 		for (size_t i = 0; i < f->list_len; i++)
 			etm_json_u64(b, f->map_keys[i], f->list[i]);
 		etm_json_end_object(b);
+		break;
+	case ETM_FIG_ITEMS:
+		json_items(f, b);
 		break;
 	}
 }

@@ -15,7 +15,10 @@
  *  - a value: u64, double, text, a list of u64 with its full count, or a map
  *    of u64 by a fixed set of keys (errors by kind: one metric sample per
  *    key, labelled); or unknown (JSON null, no metric sample, a word such
- *    as "n/a" in the text).
+ *    as "n/a" in the text); or items: a list of objects the task acts on
+ *    (psi's cgroups), each a set of figures of its own whose first field
+ *    names it (a JSON array of objects; in metrics, that first field as a
+ *    label of the others).
  *  - label: the human text of `project show` ("bytes swapped out"), also
  *    the metric's HELP.
  *  - note: optional text-only remark printed after the value.
@@ -37,8 +40,9 @@ enum etm_fig_type {
 	ETM_FIG_U64,
 	ETM_FIG_DOUBLE,
 	ETM_FIG_TEXT,
-	ETM_FIG_LIST, /* u64 values, at most ETM_FIG_LIST_MAX shown, and the full count */
-	ETM_FIG_MAP,  /* u64 values by key (at most ETM_FIG_LIST_MAX keys) */
+	ETM_FIG_LIST,  /* u64 values, at most ETM_FIG_LIST_MAX shown, and the full count */
+	ETM_FIG_MAP,   /* u64 values by key (at most ETM_FIG_LIST_MAX keys) */
+	ETM_FIG_ITEMS, /* a struct etm_figures per item, and the full count (some may be left out) */
 };
 
 #define ETM_FIG_LIST_MAX 16
@@ -59,6 +63,7 @@ struct etm_figure {
 	const char *map_keys[ETM_FIG_LIST_MAX]; /* ETM_FIG_MAP: static; snake_case */
 	char *note;				/* owned, may be NULL */
 	gboolean no_metric;			/* shown and in JSON, but no metric (free text: an error message) */
+	GPtrArray *items;			/* ETM_FIG_ITEMS: struct etm_figures * (owned) */
 };
 
 /* The fields of one task, in the order the text shows them. */
@@ -92,6 +97,19 @@ struct etm_figure *etm_fig_map(struct etm_figures *figs, const char *name, enum 
 struct etm_figure *etm_fig_unknown(struct etm_figures *figs, const char *name, enum etm_fig_kind kind,
 				   enum etm_fig_type type, const char *label, const char *unknown_text);
 /*
+ * A list of items (one per cgroup, ...): @count of them in all, those the
+ * engine adds with etm_fig_item() shown. Each item is a set of figures
+ * whose first field names it (a text info field).
+ */
+struct etm_figure *etm_fig_items(struct etm_figures *figs, const char *name, const char *label, uint64_t count);
+/*
+ * A new, empty item at the end of the items field @list, filled with the
+ * adders above; owned by @list. @list is the pointer etm_fig_items()
+ * returned: valid until the next field is added to its own set (the
+ * item's fields may be added meanwhile).
+ */
+struct etm_figures *etm_fig_item(struct etm_figure *list);
+/*
  * Keep @fig out of the metrics: free text such as an error message would be
  * a label whose every new value is a new series (the errors are counted by
  * kind instead).
@@ -103,7 +121,11 @@ void etm_fig_note(struct etm_figure *fig, const char *fmt, ...) __attribute__((f
 size_t etm_figures_len(const struct etm_figures *figs);
 const struct etm_figure *etm_figures_at(const struct etm_figures *figs, size_t i);
 
-/* `project show` text: one "@indent@label: value[ note]" line per field. */
+/*
+ * `project show` text: one "@indent@label: value[ note]" line per field; an
+ * items field's line ("label: count") is followed by each item's fields,
+ * two more spaces in, the first of them after "- ".
+ */
 void etm_figures_render_text(const struct etm_figures *figs, const char *indent, GString *out);
 
 /*

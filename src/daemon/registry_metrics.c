@@ -119,11 +119,11 @@ static void sample_double(struct family *f, const char *labels, double v)
 	g_string_append_printf(f->samples, "%s{%s} %s\n", f->name, labels, buf);
 }
 
-/* A number figure (u64, double, list count) as a gauge or a counter. */
-static void number_figure(struct metrics *m, const struct etm_figure *fig, const char *labels)
+/* A number figure (u64, double, list count) as a gauge or a counter; @group: "" or an items figure's "NAME_". */
+static void number_figure(struct metrics *m, const struct etm_figure *fig, const char *labels, const char *group)
 {
 	bool counter = fig->kind == ETM_FIG_COUNTER;
-	g_autofree char *name = g_strdup_printf(PREFIX "task_%s%s", fig->name, counter ? "_total" : "");
+	g_autofree char *name = g_strdup_printf(PREFIX "task_%s%s%s", group, fig->name, counter ? "_total" : "");
 	struct family *f = fig_family(m, name, counter ? "counter" : "gauge", fig->label, fig->name);
 
 	if (fig->type == ETM_FIG_DOUBLE)
@@ -154,6 +154,36 @@ static bool reserved_label(const char *name)
 	       !strcmp(name, "engine_type");
 }
 
+/*
+ * An items figure (psi's cgroups): its count, then each item's number
+ * figures as the families "task_ITEMS_FIELD", labelled with the item's
+ * first field ("cgroup"). The items' other text figures (state, ...) change
+ * every cycle: as labels they would make a new series each time, so they
+ * stay out, as free text does.
+ */
+static void items_figure(struct metrics *m, const struct etm_figure *fig, const char *labels)
+{
+	g_autofree char *group = g_strdup_printf("%s_", fig->name);
+
+	number_figure(m, fig, labels, "");
+	for (guint i = 0; i < fig->items->len; i++) {
+		const struct etm_figures *it = fig->items->pdata[i];
+		const struct etm_figure *id = etm_figures_len(it) ? etm_figures_at(it, 0) : NULL;
+		g_autoptr(GString) l = NULL;
+
+		if (!id || id->type != ETM_FIG_TEXT || reserved_label(id->name))
+			continue;
+		l = g_string_new(labels);
+		label(l, id->name, id->text);
+		for (size_t k = 1; k < etm_figures_len(it); k++) {
+			const struct etm_figure *f = etm_figures_at(it, k);
+
+			if (f->known && !f->no_metric && (f->type == ETM_FIG_U64 || f->type == ETM_FIG_DOUBLE))
+				number_figure(m, f, l->str, group);
+		}
+	}
+}
+
 /* Lock held: one task's started flag, figures and info. */
 static void task_metrics(struct metrics *m, struct etm_project *proj, struct engine *e, struct task *tk)
 {
@@ -180,8 +210,10 @@ static void task_metrics(struct metrics *m, struct etm_project *proj, struct eng
 				label(info, fig->name, fig->text);
 		} else if (fig->type == ETM_FIG_MAP)
 			map_figure(m, fig, labels->str);
+		else if (fig->type == ETM_FIG_ITEMS)
+			items_figure(m, fig, labels->str);
 		else
-			number_figure(m, fig, labels->str);
+			number_figure(m, fig, labels->str, "");
 	}
 	sample_u64(family(m, PREFIX "task_info", "gauge", "the task's engine type and text figures (backend), value 1"),
 		   info->str, 1);

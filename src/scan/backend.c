@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "scan/procfs.h"
 
 #define ROW(n, kind, ops) [ETM_BACKEND_ID_##n - 1] = { .name = #n, .kind = &ops },
 const struct etm_backend etm_backends[] = { ETM_BACKENDS(ROW) };
@@ -88,6 +87,8 @@ int etm_backend_choose_fit(const char *want, etm_backend_fit_fn fit, void *arg, 
 	for (size_t i = 0; i < etm_nbackends; i++) {
 		const struct etm_backend *b = &etm_backends[i];
 
+		if (b->tracker && b->tracker->keyed)
+			continue;
 		if (fits(b, fit, arg, one, sizeof(one)) && !etm_backend_probe(b, one, sizeof(one))) {
 			*out = b;
 			return 0;
@@ -103,23 +104,6 @@ int etm_backend_choose_fit(const char *want, etm_backend_fit_fn fit, void *arg, 
 int etm_backend_choose(const char *want, const struct etm_backend **out, char *why, size_t len)
 {
 	return etm_backend_choose_fit(want, NULL, NULL, out, why, len);
-}
-
-int etm_tracker_ranges(pid_t pid, const struct etm_tracker_opts *o, struct etm_pagestate *ps)
-{
-	struct etm_vma_filter f = {
-		.anon_only = true,
-		.name = o->vma_name,
-	};
-	struct vmas *v;
-	int err = etm_proc_vmas(pid, o->filter ? o->filter : &f, &v);
-
-	if (err)
-		return err;
-	for (struct vma *x = v->vma_list; x && !err; x = x->next)
-		err = etm_pagestate_add_range(ps, x->start, x->end);
-	etm_vmas_free(v);
-	return err;
 }
 
 size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n)
@@ -140,13 +124,6 @@ size_t etm_memcg_targets_merge(struct etm_memcg_target *t, size_t n)
 		nd++;
 	}
 	return nd;
-}
-
-const char *etm_action_fail_name(enum etm_action_fail r)
-{
-	static const char *const names[ETM_ACTION_FAIL_NR] = { "busy", "nomem", "gone", "exited", "other" };
-
-	return (unsigned)r < ETM_ACTION_FAIL_NR ? names[r] : "?";
 }
 
 const struct etm_action_ops *etm_action_choose_swap(void)

@@ -5,6 +5,11 @@
  * with the choice among them; and the choice of the swap-out action
  * (action.h). The configuration's check of the key and every message that
  * lists the names use this table.
+ *
+ * The table names the PMU tracker, which lives in library etmemd_pmu (it
+ * may link libpfm4): backend.c is therefore built into its own static
+ * library, etmemd_backend, which the daemon links, and not into
+ * libetmemd_scan.so (whose six functions pick their tracker themselves).
  */
 #ifndef ETM_SCAN_BACKEND_H
 #define ETM_SCAN_BACKEND_H
@@ -31,7 +36,9 @@
 	X(damon_vaddr, tracker, etm_tracker_damon_vaddr)                                                               \
 	X(damon_paddr, reclaimer, etm_reclaimer_damon_paddr)                                                           \
 	/* last: coarser (whole-memcg, T = 1) but needs only a memory controller */                                    \
-	X(memcg_lru, reclaimer, etm_reclaimer_memcg_lru)
+	X(memcg_lru, reclaimer, etm_reclaimer_memcg_lru)                                                               \
+	/* never chosen by auto: the PMU keys choose it (keyed, daemon/task_tracker.h) */                              \
+	X(pmu, tracker, etm_tracker_pmu)
 
 /* Each backend's number: 0 is auto, then 1 + its index in etm_backends[]. */
 #define ETM_BACKEND_ID_ROW(name, kind, ops) ETM_BACKEND_ID_##name,
@@ -59,7 +66,7 @@ int etm_backend_probe(const struct etm_backend *b, char *why, size_t len);
 
 /*
  * Pick a backend: @want is "auto" (or NULL) for the first available in the
- * auto order, or one of their names. On failure @why says what the kernel
+ * auto order (keyed trackers left out), or one of their names. On failure @why says what the kernel
  * lacks (for auto: for each one); with auto, every skipped backend is
  * logged at info level. -ENOTSUP when unavailable, -EINVAL for an unknown
  * name.

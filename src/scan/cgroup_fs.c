@@ -19,6 +19,8 @@
 #include "scan/procfs.h"
 
 #define MAX_FIELDS 64
+/* The memory hierarchy: v1's controller, or cgroup2 (NULL). */
+#define MEMCTL(v1) ((v1) ? "memory" : NULL)
 
 /* mountinfo escapes space, tab, newline and backslash as \NNN (octal). */
 static int unescape(const char *p, size_t n, char *out, size_t len)
@@ -83,7 +85,9 @@ static int parse_dev(const char *f, size_t fl, dev_t *dev)
  * fstype source superoptions". @croot receives the root: the directory of
  * the hierarchy the mount shows ("/" for the whole hierarchy).
  */
-static int line_root(const char *p, const char *le, bool v1, struct etm_cgroup_root *r, char *croot, size_t clen)
+/* @ctrl: a cgroup v1 hierarchy with that controller; NULL: cgroup2. */
+static int line_root(const char *p, const char *le, const char *ctrl, struct etm_cgroup_root *r, char *croot,
+		     size_t clen)
 {
 	const char *f[MAX_FIELDS];
 	size_t fl[MAX_FIELDS], n = 0, sep;
@@ -100,13 +104,13 @@ static int line_root(const char *p, const char *le, bool v1, struct etm_cgroup_r
 		;
 	if (sep + 3 >= n)
 		return -ENOENT;
-	if (v1 ? !field_is(f[sep + 1], fl[sep + 1], "cgroup") || !has_opt(f[sep + 3], fl[sep + 3], "memory")
-	       : !field_is(f[sep + 1], fl[sep + 1], "cgroup2"))
+	if (ctrl ? !field_is(f[sep + 1], fl[sep + 1], "cgroup") || !has_opt(f[sep + 3], fl[sep + 3], ctrl)
+		 : !field_is(f[sep + 1], fl[sep + 1], "cgroup2"))
 		return -ENOENT;
 	if (parse_dev(f[2], fl[2], &r->dev) || unescape(f[4], fl[4], r->mnt, sizeof(r->mnt)) || r->mnt[0] != '/' ||
 	    unescape(f[3], fl[3], croot, clen) || croot[0] != '/')
 		return -ENOENT;
-	r->magic = v1 ? CGROUP_SUPER_MAGIC : CGROUP2_SUPER_MAGIC;
+	r->magic = ctrl ? CGROUP_SUPER_MAGIC : CGROUP2_SUPER_MAGIC;
 	return 0;
 }
 
@@ -124,7 +128,7 @@ static bool below(const char *dir, const char *mnt)
  * The mount of the hierarchy for which @pick says the most (the largest
  * score, the first of equals; below 0: not this one). 0, or -ENOENT.
  */
-static int best_mount(const char *buf, size_t len, bool v1,
+static int best_mount(const char *buf, size_t len, const char *ctrl,
 		      long (*pick)(const struct etm_cgroup_root *r, const char *croot, const void *arg),
 		      const void *arg, struct etm_cgroup_root *out, char *out_croot)
 {
@@ -137,7 +141,7 @@ static int best_mount(const char *buf, size_t len, bool v1,
 		char croot[sizeof(r.mnt)];
 		long score;
 
-		if (line_root(p, le, v1, &r, croot, sizeof(croot)) || (score = pick(&r, croot, arg)) <= best)
+		if (line_root(p, le, ctrl, &r, croot, sizeof(croot)) || (score = pick(&r, croot, arg)) <= best)
 			continue;
 		best = score;
 		*out = r;
@@ -156,7 +160,7 @@ static long pick_dir(const struct etm_cgroup_root *r, const char *croot, const v
 
 int etm_cgroup_mount_parse(const char *buf, size_t len, bool v1, const char *dir, struct etm_cgroup_root *out)
 {
-	return best_mount(buf, len, v1, pick_dir, dir, out, NULL);
+	return best_mount(buf, len, MEMCTL(v1), pick_dir, dir, out, NULL);
 }
 
 /* By cgroup path: the mount whose root is the deepest directory holding it (mostly "/"). */
@@ -171,7 +175,7 @@ int etm_cgroup_path_parse(const char *buf, size_t len, bool v1, const char *path
 {
 	char croot[sizeof(out->mnt)];
 	const char *rest = path;
-	int n, err = best_mount(buf, len, v1, pick_path, path, out, croot);
+	int n, err = best_mount(buf, len, MEMCTL(v1), pick_path, path, out, croot);
 
 	if (err)
 		return err;
@@ -191,6 +195,11 @@ static long pick_top(const struct etm_cgroup_root *r, const char *croot, const v
 	return (long)(sizeof(r->mnt) - strlen(croot));
 }
 
+int etm_cgroup_ctrl_parse(const char *buf, size_t len, const char *ctrl, struct etm_cgroup_root *out)
+{
+	return best_mount(buf, len, ctrl, pick_top, NULL, out, NULL);
+}
+
 /* By @what: a directory, a cgroup path (with @dir to receive its directory), or NULL: any mount. */
 static int with_mountinfo(bool v1, const char *what, struct etm_cgroup_root *out, char *dir, size_t dlen)
 {
@@ -205,7 +214,7 @@ static int with_mountinfo(bool v1, const char *what, struct etm_cgroup_root *out
 	else if (what)
 		err = etm_cgroup_mount_parse(buf, len, v1, what, out);
 	else
-		err = best_mount(buf, len, v1, pick_top, NULL, out, NULL);
+		err = etm_cgroup_ctrl_parse(buf, len, MEMCTL(v1), out);
 	free(buf);
 	return err;
 }
@@ -223,6 +232,19 @@ int etm_cgroup_path_find(bool v1, const char *path, struct etm_cgroup_root *out,
 int etm_cgroup_hier_find(bool v1, struct etm_cgroup_root *out)
 {
 	return with_mountinfo(v1, NULL, out, NULL, 0);
+}
+
+int etm_cgroup_ctrl_find(const char *ctrl, struct etm_cgroup_root *out)
+{
+	char *buf;
+	size_t len;
+	int err = etm_read_file("/proc/self/mountinfo", &buf, &len, 1 << 20);
+
+	if (err)
+		return err;
+	err = etm_cgroup_ctrl_parse(buf, len, ctrl, out);
+	free(buf);
+	return err;
 }
 
 /* Is @fd on @root's filesystem? */

@@ -46,6 +46,14 @@ int etm_cgroup_path_parse(const char *buf, size_t len, bool v1, const char *path
 int etm_cgroup_path_find(bool v1, const char *path, struct etm_cgroup_root *out, char *dir, size_t dlen);
 /* Is the hierarchy mounted? Its mount that shows the most of it, from /proc/self/mountinfo. 0, or -ENOENT. */
 int etm_cgroup_hier_find(bool v1, struct etm_cgroup_root *out);
+/*
+ * Any hierarchy: the cgroup v1 one with controller @ctrl ("cpuacct": where
+ * openEuler's psi_v1 puts memory.pressure), or cgroup2 when @ctrl is NULL;
+ * its mount that shows the most of it. Pure (mountinfo text), and from
+ * /proc/self/mountinfo. 0, or -ENOENT.
+ */
+int etm_cgroup_ctrl_parse(const char *buf, size_t len, const char *ctrl, struct etm_cgroup_root *out);
+int etm_cgroup_ctrl_find(const char *ctrl, struct etm_cgroup_root *out);
 
 /*
  * Open directory @dir (absolute) below @root as described above: an O_PATH

@@ -23,6 +23,7 @@ struct plan {
 	uint64_t keep;	    /* lru: inactive anon left for the second chance */
 	uint64_t hot_max;   /* lru: the largest active anon seen in this reclaim (etm_memcg_floor()) */
 	uint64_t min_usage; /* the caller's floor (etm_memcg_reclaim_above()) */
+	bool file;	    /* memory.reclaim writes on v1 too (openEuler) */
 };
 
 static uint64_t page_up(uint64_t v)
@@ -235,7 +236,7 @@ static int reclaim(const struct etm_memcg_dir *d, uint64_t amount, struct plan *
 	if (!amount)
 		return 0;
 	has_swap = !etm_memcg_swap_bytes(d, &swap0);
-	err = d->v1 ? reclaim_v1(d, amount, pl, jdir, res) : reclaim_v2(d, amount, pl, res);
+	err = d->v1 && !pl->file ? reclaim_v1(d, amount, pl, jdir, res) : reclaim_v2(d, amount, pl, res);
 	if (has_swap && !etm_memcg_swap_bytes(d, &swap1) && swap1 > swap0)
 		res->swapped = swap1 - swap0;
 	res->seconds = etm_mono_now() - t0;
@@ -262,4 +263,11 @@ int etm_memcg_reclaim_bytes(const struct etm_memcg_dir *d, uint64_t amount, cons
 	struct plan pl = { .lru = false };
 
 	return reclaim(d, amount, &pl, jdir, res);
+}
+
+int etm_memcg_reclaim_file_bytes(const struct etm_memcg_dir *d, uint64_t amount, struct etm_memcg_reclaim_res *res)
+{
+	struct plan pl = { .lru = false, .file = true };
+
+	return reclaim(d, amount, &pl, NULL, res);
 }

@@ -110,5 +110,10 @@ int etm_memcg_reclaim_above(const struct etm_memcg_dir *d, uint64_t amount, uint
  */
 int etm_memcg_reclaim_bytes(const struct etm_memcg_dir *d, uint64_t amount, const char *jdir,
 			    struct etm_memcg_reclaim_res *res);
+/*
+ * @amount bytes through memory.reclaim writes whatever @d's version:
+ * openEuler's cgroup v1 has memory.reclaim too (no limit cuts, no journal).
+ */
+int etm_memcg_reclaim_file_bytes(const struct etm_memcg_dir *d, uint64_t amount, struct etm_memcg_reclaim_res *res);
 
 #endif

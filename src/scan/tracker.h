@@ -8,7 +8,9 @@
  *
  * One file each: tracker_idle_pages.c (openEuler /proc/PID/idle_pages),
  * tracker_page_idle.c (mainline idle page tracking), tracker_damon_vaddr.c
- * (DAMON vaddr regions). Their names and the auto order are in backend.c.
+ * (DAMON vaddr regions), tracker_pmu.c (perf samples of memory accesses or
+ * page faults; library etmemd_pmu, see docs/pmu.md). Their names and the
+ * auto order are in backend.h.
  */
 #ifndef ETM_SCAN_TRACKER_H
 #define ETM_SCAN_TRACKER_H
@@ -19,6 +21,7 @@
 
 #include "scan/pagestate.h"
 
+struct etm_pmu_conf;
 struct etm_vma_filter;
 
 struct etm_tracker_opts {
@@ -37,6 +40,8 @@ struct etm_tracker_opts {
 	unsigned loop;
 	/* page_idle: skip open()'s baseline pass (the scan library's one-pass semantics). */
 	bool no_baseline;
+	/* A task-wide tracker's context (task_new() below) for open(); NULL for the others. */
+	void *task;
 	/*
 	 * Which VMAs are tracked (procfs.h; with vmflags read from smaps):
 	 * NULL for anonymous VMAs (named vma_name, when set). cslide passes
@@ -49,6 +54,11 @@ struct etm_tracker_ops {
 	/* flagged_only is honoured by the kernel itself (no vma_name needed). */
 	bool kernel_marks;
 	/*
+	 * Chosen by keys of its own, never by access_tracker=auto: the PMU
+	 * sampler, which is configured by sample_period and friends.
+	 */
+	bool keyed;
+	/*
 	 * Accesses to hugetlb pages are seen. page_idle's are not: the kernel
 	 * tracks idle pages on the LRU only, and hugetlb pages are never on it,
 	 * so they always read as accessed.
@@ -59,6 +69,19 @@ struct etm_tracker_ops {
 	 * with @why (size @len) saying what is missing.
 	 */
 	int (*probe)(char *why, size_t len);
+	/*
+	 * Optional, for a tracker that watches all of a task's processes at
+	 * once (the PMU sampler: one ring and reader per CPU set, shared by
+	 * every process): one context per task. task_new() at task start, with
+	 * the task's options (the VMA filter) and @pmu, the PMU keys (0, or
+	 * -errno with @why: the task's refusal); task_cycle() at the start of
+	 * every cycle with its processes (those that left are released, new
+	 * ones followed); task_free() at stop. open() gets it as o->task.
+	 */
+	int (*task_new)(const struct etm_tracker_opts *o, const struct etm_pmu_conf *pmu, void **task, char *why,
+			size_t len);
+	int (*task_cycle)(void *task, const pid_t *pids, size_t n, char *why, size_t len);
+	void (*task_free)(void *task);
 	int (*open)(pid_t pid, const struct etm_tracker_opts *o, void **ctx);
 	/* One pass: add each page's weight since the previous pass (or open). */
 	int (*scan)(void *ctx, struct etm_pagestate *ps);
@@ -68,6 +91,8 @@ struct etm_tracker_ops {
 extern const struct etm_tracker_ops etm_tracker_idle_pages;
 extern const struct etm_tracker_ops etm_tracker_page_idle;
 extern const struct etm_tracker_ops etm_tracker_damon_vaddr;
+/* In library etmemd_pmu (libetmemd_scan.so does not carry it: libpfm4). */
+extern const struct etm_tracker_ops etm_tracker_pmu;
 
 /*
  * Fill @ps with the ranges worth tracking for @pid (anonymous/private

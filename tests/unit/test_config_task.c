@@ -220,8 +220,8 @@ static void test_slide_tracker_dram(void **state)
 		parsed_clear(&p);
 	}
 	EDIT_ERR(BASE_SLIDE, NULL, "task/access_tracker=damon",
-		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr or "
-		 "memcg_lru");
+		 "[task] access_tracker=damon: must be auto, idle_pages, page_idle, damon_vaddr, damon_paddr, "
+		 "memcg_lru or pmu");
 	/* memcg_shared: no by default. */
 	parse_edit(BASE_SLIDE, NULL, "task/access_tracker=memcg_lru", &p);
 	assert_false(slide_of(&p)->memcg_shared);
@@ -303,26 +303,63 @@ static void test_slide_pmu(void **state)
 			EXPECT_OK(t, NULL);
 		g_free(t);
 	}
-	snprintf(e, sizeof(e), "task/cpu_set_size=%ld", ncpu);
-	t = with_pmu(BASE_SLIDE, "task", false, e);
+	/*
+	 * Any cpu_set_size from 1: every CPU is read whatever it divides, so the
+	 * spec's example (16) loads on any machine (docs/compat.md).
+	 */
+	for (long v = ncpu; v <= ncpu + 1; v++) {
+		snprintf(e, sizeof(e), "task/cpu_set_size=%ld", v);
+		t = with_pmu(BASE_SLIDE, "task", false, e);
+		EXPECT_OK(t, NULL);
+		g_free(t);
+	}
+	t = with_pmu(BASE_SLIDE, "task", false, "task/cpu_set_size=16");
 	EXPECT_OK(t, NULL);
 	g_free(t);
-	snprintf(e, sizeof(e), "task/cpu_set_size=%ld", ncpu + 1);
-	snprintf(m, sizeof(m), "[task] cpu_set_size=%ld: out of range, must be 1..%ld", ncpu + 1, ncpu);
-	t = with_pmu(BASE_SLIDE, "task", false, e);
-	EXPECT_ERR(t, NULL, m);
+	(void)m;
+}
+
+/* pmu_event: optional with the PMU keys, well formed; whether it works here is the start's business. */
+static void test_slide_pmu_event(void **state)
+{
+	struct parsed p;
+	char *t;
+
+	(void)state;
+	t = with_pmu(BASE_SLIDE, "task", false, "task/pmu_event=page-faults");
+	parse_text(t, NULL, &p);
+	assert_true(slide_of(&p)->pmu.enabled);
+	assert_string_equal(slide_of(&p)->pmu.event, "page-faults");
+	parsed_clear(&p);
 	g_free(t);
-	/* A size that does not divide the CPU count (only exists with 3+ CPUs). */
-	for (long d = 2; d < ncpu; d++) {
-		if (ncpu % d == 0)
-			continue;
-		snprintf(e, sizeof(e), "task/cpu_set_size=%ld", d);
-		snprintf(m, sizeof(m), "[task] cpu_set_size=%ld: must divide the CPU count (%ld)", d, ncpu);
-		t = with_pmu(BASE_SLIDE, "task", false, e);
-		EXPECT_ERR(t, NULL, m);
+	static const struct {
+		const char *edit;
+		const char *msg;
+	} cases[] = {
+		{ "task/pmu_event=MEM_INST_RETIRED.ALL_LOADS,MEM_INST_RETIRED.ALL_STORES", NULL },
+		{ "task/pmu_event=NO_SUCH_EVENT", NULL }, /* refused at start, naming it */
+		{ "task/pmu_event=a,b,c", "[task] pmu_event=a,b,c: must be one event, or two joined by a comma" },
+		{ "task/pmu_event=,a", "[task] pmu_event=,a: must be one event" },
+		{ "task/pmu_event=a,", "[task] pmu_event=a,: must be one event" },
+		{ "task/pmu_event=", "[task] pmu_event" },
+		{ "task/access_tracker=pmu", NULL },
+		{ "task/access_tracker=auto", NULL },
+		{ "task/access_tracker=page_idle",
+		  "[task] access_tracker=page_idle: must be auto or pmu with the PMU keys" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = with_pmu(BASE_SLIDE, "task", false, cases[i].edit);
+		if (cases[i].msg)
+			EXPECT_ERR(t, NULL, cases[i].msg);
+		else
+			EXPECT_OK(t, NULL);
 		g_free(t);
-		break;
 	}
+	/* Without the other PMU keys: pmu_event alone, or the pmu tracker, are refused. */
+	EDIT_ERR(BASE_SLIDE, NULL, "task/pmu_event=page-faults",
+		 "[task] sample_period: missing (required by engine slide when pmu_event is set");
+	EDIT_ERR(BASE_SLIDE, NULL, "task/access_tracker=pmu",
+		 "[task] access_tracker=pmu: needs the PMU keys sample_period, vma_updata_rate and cpu_set_size");
 }
 
 /* ----------------------------------------------------------------- cslide */
@@ -535,6 +572,15 @@ static void test_cslide_engine_pmu(void **state)
 	t = with_pmu(BASE_CSLIDE_ENG, "engine", true, "engine/sample_period");
 	assert_int_equal(cslide_eng(t, err, NULL), -EINVAL);
 	assert_non_null(strstr(err->str, "[engine] sample_period: missing (required by engine cslide"));
+	g_free(t);
+	/* pmu_event in [engine] too, with the other four */
+	t = with_pmu(BASE_CSLIDE_ENG, "engine", true, "engine/pmu_event=page-faults");
+	assert_int_equal(cslide_eng(t, err, NULL), 0);
+	g_free(t);
+	g_string_truncate(err, 0);
+	t = conf_edit(BASE_CSLIDE_ENG, "engine/pmu_event=page-faults", NULL);
+	assert_int_equal(cslide_eng(t, err, NULL), -EINVAL);
+	assert_non_null(strstr(err->str, "[engine] sample_period: missing (required by engine cslide when pmu_event"));
 	g_free(t);
 	g_string_free(err, TRUE);
 }
@@ -752,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_slide_swap_threshold),
 		cmocka_unit_test(test_slide_tracker_dram),
 		cmocka_unit_test(test_slide_pmu),
+		cmocka_unit_test(test_slide_pmu_event),
 		cmocka_unit_test(test_cslide_node_pair_syntax),
 		cmocka_unit_test(test_cslide_engine_keys),
 		cmocka_unit_test(test_cslide_engine_pmu),

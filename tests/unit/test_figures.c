@@ -91,6 +91,40 @@ static void test_list_cut(void **state)
 	assert_int_equal(etm_figures_at(figs, 0)->u64, 40);
 }
 
+/* psi's per-cgroup figures: items, each its own set of fields, named by the first; some left out. */
+static void test_items(void **state)
+{
+	g_autoptr(etm_figures) figs = etm_figures_new();
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct etm_figure *list;
+	struct etm_figures *it;
+
+	(void)state;
+	etm_fig_text(figs, "backend", "backend", "cgroup2");
+	list = etm_fig_items(figs, "cgroups", "cgroups", 3);
+	it = etm_fig_item(list);
+	etm_fig_text(it, "cgroup", "cgroup", "pods/a");
+	etm_fig_double(it, "pressure", ETM_FIG_GAUGE, "pressure", 0.05);
+	etm_fig_text(it, "state", "state", "reclaiming");
+	it = etm_fig_item(list);
+	etm_fig_text(it, "cgroup", "cgroup", "pods/b");
+	etm_fig_unknown(it, "pressure", ETM_FIG_GAUGE, ETM_FIG_DOUBLE, "pressure", "unread");
+	etm_fig_u64(figs, "cycles", ETM_FIG_COUNTER, "cycles", 7);
+	etm_figures_render_text(figs, "    ", out);
+	assert_string_equal(out->str, "    backend: cgroup2\n"
+				      "    cgroups: 3 (2 shown)\n"
+				      "      - cgroup: pods/a\n"
+				      "        pressure: 0.05\n"
+				      "        state: reclaiming\n"
+				      "      - cgroup: pods/b\n"
+				      "        pressure: unread\n"
+				      "    cycles: 7\n");
+	assert_int_equal(etm_figures_len(figs), 3);
+	assert_int_equal(etm_figures_at(figs, 1)->type, ETM_FIG_ITEMS);
+	assert_int_equal(etm_figures_at(figs, 1)->items->len, 2);
+	assert_string_equal(etm_figures_at(etm_figures_at(figs, 1)->items->pdata[0], 0)->text, "pods/a");
+}
+
 /* Errors by kind: the total and the kinds that happened in the text; every key in JSON. */
 static void test_map(void **state)
 {
@@ -117,6 +151,7 @@ static void test_json(void **state)
 	const uint64_t errs[] = { 2, 0 };
 	g_autoptr(etm_figures) figs = etm_figures_new();
 	g_autoptr(GString) out = g_string_new(NULL);
+	struct etm_figures *it;
 	struct etm_json j;
 
 	(void)state;
@@ -127,6 +162,9 @@ static void test_json(void **state)
 	etm_fig_note(etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", 9), "(text only)");
 	etm_fig_double(figs, "last_cycle_seconds", ETM_FIG_GAUGE, "last cycle", 1.5);
 	etm_fig_map(figs, "errors", ETM_FIG_COUNTER, "errors", "kind", kinds, errs, 2);
+	it = etm_fig_item(etm_fig_items(figs, "cgroups", "cgroups", 2));
+	etm_fig_text(it, "cgroup", "cgroup", "pods/a");
+	etm_fig_double(it, "pressure", ETM_FIG_GAUGE, "pressure", 0.25);
 	etm_json_begin(&j, out, "project_show");
 	etm_json_key(&j, "projects");
 	etm_json_begin_array(&j);
@@ -173,6 +211,15 @@ static void test_json(void **state)
 	assert_non_null(strstr(out->str, "\"errors\": {\n"
 					 "                  \"target\": 2,\n"
 					 "                  \"scan\": 0\n"
+					 "                },\n"));
+	assert_non_null(strstr(out->str, "\"cgroups\": {\n"
+					 "                  \"count\": 2,\n"
+					 "                  \"items\": [\n"
+					 "                    {\n"
+					 "                      \"cgroup\": \"pods/a\",\n"
+					 "                      \"pressure\": 0.25\n"
+					 "                    }\n"
+					 "                  ]\n"
 					 "                }\n"));
 }
 
@@ -182,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_slide_process_text),
 		cmocka_unit_test(test_slide_memcg_text),
 		cmocka_unit_test(test_list_cut),
+		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_json),
 	};

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * The registry without root and without a kernel facility: obj add (all or
+ * The registry without root: obj add (all or
  * nothing), obj del, project start/stop, show, and start/stop/add/del/show
  * racing from several threads. Files are the test user's (the owner check
- * is injected); the psi engine, which has no runtime yet, is given a test
+ * is injected); the psi engine is given a test
  * vtable that records every start_task and stop_task, so that the
  * registry's contract (engine.h) can be checked: one stop per start, never
  * two starts of one task at once, no stop of a task that is not running.
+ * psi's `obj add` checks that the kernel has PSI and memory cgroups (the
+ * real ones; no cgroup is written), so this test needs such a kernel.
  */
 #include <pthread.h>
 #include <stdatomic.h>

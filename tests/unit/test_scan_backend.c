@@ -21,7 +21,7 @@
 static void test_table(void **state)
 {
 	(void)state;
-	assert_int_equal(etm_nbackends, 5);
+	assert_int_equal(etm_nbackends, 6);
 	for (size_t i = 0; i < etm_nbackends; i++) {
 		const struct etm_backend *b = &etm_backends[i];
 
@@ -51,6 +51,19 @@ static void test_table(void **state)
 	assert_false(etm_backend_find("damon_paddr")->reclaimer->windowed);
 	assert_true(etm_backend_find("idle_pages")->tracker->kernel_marks);
 	assert_false(etm_backend_find("page_idle")->tracker->kernel_marks);
+	/* the PMU sampler: chosen by its keys only, one context per task */
+	assert_true(etm_backend_find("pmu")->tracker->keyed);
+	assert_ptr_equal(etm_backend_by_id(ETM_BACKEND_ID_pmu)->tracker, &etm_tracker_pmu);
+	for (size_t i = 0; i < etm_nbackends; i++) {
+		const struct etm_tracker_ops *tr = etm_backends[i].tracker;
+
+		if (tr && tr != &etm_tracker_pmu)
+			assert_false(tr->keyed);
+		/* task hooks come as a set */
+		if (tr)
+			assert_true(!tr->task_new == !tr->task_cycle && !tr->task_new == !tr->task_free);
+	}
+	assert_non_null(etm_tracker_pmu.task_new);
 }
 
 static void test_names(void **state)
@@ -59,8 +72,8 @@ static void test_names(void **state)
 
 	(void)state;
 	assert_int_equal(etm_backend_names(buf, sizeof(buf), ", ", " or "),
-			 (int)strlen("auto, idle_pages, page_idle, damon_vaddr, damon_paddr or memcg_lru"));
-	assert_string_equal(buf, "auto, idle_pages, page_idle, damon_vaddr, damon_paddr or memcg_lru");
+			 (int)strlen("auto, idle_pages, page_idle, damon_vaddr, damon_paddr, memcg_lru or pmu"));
+	assert_string_equal(buf, "auto, idle_pages, page_idle, damon_vaddr, damon_paddr, memcg_lru or pmu");
 	/* cut like snprintf, the full length returned */
 	assert_int_equal(etm_backend_names(small, sizeof(small), ", ", ", "), (int)strlen(buf) - 2);
 	assert_string_equal(small, "auto, idle_");
@@ -75,7 +88,7 @@ static void test_choose(void **state)
 	(void)state;
 	assert_int_equal(etm_backend_choose("damon", &b, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "unknown access tracker 'damon' (auto, idle_pages, page_idle, damon_vaddr, "
-				 "damon_paddr, memcg_lru)");
+				 "damon_paddr, memcg_lru, pmu)");
 	/* a named one is taken when its probe passes, else why not */
 	for (size_t i = 0; i < etm_nbackends; i++) {
 		char one[256];
@@ -92,10 +105,14 @@ static void test_choose(void **state)
 	}
 	/* auto: the first that passes, or the reasons of all */
 	err = etm_backend_choose(NULL, &b, why, sizeof(why));
-	if (err)
+	if (err) {
 		assert_non_null(strstr(why, "no access tracker: idle_pages: "));
-	else
+		assert_null(strstr(why, "pmu"));
+	} else {
 		assert_int_equal(etm_backend_probe(b, why, sizeof(why)), 0);
+		/* auto never takes a keyed tracker: the PMU keys choose it */
+		assert_false(b->tracker && b->tracker->keyed);
+	}
 }
 
 static void test_targets_merge(void **state)

@@ -377,6 +377,13 @@ static void test_path_parse(void **state)
 	assert_string_equal(dir, "/sys/fs/cgroup/unified/a");
 	assert_int_equal(etm_cgroup_path_parse(mi, 50, false, "/a", &r, dir, sizeof(dir)), -ENOENT);
 	assert_int_equal(etm_cgroup_path_parse(mi, strlen(mi), true, "/etm-wl", &r, dir, 20), -ENAMETOOLONG);
+	/* any hierarchy by its controller (cgroup2: NULL), the mount showing the most of it */
+	assert_int_equal(etm_cgroup_ctrl_parse(mi, strlen(mi), "memory", &r), 0);
+	assert_string_equal(r.mnt, "/sys/fs/cgroup/memory");
+	assert_int_equal(etm_cgroup_ctrl_parse(mi, strlen(mi), NULL, &r), 0);
+	assert_string_equal(r.mnt, "/sys/fs/cgroup/unified");
+	assert_int_equal(etm_cgroup_ctrl_parse(mi, strlen(mi), "cpuacct", &r), -ENOENT);
+	assert_int_equal(etm_cgroup_ctrl_parse(mi, strlen(mi), "memor", &r), -ENOENT);
 	/* and from this machine's own table: the memory hierarchy it shows */
 	if (!etm_cgroup_hier_find(true, &r) || !etm_cgroup_hier_find(false, &r))
 		assert_int_equal(r.mnt[0], '/');
@@ -452,6 +459,15 @@ static void test_reclaim_bytes(void **state)
 	assert_int_equal(r.asked, 100 * MiB);
 	get_file(tmpl, "memory.limit_in_bytes", b, sizeof(b));
 	assert_string_equal(b, "9223372036854771712\n");
+	/* openEuler's v1 memory.reclaim: written on a v1 directory too, the limit left alone */
+	put_file(tmpl, "memory.limit_in_bytes", "1\n");
+	assert_int_equal(etm_memcg_reclaim_file_bytes(&d, 100 * MiB, &r), 0);
+	assert_int_equal(r.steps, 2); /* 64 + 36 MiB (as many digits: the stand-in file is not truncated) */
+	assert_int_equal(r.asked, 100 * MiB);
+	get_file(tmpl, "memory.reclaim", b, sizeof(b));
+	assert_string_equal(b, "37748736");
+	get_file(tmpl, "memory.limit_in_bytes", b, sizeof(b));
+	assert_string_equal(b, "1\n");
 	snprintf(b, sizeof(b), "rm -rf '%s'", tmpl);
 	assert_int_equal(system(b), 0);
 }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * psi engine: its keys. Its targets are cgroups (cg_dir), not processes; it
- * has no runtime yet, hence no start_task. Rows, and cg_dir's own parser.
+ * psi engine: its keys and its type. Its targets are cgroups (cg_dir), not
+ * processes. Rows, cg_dir's own parser, and the kernel check at `obj add`;
+ * the runtime is psi_run.c's (psi_rt.h).
  */
 #include "psi.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "daemon/config.h"
 #include "daemon/engine.h"
 #include "daemon/keys.h"
+#include "psi_backend.h"
+#include "psi_rt.h"
 
 const char *psi_cg_dir_invalid(const char *v)
 {
@@ -141,10 +145,35 @@ const struct etm_key_table psi_task_keys = {
 	.check = psi_check,
 };
 
+/*
+ * [engine] name=psi has no keys of its own: adding it checks that the
+ * kernel offers what psi needs (memory cgroups, PSI, a way to reclaim), so
+ * a kernel without PSI is refused here with the boot option or config it
+ * lacks, not at the first cycle. start_task detects again (the mounts may
+ * have changed since).
+ */
+static int psi_parse_engine(struct etm_conf *conf, void **params)
+{
+	g_autoptr(GString) why = g_string_new(NULL);
+	g_autoptr(psi_backend) b = psi_backend_detect(&psi_sys_host, why);
+
+	*params = NULL;
+	return b ? 0 : etm_conf_error(conf, ETM_SECTION_ENGINE, "name", "psi", "%s", why->str);
+}
+
+static void psi_free_engine(void *params)
+{
+	(void)params;
+}
+
 const struct etm_engine_type etm_psi_engine = {
 	.name = "psi",
 	.type = PSI_FB_ENGINE,
 	.scan_type = PSI_SCAN,
-	.ops = NULL, /* no runtime yet: the registry says so when a project with it starts */
+	.ops = &psi_ops,
 	.task_keys = &psi_task_keys,
+	.parse_engine = psi_parse_engine,
+	.free_engine = psi_free_engine,
+	.task_figures = psi_task_figures,
+	.cmds = psi_cmds,
 };

@@ -90,6 +90,7 @@ static void rt_free(struct slide_rt *rt)
 		rt->acc->reclaimer->close(rt->group);
 	if (rt->own_learnt)
 		etm_learnt_free(rt->learnt);
+	etm_task_tracker_release(&rt->trk);
 	etm_heat_cycle_free(rt->heat_cycle);
 	etm_heat_ring_free(rt->heat);
 	pthread_mutex_destroy(&rt->lock);
@@ -243,13 +244,21 @@ static int rt_start(struct slide_rt *rt, struct task *tk, const struct slide_par
 {
 	struct etm_tracker_req req = { .engine = "slide", .task = tk->name, .tracker = sp->tracker, .pmu = &sp->pmu };
 	bool is_auto = sp->tracker == SLIDE_TRACKER_AUTO;
+	/* The task-wide tracker's filter (the pmu sampler's index): per-process opens get theirs in job_scan. */
+	struct etm_tracker_opts o = {
+		.flagged_only = rt->swap_flag,
+		.vma_name = rt->swap_flag ? ETM_SWAP_VMA_NAME : NULL,
+		.sleep_s = (unsigned)rt->sleep_s,
+		.loop = (unsigned)rt->loop,
+	};
 	char why[1024];
 	int err;
 
-	if ((err = etm_tracker_choose(&req, &rt->acc, why, sizeof(why)))) {
+	if ((err = etm_task_tracker_choose(&req, &o, &rt->trk, why, sizeof(why)))) {
 		etm_task_report_error(tk, "%s", why);
 		return err;
 	}
+	rt->acc = rt->trk.b;
 	/* The one branch: pages graded here, or by the kernel. */
 	err = rt->acc->tracker ? start_tracker(rt, tk) : start_reclaimer(rt, tk, is_auto ? why : NULL);
 	if (err)
@@ -268,6 +277,7 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 	struct project *proj = eng->proj;
 	struct page_scan *scan = proj ? proj->scan_param : NULL;
 	struct slide_rt *rt;
+	char why[1024];
 	int err;
 
 	if (!sp || !scan || proj->type != PAGE_SCAN) {
@@ -286,8 +296,9 @@ static int slide_start_task(struct engine *eng, struct task *tk)
 		return err;
 	}
 	tk->timer_inst = rt;
-	etm_info("slide task %s: started with access tracker %s%s%s", tk->name, rt->acc->name,
-		 rt->act ? ", swap-out " : "", rt->act ? rt->act->name : "");
+	etm_task_tracker_describe(&rt->trk, why, sizeof(why));
+	etm_info("slide task %s: started with access tracker %s%s%s%s%s%s", tk->name, rt->acc->name, why[0] ? " (" : "",
+		 why, why[0] ? ")" : "", rt->act ? ", swap-out " : "", rt->act ? rt->act->name : "");
 	return 0;
 }
 

@@ -180,6 +180,7 @@ static int job_scan(struct slide_rt *rt, pid_t pid, struct etm_pagestate *ps)
 		.vma_name = rt->swap_flag && !tr->kernel_marks ? ETM_SWAP_VMA_NAME : NULL,
 		.sleep_s = (unsigned)rt->sleep_s,
 		.loop = (unsigned)rt->loop,
+		.task = rt->trk.task,
 	};
 	void *ctx = NULL;
 	int err;
@@ -351,6 +352,9 @@ void slide_cycle_run(struct slide_rt *rt)
 	}
 	if (why[0])
 		slide_rt_error(rt, SLIDE_ERR_TARGET, "%s %s: %s; left out", rt->type, rt->value, why);
+	/* A task-wide tracker (pmu) follows the cycle's processes. */
+	if (etm_task_tracker_cycle(&rt->trk, pids, n, why, sizeof(why)))
+		slide_rt_error(rt, SLIDE_ERR_SCAN, "%s", why);
 	pthread_mutex_lock(&rt->lock);
 	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = rt->cyc_held = 0;
 	rt->fig_npids = n;

@@ -19,6 +19,7 @@ static void tracker_figures(const struct slide_rt *rt, struct etm_figures *figs)
 	/* What the refaults taught (scan/page_learn.h): hot pages the windows alone would have sent out. */
 	etm_fig_u64(figs, "held_hot_pages", ETM_FIG_GAUGE, "held hot (came back after a swap-out)", rt->held);
 	etm_fig_u64(figs, "came_back_pages", ETM_FIG_COUNTER, "pages back after a swap-out", rt->came_back_pages);
+	etm_task_tracker_figures(&rt->trk, figs); /* the pmu sampler's */
 }
 
 /* memcg_lru's memory (scan/memcg_learn.h): the working set its refaults taught, and its back-off. */

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/engine.h"
 #include "scan/backend.h"
@@ -29,47 +28,6 @@ const char *slide_tracker_name(int t)
 			return e->name;
 	}
 	return "?";
-}
-
-long etm_pmu_cpu_count(const void *params, const void *ctx)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	(void)params, (void)ctx;
-	return n > 0 ? n : 1;
-}
-
-int etm_pmu_check(struct etm_conf *conf, const struct etm_key_table *t, uint64_t given, const char *engine,
-		  struct etm_pmu_params *pmu)
-{
-	static const char *const keys[] = { "sample_period", "vma_updata_rate", "cpu_set_size", "cooling_interval" };
-	bool cooling = etm_keys_find(t, "cooling_interval") != NULL;
-	const char *first_given = NULL, *first_absent = NULL;
-	long ncpu = etm_pmu_cpu_count(NULL, NULL);
-
-	pmu->enabled = false;
-	for (size_t i = 0; i < (cooling ? 4 : 3); i++) {
-		if (etm_keys_given(t, given, keys[i]))
-			first_given = first_given ? first_given : keys[i];
-		else
-			first_absent = first_absent ? first_absent : keys[i];
-	}
-	if (!first_given)
-		return 0;
-	if (first_absent)
-		return etm_conf_error(
-		    conf, t->group, first_absent, NULL, "missing (required by engine %s when %s is set: %s)", engine,
-		    first_given,
-		    cooling ? "PMU sampling needs sample_period, vma_updata_rate, cpu_set_size and cooling_interval"
-			    : "PMU sampling needs sample_period, vma_updata_rate and cpu_set_size");
-	if (ncpu % pmu->cpu_set_size) {
-		char v[32];
-
-		snprintf(v, sizeof(v), "%d", pmu->cpu_set_size);
-		return etm_conf_error(conf, t->group, "cpu_set_size", v, "must divide the CPU count (%ld)", ncpu);
-	}
-	pmu->enabled = true;
-	return 0;
 }
 
 /* swap_threshold=<N>g|G, the spec's only unit: 1..SLIDE_SWAP_THRESHOLD_MAX_G GiB, in bytes. */
@@ -109,8 +67,20 @@ static long t_max(const void *params, const void *ctx)
 static int slide_check(struct etm_conf *conf, const struct etm_key_table *t, void *params, const void *ctx,
 		       uint64_t given)
 {
+	struct slide_params *sp = params;
+
 	(void)ctx;
-	return etm_pmu_check(conf, t, given, "slide", &((struct slide_params *)params)->pmu);
+	if (etm_pmu_check(conf, t, given, "slide", &sp->pmu))
+		return -EINVAL;
+	/* The PMU keys choose the pmu tracker, and it needs them. */
+	if (sp->pmu.enabled && sp->tracker != SLIDE_TRACKER_AUTO && sp->tracker != ETM_BACKEND_ID_pmu)
+		return etm_conf_error(conf, t->group, "access_tracker", slide_tracker_name(sp->tracker),
+				      "must be auto or pmu with the PMU keys (sample_period, vma_updata_rate, "
+				      "cpu_set_size)");
+	if (!sp->pmu.enabled && sp->tracker == ETM_BACKEND_ID_pmu)
+		return etm_conf_error(conf, t->group, "access_tracker", "pmu",
+				      "needs the PMU keys sample_period, vma_updata_rate and cpu_set_size");
+	return 0;
 }
 
 #define SP struct slide_params

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include "daemon/engine.h"
+#include "daemon/task_tracker.h"
 #include "scan/backend.h"
 
 #define FIGURE_PIDS_MAX 16
@@ -61,7 +62,8 @@ struct slide_rt {
 	int loop, interval, sleep_s, T, sysmem, wm_high, wm_low, dram_percent;
 	uint64_t swap_threshold;
 	bool swap_flag;
-	const struct etm_backend *acc;	  /* a per-page tracker or a kernel-graded reclaimer */
+	struct etm_task_tracker trk;	  /* the backend, chosen with the PMU keys (task_tracker.h) */
+	const struct etm_backend *acc;	  /* trk.b: a per-page tracker or a kernel-graded reclaimer */
 	const struct etm_action_ops *act; /* the tracker path's swap-out action */
 	void *group;			  /* the reclaimer's context */
 	bool memcg_shared;		  /* memcg_shared=yes: act on memory cgroups that hold other processes too */

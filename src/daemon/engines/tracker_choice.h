@@ -24,12 +24,18 @@ struct etm_tracker_req {
 	bool per_page;
 	/* It must see accesses to hugetlb pages (cslide with vm_flags=ht). */
 	bool hugetlb;
+	/*
+	 * The engine starts a tracker's task-wide context (daemon/task_tracker.h,
+	 * slide): then the PMU keys choose the pmu tracker. Without it they are
+	 * accepted with a warning and the pages scanned (cslide, for now).
+	 */
+	bool task_ctx;
 };
 
 /*
- * Choose for @req: with access_tracker=auto the first backend in the auto
- * order (backend.h) that the kernel offers and the engine can use, else
- * the one named. 0 with *out set, or -errno with @why saying what the
+ * Choose for @req: with the PMU keys (and task_ctx) the pmu tracker; with
+ * access_tracker=auto the first backend in the auto order (backend.h) that
+ * the kernel offers and the engine can use, else the one named. 0 with *out set, or -errno with @why saying what the
  * kernel lacks or why the named one does not fit.
  */
 int etm_tracker_choose(const struct etm_tracker_req *req, const struct etm_backend **out, char *why, size_t len);

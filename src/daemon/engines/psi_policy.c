@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/* psi engine: the policy (psi_policy.h). */
+#include "psi_policy.h"
+
+#include <stddef.h>
+
+/* 2^64 as a double: (uint64_t) of anything at or above it is undefined. */
+#define U64_LIMIT_D 18446744073709551616.0
+
+const char *psi_floor_term_name(enum psi_floor_term t)
+{
+	static const char *const names[PSI_FLOOR_NTERMS] = {
+		[PSI_FLOOR_NONE] = "none",
+		[PSI_FLOOR_LIMIT_MIN_BYTES] = "limit_min_bytes",
+		[PSI_FLOOR_LIMIT_MIN_RATIO] = "limit_min_ratio",
+		[PSI_FLOOR_MEMORY_MIN] = "memory.min",
+		[PSI_FLOOR_MEMORY_LOW] = "memory.low",
+		[PSI_FLOOR_UNRECLAIMABLE] = "unreclaimable",
+	};
+
+	return (unsigned)t < PSI_FLOOR_NTERMS ? names[t] : "?";
+}
+
+const char *psi_state_name(enum psi_state s)
+{
+	switch (s) {
+	case PSI_STATE_RECLAIMING:
+		return "reclaiming";
+	case PSI_STATE_BACKING_OFF:
+		return "backing off";
+	case PSI_STATE_AT_FLOOR:
+		return "at floor";
+	}
+	return "?";
+}
+
+/* @v * @f for f in [0, 1], without the undefined conversion of a rounded-up 2^64. */
+static uint64_t scale(uint64_t v, double f)
+{
+	double d = (double)v * f;
+
+	if (!(d > 0))
+		return 0;
+	return d >= U64_LIMIT_D ? UINT64_MAX : (uint64_t)d;
+}
+
+/*
+ * What the kernel cannot take from the cgroup now: file pages can always be
+ * dropped or written back, anonymous ones only into swap the cgroup may
+ * still use; the rest of the usage (unevictable and mlocked pages, kernel
+ * memory, anon beyond the swap room) stays.
+ */
+static uint64_t unreclaimable(const struct psi_readings *r)
+{
+	uint64_t anon = r->anon < r->swap_room ? r->anon : r->swap_room;
+	uint64_t reclaimable = r->file > UINT64_MAX - anon ? UINT64_MAX : r->file + anon;
+
+	return r->usage > reclaimable ? r->usage - reclaimable : 0;
+}
+
+void psi_floor_compute(const struct psi_policy *p, const struct psi_readings *r, struct psi_floor *out)
+{
+	out->term[PSI_FLOOR_NONE] = 0;
+	out->term[PSI_FLOOR_LIMIT_MIN_BYTES] = p->limit_min_bytes;
+	out->term[PSI_FLOOR_LIMIT_MIN_RATIO] = r->limit >= PSI_LIMIT_NONE ? 0 : scale(r->limit, p->limit_min_ratio);
+	out->term[PSI_FLOOR_MEMORY_MIN] = r->min;
+	out->term[PSI_FLOOR_MEMORY_LOW] = r->low;
+	out->term[PSI_FLOOR_UNRECLAIMABLE] = unreclaimable(r);
+	out->by = PSI_FLOOR_NONE;
+	out->bytes = 0;
+	/* Strictly greater: on a tie the earlier term (the operator's own key first) is named. */
+	for (int t = PSI_FLOOR_NONE + 1; t < PSI_FLOOR_NTERMS; t++) {
+		if (out->term[t] > out->bytes) {
+			out->bytes = out->term[t];
+			out->by = (enum psi_floor_term)t;
+		}
+	}
+}
+
+uint64_t psi_reclaim_amount(uint64_t usage, uint64_t floor, double rate, uint64_t max_bytes, bool *capped)
+{
+	uint64_t a;
+
+	*capped = false;
+	if (usage <= floor)
+		return 0;
+	a = scale(usage - floor, rate > 1 ? 1 : rate);
+	if (a > max_bytes) {
+		a = max_bytes;
+		*capped = true;
+	}
+	return a & ~(PSI_PAGE - 1);
+}
+
+void psi_rate_init(const struct psi_policy *p, struct psi_rate *r)
+{
+	r->rate = p->rate_init < p->rate_min ? p->rate_min : p->rate_init > p->rate_max ? p->rate_max : p->rate_init;
+	r->gather = 0;
+}
+
+bool psi_refaulting(const struct psi_prev *prev, const struct psi_readings *r, uint64_t *bytes)
+{
+	uint64_t pages;
+
+	*bytes = 0;
+	if (!prev || !prev->known || !prev->has_refaults || !r->has_refaults || r->refaults < prev->refaults)
+		return false;
+	pages = r->refaults - prev->refaults;
+	*bytes = pages > UINT64_MAX / PSI_PAGE ? UINT64_MAX : pages * PSI_PAGE;
+	/* Refaults after a cycle without reclaim are not ours: the pressure decides alone then. */
+	return prev->reclaimed && *bytes >= PSI_REFAULT_MIN && *bytes >= prev->reclaimed / PSI_REFAULT_SHARE;
+}
+
+void psi_decide(const struct psi_policy *p, const struct psi_rate *rate, const struct psi_readings *r,
+		const struct psi_prev *prev, struct psi_decision *d)
+{
+	psi_floor_compute(p, r, &d->floor);
+	d->rate = rate->rate;
+	d->amount = 0;
+	d->capped = false;
+	d->refaulting = psi_refaulting(prev, r, &d->refault_bytes);
+	/* Not "!(pressure < target)" by accident: a NaN cannot come from psi_pressure_parse(). */
+	if (r->pressure >= p->pressure || d->refaulting) {
+		d->state = PSI_STATE_BACKING_OFF;
+		return;
+	}
+	d->amount = psi_reclaim_amount(r->usage, d->floor.bytes, rate->rate, p->reclaim_max_bytes, &d->capped);
+	d->state = d->amount ? PSI_STATE_RECLAIMING : PSI_STATE_AT_FLOOR;
+}
+
+void psi_rate_update(const struct psi_policy *p, struct psi_rate *r, enum psi_outcome o)
+{
+	switch (o) {
+	case PSI_OUTCOME_PRESSURED:
+		r->gather = r->gather > 0 ? -1 : r->gather - 1;
+		if (r->gather <= -PSI_GATHER_DOWN) {
+			r->rate -= PSI_RATE_STEP;
+			r->gather = 0;
+		}
+		break;
+	case PSI_OUTCOME_RECLAIMED:
+		r->gather = r->gather < 0 ? 1 : r->gather + 1;
+		if (r->gather >= PSI_GATHER_UP) {
+			r->rate += PSI_RATE_STEP;
+			r->gather = 0;
+		}
+		break;
+	case PSI_OUTCOME_NONE:
+		return;
+	}
+	/* The clamps also bring back a rate someone set outside them (a reloaded task). */
+	if (r->rate < p->rate_min)
+		r->rate = p->rate_min;
+	if (r->rate > p->rate_max)
+		r->rate = p->rate_max;
+}

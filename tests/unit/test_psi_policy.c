@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * psi engine: the policy against worked examples. The floor (each term
+ * winning once, ties, no limit), the reclaim amount (the cap, 4 KiB
+ * rounding), the decision (back-off, at floor, the cgroup's own rate) and
+ * the rate's adaptation up and down within its clamps.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/engines/psi_policy.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+/* v1's "unlimited" (PAGE_COUNTER_MAX * 4 KiB) */
+#define V1_UNLIMITED 9223372036854771712ULL
+
+/* The README's defaults. */
+static const struct psi_policy defaults = {
+	.pressure = 0.1,
+	.rate_init = 0.05,
+	.rate_min = 0.01,
+	.rate_max = 0.5,
+	.reclaim_max_bytes = GiB,
+	.limit_min_bytes = 0,
+	.limit_min_ratio = 0.1,
+};
+
+/* 1 GiB used, all of it file cache (reclaimable), no limit, no protection, no pressure. */
+static struct psi_readings base(void)
+{
+	struct psi_readings r = {
+		.pressure = 0,
+		.usage = GiB,
+		.limit = V1_UNLIMITED,
+		.file = GiB,
+		.anon = 0,
+		.swap_room = 0,
+	};
+
+	return r;
+}
+
+static void expect_floor(const struct psi_policy *p, const struct psi_readings *r, enum psi_floor_term by,
+			 uint64_t bytes)
+{
+	struct psi_floor f;
+
+	psi_floor_compute(p, r, &f);
+	if (f.by != by || f.bytes != bytes)
+		fail_msg("floor %llu by %s, expected %llu by %s", (unsigned long long)f.bytes,
+			 psi_floor_term_name(f.by), (unsigned long long)bytes, psi_floor_term_name(by));
+}
+
+static void test_floor_each_term(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+
+	(void)state;
+	/* limit_min_bytes: 200 MiB; no limit, so the ratio term is 0 */
+	p.limit_min_bytes = 200 * MiB;
+	expect_floor(&p, &r, PSI_FLOOR_LIMIT_MIN_BYTES, 200 * MiB);
+	/* limit_min_ratio: 0.25 of a 2 GiB limit = 512 MiB */
+	r.limit = 2 * GiB;
+	p.limit_min_ratio = 0.25;
+	expect_floor(&p, &r, PSI_FLOOR_LIMIT_MIN_RATIO, 512 * MiB);
+	/* memory.min above both */
+	r.min = 600 * MiB;
+	expect_floor(&p, &r, PSI_FLOOR_MEMORY_MIN, 600 * MiB);
+	/* memory.low above min */
+	r.low = 700 * MiB;
+	expect_floor(&p, &r, PSI_FLOOR_MEMORY_LOW, 700 * MiB);
+	/* unreclaimable: 100 MiB file + 900 MiB anon with only 100 MiB of swap room: 824 MiB stay */
+	r.file = 100 * MiB;
+	r.anon = 900 * MiB;
+	r.swap_room = 100 * MiB;
+	expect_floor(&p, &r, PSI_FLOOR_UNRECLAIMABLE, 824 * MiB);
+}
+
+static void test_floor_none_ties_and_limits(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_floor f;
+
+	(void)state;
+	/* every term 0: none */
+	p.limit_min_ratio = 0;
+	expect_floor(&p, &r, PSI_FLOOR_NONE, 0);
+	/* a tie names the earlier term: the operator's key before the kernel's protection */
+	p.limit_min_bytes = 300 * MiB;
+	r.min = 300 * MiB;
+	expect_floor(&p, &r, PSI_FLOOR_LIMIT_MIN_BYTES, 300 * MiB);
+	/* v2's "max" and v1's unlimited both mean no limit: the ratio term is 0, not 10 % of 8 EiB */
+	p = defaults;
+	r = base();
+	r.limit = UINT64_MAX;
+	psi_floor_compute(&p, &r, &f);
+	assert_int_equal(f.term[PSI_FLOOR_LIMIT_MIN_RATIO], 0);
+	r.limit = PSI_LIMIT_NONE - 4096;
+	psi_floor_compute(&p, &r, &f);
+	assert_true(f.term[PSI_FLOOR_LIMIT_MIN_RATIO] > 0);
+	/* anon fully swappable: nothing unreclaimable */
+	r = base();
+	r.file = 0;
+	r.anon = GiB;
+	r.swap_room = 4 * GiB;
+	psi_floor_compute(&p, &r, &f);
+	assert_int_equal(f.term[PSI_FLOOR_UNRECLAIMABLE], 0);
+	/* no swap: all anon stays */
+	r.swap_room = 0;
+	expect_floor(&p, &r, PSI_FLOOR_UNRECLAIMABLE, GiB);
+	/* LRU sums beyond the usage (the counters are not read atomically): 0, not a wrap */
+	r.file = UINT64_MAX;
+	r.swap_room = UINT64_MAX;
+	r.anon = UINT64_MAX;
+	psi_floor_compute(&p, &r, &f);
+	assert_int_equal(f.term[PSI_FLOOR_UNRECLAIMABLE], 0);
+	assert_string_equal(psi_floor_term_name(PSI_FLOOR_MEMORY_LOW), "memory.low");
+}
+
+static void test_amount(void **state)
+{
+	bool capped;
+
+	(void)state;
+	/* (1 GiB - 200 MiB) * 0.05 = 43201331.2 bytes, rounded down to 4 KiB: 43200512 */
+	assert_int_equal(psi_reclaim_amount(GiB, 200 * MiB, 0.05, GiB, &capped), 43200512);
+	assert_false(capped);
+	/* the cap: 50 GiB asked, 1 GiB allowed */
+	assert_int_equal(psi_reclaim_amount(100 * GiB, 0, 0.5, GiB, &capped), GiB);
+	assert_true(capped);
+	/* a cap that is no page multiple is rounded down too */
+	assert_int_equal(psi_reclaim_amount(100 * GiB, 0, 0.5, 1000000, &capped), 999424);
+	assert_true(capped);
+	/* 4 KiB rounding: 10000 bytes above the floor at rate 1 -> two pages; 4095 -> nothing */
+	assert_int_equal(psi_reclaim_amount(10000 + MiB, MiB, 1.0, GiB, &capped), 8192);
+	assert_int_equal(psi_reclaim_amount(4095 + MiB, MiB, 1.0, GiB, &capped), 0);
+	/* at or below the floor */
+	assert_int_equal(psi_reclaim_amount(MiB, MiB, 0.5, GiB, &capped), 0);
+	assert_int_equal(psi_reclaim_amount(MiB, 2 * MiB, 0.5, GiB, &capped), 0);
+	/* hostile figures saturate instead of overflowing */
+	assert_int_equal(psi_reclaim_amount(UINT64_MAX, 0, 1.0, UINT64_MAX, &capped), UINT64_MAX & ~4095ULL);
+}
+
+static void test_decide(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_rate rate;
+	struct psi_decision d;
+
+	(void)state;
+	p.limit_min_bytes = 200 * MiB;
+	psi_rate_init(&p, &rate);
+	/* below the target: reclaim (usage - floor) * rate */
+	r.pressure = 0.09;
+	psi_decide(&p, &rate, &r, NULL, &d);
+	assert_int_equal(d.state, PSI_STATE_RECLAIMING);
+	assert_int_equal(d.amount, 43200512);
+	assert_int_equal(d.floor.by, PSI_FLOOR_LIMIT_MIN_BYTES);
+	assert_string_equal(psi_state_name(d.state), "reclaiming");
+	/* at the target: back off, nothing reclaimed, the floor still shown */
+	r.pressure = 0.1;
+	psi_decide(&p, &rate, &r, NULL, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_int_equal(d.amount, 0);
+	assert_int_equal(d.floor.bytes, 200 * MiB);
+	assert_string_equal(psi_state_name(d.state), "backing off");
+	/* at the floor */
+	r.pressure = 0;
+	r.usage = 200 * MiB;
+	psi_decide(&p, &rate, &r, NULL, &d);
+	assert_int_equal(d.state, PSI_STATE_AT_FLOOR);
+	assert_string_equal(psi_state_name(d.state), "at floor");
+	/* the cgroup's own rate sizes the reclaim, not the task's starting one (the original's bug) */
+	r.usage = GiB;
+	rate.rate = 0.2;
+	psi_decide(&p, &rate, &r, NULL, &d);
+	assert_float_equal(d.rate, 0.2, 1e-12);
+	assert_int_equal(d.amount, (uint64_t)((double)(824 * MiB) * 0.2) & ~4095ULL);
+}
+
+static void test_refaults(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_prev prev = { .known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 16 * MiB };
+	struct psi_rate rate;
+	struct psi_decision d;
+	uint64_t b;
+
+	(void)state;
+	psi_rate_init(&p, &rate);
+	r.pressure = 0;
+	r.has_refaults = true;
+	/* 2 MiB of the 16 MiB reclaimed came back (1/8): the working set was hit, back off */
+	r.refaults = 1000 + 512;
+	assert_true(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, 2 * MiB);
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_true(d.refaulting);
+	assert_int_equal(d.amount, 0);
+	/* one page less than 1/8: reclaim goes on */
+	r.refaults = 1000 + 511;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, 511 * 4096);
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_RECLAIMING);
+	assert_false(d.refaulting);
+	/* a small reclaim: under PSI_REFAULT_MIN (256 KiB) refaults are noise */
+	prev.reclaimed = 512 * 1024;
+	r.refaults = 1000 + 63;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	r.refaults = 1000 + 64;
+	assert_true(psi_refaulting(&prev, &r, &b));
+	/* refaults after a cycle without reclaim are not ours */
+	prev.reclaimed = 0;
+	r.refaults = 1000000;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, (1000000 - 1000) * 4096ULL);
+	/* unknown: first cycle, no counter on either side, a counter that went back (a new cgroup, same inode) */
+	prev.reclaimed = 16 * MiB;
+	assert_false(psi_refaulting(NULL, &r, &b));
+	assert_int_equal(b, 0);
+	prev.known = false;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	prev.known = true;
+	prev.has_refaults = false;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	prev.has_refaults = true;
+	r.has_refaults = false;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	r.has_refaults = true;
+	r.refaults = 10;
+	assert_false(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, 0);
+	/* a hostile counter saturates */
+	prev.refaults = 0;
+	r.refaults = UINT64_MAX;
+	assert_true(psi_refaulting(&prev, &r, &b));
+	assert_int_equal(b, UINT64_MAX);
+}
+
+static void outcomes(const struct psi_policy *p, struct psi_rate *r, enum psi_outcome o, int n)
+{
+	while (n--)
+		psi_rate_update(p, r, o);
+}
+
+static void test_rate_up_down(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_rate r;
+
+	(void)state;
+	psi_rate_init(&p, &r);
+	assert_float_equal(r.rate, 0.05, 1e-12);
+	/* four good cycles: not yet; the fifth raises by one step */
+	outcomes(&p, &r, PSI_OUTCOME_RECLAIMED, 4);
+	assert_float_equal(r.rate, 0.05, 1e-12);
+	outcomes(&p, &r, PSI_OUTCOME_RECLAIMED, 1);
+	assert_float_equal(r.rate, 0.06, 1e-12);
+	/* a pressured cycle breaks the run: four more good ones do not raise */
+	outcomes(&p, &r, PSI_OUTCOME_RECLAIMED, 3);
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 1);
+	outcomes(&p, &r, PSI_OUTCOME_RECLAIMED, 4);
+	assert_float_equal(r.rate, 0.06, 1e-12);
+	/* two pressured cycles in a row lower it by one step */
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 2);
+	assert_float_equal(r.rate, 0.05, 1e-12);
+	/* six pressured cycles: three steps */
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 6);
+	assert_float_equal(r.rate, 0.02, 1e-12);
+	/* cycles at the floor (or failed reclaims) change nothing, not even the run */
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 1);
+	outcomes(&p, &r, PSI_OUTCOME_NONE, 10);
+	assert_float_equal(r.rate, 0.02, 1e-12);
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 1);
+	assert_float_equal(r.rate, 0.01, 1e-12);
+}
+
+static void test_rate_clamps(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_rate r;
+
+	(void)state;
+	psi_rate_init(&p, &r);
+	/* down to the minimum and no further */
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 100);
+	assert_float_equal(r.rate, 0.01, 1e-12);
+	/* up to the maximum and no further: 49 steps of 5 cycles, then more */
+	outcomes(&p, &r, PSI_OUTCOME_RECLAIMED, 49 * 5 + 50);
+	assert_float_equal(r.rate, 0.5, 1e-9);
+	/* a narrow range: min = max */
+	p.rate_min = p.rate_max = 0.2;
+	psi_rate_init(&p, &r);
+	assert_float_equal(r.rate, 0.2, 1e-12);
+	outcomes(&p, &r, PSI_OUTCOME_RECLAIMED, 20);
+	assert_float_equal(r.rate, 0.2, 1e-12);
+	outcomes(&p, &r, PSI_OUTCOME_PRESSURED, 20);
+	assert_float_equal(r.rate, 0.2, 1e-12);
+	/* a starting rate outside the range is clamped at init */
+	p = defaults;
+	p.rate_init = 0.9;
+	psi_rate_init(&p, &r);
+	assert_float_equal(r.rate, 0.5, 1e-12);
+	p.rate_init = 0.001;
+	psi_rate_init(&p, &r);
+	assert_float_equal(r.rate, 0.01, 1e-12);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_floor_each_term), cmocka_unit_test(test_floor_none_ties_and_limits),
+		cmocka_unit_test(test_amount),		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_refaults),	cmocka_unit_test(test_rate_up_down),
+		cmocka_unit_test(test_rate_clamps),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
