@@ -65,7 +65,7 @@ for b in etmemd etmem; do
 done
 
 . "$HERE/../tests/host/lib.sh"
-host_need_root
+[ "$(id -u)" = 0 ] || { echo "bench/server.sh: needs root (a memory cgroup, swap, the daemon)" >&2; exit 2; }
 
 if ! command -v redis-server >/dev/null || ! pkg-config --exists hiredis; then
 	[ "$INSTALL" = 1 ] || { echo "redis-server and libhiredis-dev are needed (apt-get install redis-server libhiredis-dev)" >&2; exit 2; }

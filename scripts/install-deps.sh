@@ -7,13 +7,15 @@
 # system call filter, applied by tests/package/unit_sandbox.py;
 # python3-jsonschema: the JSON output against its schema (tests/json);
 # python3-prometheus-client: the metrics text through a real parser
-# (tests/metrics); promtool: see below. libcairo2-dev, libjson-glib-dev: the
-# heatmap picture (etmem engine heatmap -o, etmem-heatmap; optional in the build).
+# (tests/metrics); strace: its syscall fault injection kills etmemd between
+# a v1 limit cut and its restore (tests/stress/test_journal_zombie.sh);
+# promtool: see below. libcairo2-dev, libjson-glib-dev: the heatmap picture
+# (etmem engine heatmap -o, etmem-heatmap; optional in the build).
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
       libglib2.0-dev libnuma-dev libcmocka-dev libpfm4-dev libcairo2-dev libjson-glib-dev
-      python3 util-linux procps kmod
+      python3 util-linux procps kmod strace
       debhelper dpkg-dev lintian systemd python3-seccomp python3-jsonschema
       python3-prometheus-client)
 missing=()

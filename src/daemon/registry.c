@@ -28,6 +28,7 @@
 #include "common/proto.h"
 #include "engine.h"
 #include "figures.h"
+#include "learnt.h"
 #include "scan/clock.h"
 #include "target.h"
 
@@ -43,6 +44,7 @@ struct etm_registry *etm_registry_new(void)
 	etm_mono_cond_init(&reg->settled);
 	etm_mono_cond_init(&reg->load_done);
 	reg->conf_owner = etm_conf_owner_root;
+	reg->learnt = etm_learnt_new();
 	reg->started_at = (double)g_get_real_time() / G_USEC_PER_SEC;
 	return reg;
 }
@@ -70,6 +72,11 @@ void etm_reg_unlink_project(struct etm_registry *reg, struct etm_project *proj)
 			return;
 		}
 	}
+}
+
+struct etm_learnt *etm_task_learnt(struct task *tk)
+{
+	return etm_task_of(tk)->learnt;
 }
 
 void etm_task_report_error(struct task *tk, const char *fmt, ...)
@@ -136,7 +143,7 @@ static void plugin_task_pids(struct engine *eng, struct task *tk)
  * The engine's start_task, with its failure explained in @err. The caller
  * has the task in STARTING (or holds the lock over a task nobody can see).
  */
-int etm_reg_engine_start_task(struct etm_task *tk, GString *err)
+int etm_reg_engine_start_task(struct etm_registry *reg, struct etm_task *tk, GString *err)
 {
 	struct engine *eng = tk->pub.eng;
 	int ret;
@@ -151,6 +158,7 @@ int etm_reg_engine_start_task(struct etm_task *tk, GString *err)
 		return ETM_ERR_INVAL;
 	}
 	g_string_truncate(err, 0);
+	tk->learnt = reg->learnt;
 	if (eng->engine_type == THIRDPARTY_ENGINE)
 		plugin_task_pids(eng, &tk->pub);
 	tk->start_err = err;
@@ -187,7 +195,7 @@ static int task_start(struct etm_registry *reg, struct etm_task *tk, GString *er
 
 	if (!task_move(reg, tk, ETM_TASK_STOPPED, ETM_TASK_STARTING))
 		return ETM_OK;
-	ret = etm_reg_engine_start_task(tk, err);
+	ret = etm_reg_engine_start_task(reg, tk, err);
 	task_move(reg, tk, ETM_TASK_STARTING, ret == ETM_OK ? ETM_TASK_STARTED : ETM_TASK_STOPPED);
 	return ret;
 }
@@ -293,6 +301,7 @@ void etm_registry_free(struct etm_registry *reg)
 		next = p->next;
 		etm_project_free(p);
 	}
+	etm_learnt_free(reg->learnt); /* after every task stopped: none uses it any more */
 	pthread_cond_destroy(&reg->settled);
 	pthread_cond_destroy(&reg->load_done);
 	pthread_mutex_destroy(&reg->lock);

@@ -54,11 +54,15 @@ enum etm_task_state {
 	ETM_TASK_STOPPING,
 };
 
+struct etm_learnt;
+
 struct etm_task {
 	struct task pub;
 	enum etm_task_state state;
 	/* Set only while the engine's start_task runs: see etm_task_report_error(). */
 	GString *start_err;
+	/* The registry's store of what engines learnt (learnt.h), set before start_task; NULL outside a registry. */
+	struct etm_learnt *learnt;
 };
 
 static inline struct etm_project *etm_project_of(struct project *p)
@@ -145,6 +149,12 @@ int etm_registry_eng_cmd(struct etm_registry *reg, const char *proj, const char 
  * logs.
  */
 void etm_task_report_error(struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * For built-in engines: the registry's store of what they learnt about
+ * their targets (learnt.h), which outlives the task's runtime; valid while
+ * the task runs. NULL for a task started outside a registry.
+ */
+struct etm_learnt *etm_task_learnt(struct task *tk);
 
 /*
  * Stops every started project (SIGTERM path). Requests in flight are waited

@@ -205,14 +205,14 @@ static int add_task(struct etm_registry *reg, struct add_batch *b, GString *err)
 }
 
 /* A task added to a started project starts at once; its failure undoes the add. */
-static int add_start_task(struct add_batch *b, const char *path, GString *err)
+static int add_start_task(struct etm_registry *reg, struct add_batch *b, const char *path, GString *err)
 {
 	int ret;
 
 	if (!b->tk || etm_project_of(b->tk_eng->pub.proj)->state != ETM_PROJ_STARTED)
 		return ETM_OK;
 	/* Nobody sees the task yet: start it under the lock, then publish it STARTED. */
-	ret = etm_reg_engine_start_task(b->tk, err);
+	ret = etm_reg_engine_start_task(reg, b->tk, err);
 	if (ret)
 		etm_info("add of %s undone: its task could not be started", path);
 	else
@@ -262,7 +262,7 @@ static int obj_add(struct etm_registry *reg, const char *path, GString *err)
 	if (ret == ETM_OK && etm_conf_has_group(conf, "task"))
 		ret = add_task(reg, &b, err);
 	if (ret == ETM_OK)
-		ret = add_start_task(&b, path, err);
+		ret = add_start_task(reg, &b, path, err);
 	if (ret == ETM_OK)
 		add_publish(reg, &b);
 	pthread_mutex_unlock(&reg->lock);

@@ -24,6 +24,8 @@ struct etm_registry {
 	pthread_cond_t load_done;
 	/* The configuration files' owner check (etm_conf_owner_root unless a test sets another). */
 	etm_conf_owner_fn conf_owner;
+	/* What engines learnt about their targets, kept across task restarts (its own lock). */
+	struct etm_learnt *learnt;
 	/* When the registry was made (seconds since the epoch): the daemon's start, for the metrics. */
 	double started_at;
 };
@@ -41,7 +43,7 @@ bool etm_reg_target_refused(struct etm_task *tk, GString *err);
  * The engine's start_task, with its failure explained in @err. The caller
  * has the task in STARTING (or holds the lock over a task nobody can see).
  */
-int etm_reg_engine_start_task(struct etm_task *tk, GString *err);
+int etm_reg_engine_start_task(struct etm_registry *reg, struct etm_task *tk, GString *err);
 /* Stop one registered task if it runs; called without the lock. */
 void etm_reg_task_stop(struct etm_registry *reg, struct etm_task *tk);
 /* The caller has marked @proj STARTING or STOPPING, which freezes its lists. */

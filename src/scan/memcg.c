@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scan/pagestate.h"
@@ -20,9 +21,11 @@
 #define NUMBER_MAX 256
 
 /* The keys of memory.stat memcg_lru reads, in their own (0) and hierarchical total_ (1) forms. */
-enum stat_key { K_INACTIVE, K_ACTIVE, K_SWAP, K_PSWPOUT, K_NR };
+enum stat_key { K_INACTIVE, K_ACTIVE, K_SWAP, K_PSWPOUT, K_REFAULT_ANON, K_REFAULT, K_NR };
 
-static const char *const stat_keys[K_NR] = { "inactive_anon", "active_anon", "swap", "pswpout" };
+/* workingset_refault: kernels before 5.9 count anon and file refaults together. */
+static const char *const stat_keys[K_NR] = { "inactive_anon",		"active_anon",	     "swap", "pswpout",
+					     "workingset_refault_anon", "workingset_refault" };
 
 /* "key value": which key (-1: another), its total_ form in *@h, the value in *@v. */
 static int stat_line(const char *p, const char *le, int *h, uint64_t *v)
@@ -74,6 +77,9 @@ int etm_memcg_stat_parse(const char *buf, size_t len, struct etm_memcg_lru_stat 
 	out->swap = val[h][K_SWAP];
 	out->has_pswpout = has[h][K_PSWPOUT];
 	out->pswpout = val[h][K_PSWPOUT];
+	/* Without the anon counter the combined one: file refaults then count too, the safe side. */
+	out->has_refault = has[h][K_REFAULT_ANON] || has[h][K_REFAULT];
+	out->refault_anon = has[h][K_REFAULT_ANON] ? val[h][K_REFAULT_ANON] : val[h][K_REFAULT];
 	return 0;
 }
 
@@ -163,6 +169,26 @@ int etm_memcg_write_u64(const struct etm_memcg_dir *d, const char *name, uint64_
 		err = -errno;
 	else if (w != n)
 		err = -EIO;
+	close(fd);
+	return err;
+}
+
+int etm_memcg_usage(const struct etm_memcg_dir *d, uint64_t *out)
+{
+	return etm_memcg_read_u64(d, d->v1 ? "memory.usage_in_bytes" : "memory.current", out);
+}
+
+int etm_memcg_id(const struct etm_memcg_dir *d, uint64_t *out)
+{
+	struct stat st;
+	int fd = etm_cgroup_dir_open(&d->root, d->dir), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st))
+		err = -errno;
+	else
+		*out = (uint64_t)st.st_ino;
 	close(fd);
 	return err;
 }

@@ -31,6 +31,13 @@ struct etm_memcg_lru_stat {
 	bool has_swap;
 	uint64_t pswpout; /* pages swapped out so far (v2 since 6.15), a running total */
 	bool has_pswpout;
+	/*
+	 * workingset_refault_anon: anonymous pages faulted back in soon after
+	 * their eviction (the kernel's shadow entries judge "soon"), a running
+	 * total in pages; workingset_refault (anon and file) before 5.9.
+	 */
+	uint64_t refault_anon;
+	bool has_refault;
 };
 
 /*
@@ -70,6 +77,14 @@ int etm_memcg_read_u64(const struct etm_memcg_dir *d, const char *name, uint64_t
  */
 int etm_memcg_write_u64(const struct etm_memcg_dir *d, const char *name, uint64_t v);
 int etm_memcg_read_stat(const struct etm_memcg_dir *d, struct etm_memcg_lru_stat *s);
+/* What the memcg charges now (bytes): v1 memory.usage_in_bytes, v2 memory.current. */
+int etm_memcg_usage(const struct etm_memcg_dir *d, uint64_t *out);
+/*
+ * The memcg's identity: its directory's inode number (the cgroup id on
+ * cgroup v2). A memcg removed and made again under the same path has
+ * another, so what was learnt of the old one is not applied to the new.
+ */
+int etm_memcg_id(const struct etm_memcg_dir *d, uint64_t *out);
 /*
  * Swap the memcg uses now (bytes): v1 memsw - usage (or stat swap), v2
  * memory.swap.current. v2 without it (swap accounting off) falls back to

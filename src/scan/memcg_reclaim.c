@@ -19,10 +19,11 @@
 
 /* How the steps are sized (memcg_reclaim.h). */
 struct plan {
-	bool lru;	  /* from memory.stat's inactive anon, down to @keep and the floor */
-	uint64_t keep;	  /* lru: inactive anon left for the second chance */
-	uint64_t hot_max; /* lru: the largest active anon seen in this reclaim (etm_memcg_floor()) */
-	bool file;	  /* memory.reclaim writes on v1 too (openEuler) */
+	bool lru;	    /* from memory.stat's inactive anon, down to @keep and the floor */
+	uint64_t keep;	    /* lru: inactive anon left for the second chance */
+	uint64_t hot_max;   /* lru: the largest active anon seen in this reclaim (etm_memcg_floor()) */
+	uint64_t min_usage; /* the caller's floor (etm_memcg_reclaim_above()) */
+	bool file;	    /* memory.reclaim writes on v1 too (openEuler) */
 };
 
 static uint64_t page_up(uint64_t v)
@@ -84,7 +85,9 @@ static uint64_t next_step(const struct etm_memcg_dir *d, struct plan *pl)
 
 static uint64_t plan_floor(const struct plan *pl)
 {
-	return pl->lru ? etm_memcg_floor(pl->hot_max) : 0;
+	uint64_t f = pl->lru ? etm_memcg_floor(pl->hot_max) : 0;
+
+	return f > pl->min_usage ? f : pl->min_usage;
 }
 
 /* @s cut so that the usage stays above the floor; 0: nothing may go. */
@@ -93,7 +96,7 @@ static uint64_t above_floor(const struct etm_memcg_dir *d, const struct plan *pl
 	uint64_t usage, floor = plan_floor(pl);
 
 	/* Without memory.current (or a floor), the stat's figures alone. */
-	if (!pl->lru || etm_memcg_read_u64(d, "memory.current", &usage))
+	if (!floor || etm_memcg_read_u64(d, "memory.current", &usage))
 		return s;
 	if (usage <= floor)
 		return 0;
@@ -124,17 +127,29 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, struct pla
 	return 0;
 }
 
-/* The v1 cuts from @usage towards usage - @amount; the caller restores the limit. */
-static int v1_cuts(const struct etm_memcg_dir *d, uint64_t amount, uint64_t usage, struct plan *pl,
+/*
+ * The v1 cuts: @amount bytes in all, each cut from the usage of the moment
+ * and undone at once (@orig written back; the caller writes it once more at
+ * the end). The kernel sets a lower limit only once the usage fits under
+ * it, reclaiming in this write() until then (mem_cgroup_resize_max()); from
+ * that moment every charge of the target above it would reclaim in the
+ * target's own context. Putting the limit back before the next step's
+ * memory.stat read keeps that moment to two back-to-back writes. What the
+ * target charges between two steps (pages it faults back) is not taken
+ * again: each step cuts from where the usage is then, and the steps ask
+ * for @amount in all.
+ */
+static int v1_cuts(const struct etm_memcg_dir *d, uint64_t amount, uint64_t usage, uint64_t orig, struct plan *pl,
 		   struct etm_memcg_journal *j, struct etm_memcg_reclaim_res *res)
 {
-	uint64_t goal = amount < usage ? usage - amount : 0;
 	int err = 0;
 
-	while (res->steps < ETM_MEMCG_MAX_STEPS) {
-		uint64_t step = next_step(d, pl), floor = plan_floor(pl), next;
+	while (res->steps < ETM_MEMCG_MAX_STEPS && res->asked < amount) {
+		uint64_t step = next_step(d, pl), next;
 
-		if (!step || !(next = etm_memcg_next_limit(usage, goal > floor ? goal : floor, step)))
+		if (step > amount - res->asked)
+			step = amount - res->asked;
+		if (!step || !(next = etm_memcg_next_limit(usage, plan_floor(pl), step)))
 			break;
 		/* Journal first: after a crash the limit is then always within [last, orig]. */
 		if (j && (err = etm_memcg_journal_note(j, next)))
@@ -145,11 +160,10 @@ static int v1_cuts(const struct etm_memcg_dir *d, uint64_t amount, uint64_t usag
 			res->busy = true;
 			return 0;
 		}
-		if (err)
+		if (err || (err = etm_memcg_write_u64(d, "memory.limit_in_bytes", orig)))
 			break;
 		res->asked += usage - next;
-		/* The usage may already be below the new limit (pages freed meanwhile). */
-		if (etm_memcg_read_u64(d, "memory.usage_in_bytes", &usage) || usage > next)
+		if (etm_memcg_read_u64(d, "memory.usage_in_bytes", &usage))
 			usage = next;
 	}
 	return err;
@@ -196,7 +210,7 @@ static int reclaim_v1(const struct etm_memcg_dir *d, uint64_t amount, struct pla
 	if ((err = v1_begin(d, jdir, j, &orig, &usage, res)))
 		return err > 0 ? 0 : err;
 	/* Start from the usage (or a lower limit someone set): the cuts must bite at once. */
-	err = v1_cuts(d, amount, orig < usage ? orig : usage, pl, j, res);
+	err = v1_cuts(d, amount, orig < usage ? orig : usage, orig, pl, j, res);
 	/* ALWAYS put the original limit back, whatever happened above. */
 	if ((rerr = etm_memcg_write_u64(d, "memory.limit_in_bytes", orig))) {
 		/* The record stays (fd closed, file kept): the next etmemd start retries the restore. */
@@ -232,7 +246,13 @@ static int reclaim(const struct etm_memcg_dir *d, uint64_t amount, struct plan *
 int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, const char *jdir,
 		      struct etm_memcg_reclaim_res *res)
 {
-	struct plan pl = { .lru = true, .keep = keep };
+	return etm_memcg_reclaim_above(d, amount, keep, 0, jdir, res);
+}
+
+int etm_memcg_reclaim_above(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, uint64_t min_usage,
+			    const char *jdir, struct etm_memcg_reclaim_res *res)
+{
+	struct plan pl = { .lru = true, .keep = keep, .min_usage = min_usage };
 
 	return reclaim(d, amount, &pl, jdir, res);
 }

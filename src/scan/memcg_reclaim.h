@@ -84,18 +84,26 @@ struct etm_memcg_reclaim_res {
  * never below etm_memcg_floor().
  *
  * v2: writes to memory.reclaim. v1: lowers memory.limit_in_bytes from the
- * current usage (each write reclaims synchronously), stops at the first
- * EBUSY, and ALWAYS writes the original limit back before returning, also
- * on errors. With @jdir (ETM_RUN_DIR in the daemon; NULL: no journal) the
- * cuts are recorded there first (memcg_journal.h), so a crash between a cut
- * and the restore is undone by the next etmemd, and a concurrent reclaim of
- * the same memcg is skipped (res->contended) instead of restoring the wrong
- * limit.
+ * current usage (each write reclaims synchronously) and writes the
+ * original limit back right after each cut, so that the target never
+ * charges against a lowered limit between two steps (which would reclaim
+ * in its own context); stops at the first EBUSY, and ALWAYS leaves the
+ * original limit in place before returning, also on errors. With @jdir (ETM_RUN_DIR in the daemon; NULL: no journal)
+ * the cuts are recorded there first (memcg_journal.h), so a crash between a cut and the restore is undone by the next
+ * etmemd, and a concurrent reclaim of the same memcg is skipped (res->contended) instead of restoring the wrong limit.
  *
  * 0 (even when the kernel stopped early: see res->busy), or -errno.
  */
 int etm_memcg_reclaim(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, const char *jdir,
 		      struct etm_memcg_reclaim_res *res);
+/*
+ * etm_memcg_reclaim() that never brings the memcg's usage below
+ * @min_usage (bytes; memcg_lru's floor learnt from refaults,
+ * memcg_learn.h): each step is cut to stay above it, re-read before the
+ * step, so memory faulted back meanwhile is not taken again.
+ */
+int etm_memcg_reclaim_above(const struct etm_memcg_dir *d, uint64_t amount, uint64_t keep, uint64_t min_usage,
+			    const char *jdir, struct etm_memcg_reclaim_res *res);
 /*
  * The same mechanics for @amount bytes in ETM_MEMCG_STEP steps, whatever
  * memory.stat says: for an engine that sized the reclaim itself.

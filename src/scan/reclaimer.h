@@ -25,11 +25,20 @@ struct etm_reclaimer_opts {
 	unsigned loop;
 };
 
+struct etm_memcg_learnt;
+
 /* One memory cgroup a reclaimer acts on. */
 struct etm_memcg_target {
 	char path[256]; /* as in /proc/PID/cgroup, e.g. /etmem-test-42 */
 	bool v1;
 	bool swap; /* the gates allow paging out now */
+	/*
+	 * memcg_lru: what earlier updates learnt of this memcg (memcg_learn.h),
+	 * read and updated in place; the engine keeps it between updates and
+	 * across restarts. NULL: nothing is learnt, every update starts afresh.
+	 * Set after etm_memcg_targets_merge(), which does not carry it.
+	 */
+	struct etm_memcg_learnt *learnt;
 };
 
 /*
@@ -43,10 +52,20 @@ struct etm_reclaimer_stats {
 	uint64_t bytes_tried;	/* bytes of regions the scheme looked at */
 	uint64_t bytes_cold;	/* bytes that passed the memcg and young filters */
 	uint64_t bytes_applied; /* bytes paged out */
-	/* memcg_lru: the LRU's active anon bytes at the last update (the hot part). */
+	/*
+	 * memcg_lru, the last update: the anon bytes the LRU keeps resident
+	 * (after its reclaim, or all of them when nothing was graded cold):
+	 * the hot part as the kernel graded it.
+	 */
 	uint64_t bytes_hot;
 	bool hot_known;
 	double last_reclaim_s; /* memcg_lru: duration of the last reclaim */
+	/* memcg_lru with learnt states (etm_memcg_target.learnt): */
+	bool learning;
+	uint64_t bytes_learnt;	  /* the last update's floors, summed: the working set learnt from refaults */
+	uint64_t memcgs_idle;	  /* the last update's memcgs backing off */
+	uint64_t bytes_refaulted; /* faulted back after its reclaims, all updates */
+	uint64_t cycles_skipped;  /* memcg updates skipped while backing off, all updates */
 };
 
 struct etm_reclaimer_ops {

@@ -22,6 +22,13 @@
  * T and loop: the referenced-bit check is one bit per page over the time
  * since the page was last scanned, i.e. about T = 1 over the window since
  * the previous reclaim. A larger T cannot be honoured (slide warns).
+ *
+ * One bit over a short window misjudges pages touched less often than the
+ * window lasts, and a cycle that runs at full rate after the cold part is
+ * out takes them every time. With each target's learnt state
+ * (etm_memcg_target.learnt, memcg_learn.h) the refaults teach a floor the
+ * memcg is not reclaimed below, and cycles that find nothing back off
+ * until the memcg grows.
  */
 #include "scan/reclaimer.h"
 
@@ -32,9 +39,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "scan/clock.h"
 #include "scan/journal.h"
 #include "scan/lru_gen.h"
 #include "scan/memcg.h"
+#include "scan/memcg_learn.h"
 #include "scan/memcg_reclaim.h"
 #include "scan/procfs.h"
 
@@ -127,18 +136,21 @@ static void check_swappiness(struct lru_ctx *c, const struct etm_memcg_dir *d, c
 		 d->dir);
 }
 
-/* Multi-gen LRU: a fresh generation per window, else inactive_anon stays 0 (lru_gen.h). */
-static void age(struct lru_ctx *c, const char *path)
+/* Multi-gen LRU: a fresh generation per window, else inactive_anon stays 0 (lru_gen.h). true: aged. */
+static bool age(struct lru_ctx *c, const char *path)
 {
 	int err = etm_memcg_lru_gen_age(path);
 
-	if (!err || err == -ENOTSUP || c->aging_warned)
-		return;
+	if (!err)
+		return true;
+	if (err == -ENOTSUP || c->aging_warned)
+		return false;
 	c->aging_warned = true;
 	etm_warn("memcg_lru: the multi-gen LRU is on but %s could not be aged through %s: %s; its inactive list only "
 		 "grows when the kernel ages it under memory pressure (mount debugfs, or turn the multi-gen LRU off "
 		 "in %s)",
 		 path, ETM_LRU_GEN_DEBUGFS, strerror(-err), ETM_LRU_GEN_ENABLED);
+	return false;
 }
 
 /* After a reclaim of @d: the figures, the log line, and the error to report (0: none). */
@@ -174,37 +186,114 @@ static int reclaimed(struct lru_ctx *c, const struct etm_memcg_dir *d, const str
 	return err;
 }
 
-/* One memcg: age it, read its LRU, reclaim its cold part if its processes may swap. 0 or -errno with @why. */
-static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char *why, size_t len)
-{
+/* What one update reads of a memcg: its LRU, its usage. */
+struct reading {
 	struct etm_memcg_lru_stat s;
-	struct etm_memcg_reclaim_res r;
-	struct etm_memcg_dir d;
-	uint64_t amount;
+	uint64_t usage;
+};
+
+static int read_memcg(const struct etm_memcg_dir *d, struct reading *r)
+{
+	int err = etm_memcg_read_stat(d, &r->s);
+
+	return err ? err : etm_memcg_usage(d, &r->usage);
+}
+
+static uint64_t resident(const struct reading *r)
+{
+	return r->s.inactive_anon + r->s.active_anon;
+}
+
+/* The memcg's directory, and what was learnt of it unless it is another memcg by now. */
+static int open_memcg(const struct etm_memcg_target *t, struct etm_memcg_dir *d, char *why, size_t len)
+{
+	uint64_t id;
 	int err;
 
-	if ((err = etm_memcg_dir_of(t->path, t->v1, &d))) {
+	if ((err = etm_memcg_dir_of(t->path, t->v1, d))) {
 		snprintf(why, len, "memcg_lru: memory cgroup %s: %s", t->path, strerror(-err));
 		return err;
 	}
-	age(c, t->path);
-	if ((err = etm_memcg_read_stat(&d, &s))) {
+	if (t->learnt && !etm_memcg_id(d, &id) && id != t->learnt->id)
+		etm_memcg_learn_reset(t->learnt, id);
+	return 0;
+}
+
+/* After a reclaim: learn from it, and what stays resident is hot as the LRU graded it. */
+static void after_reclaim(struct lru_ctx *c, const struct etm_memcg_dir *d, struct etm_memcg_learnt *l,
+			  const struct reading *before, const struct etm_memcg_reclaim_res *r)
+{
+	struct reading now;
+
+	if (read_memcg(d, &now)) {
+		c->total.bytes_hot += resident(before);
+		return;
+	}
+	c->total.bytes_hot += resident(&now);
+	if (l && !r->contended)
+		etm_memcg_learn_reclaimed(l, now.usage, now.s.has_refault, now.s.refault_anon, r->swapped);
+}
+
+/* Reclaim @amount of @d above the floor, learn from it. 0 or -errno with @why. */
+static int reclaim_one(struct lru_ctx *c, const struct etm_memcg_dir *d, struct etm_memcg_learnt *l,
+		       const struct reading *rd, uint64_t amount, char *why, size_t len)
+{
+	struct etm_memcg_reclaim_res r;
+	int err = etm_memcg_reclaim_above(d, amount, 0, l ? l->floor : 0, ETM_RUN_DIR, &r);
+
+	after_reclaim(c, d, l, rd, &r);
+	return reclaimed(c, d, &rd->s, &r, err, why, len);
+}
+
+/*
+ * One memcg: read it and learn (memcg_learn.h); unless its processes may
+ * not swap or it backs off, age it and reclaim its cold part above the
+ * learnt floor. 0 or -errno with @why.
+ */
+static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char *why, size_t len)
+{
+	struct etm_memcg_learnt *l = t->learnt;
+	struct etm_memcg_dir d;
+	struct reading rd;
+	uint64_t amount, refaulted0 = l ? l->refaulted_bytes : 0;
+	int err;
+
+	if ((err = open_memcg(t, &d, why, len)))
+		return err;
+	if ((err = read_memcg(&d, &rd))) {
 		if (err == -ENOENT) /* removed meanwhile: its processes are gone */
 			return 0;
 		snprintf(why, len, "memcg_lru: reading %s/memory.stat: %s", d.dir, strerror(-err));
 		return err;
 	}
-	c->total.bytes_tried += s.inactive_anon + s.active_anon;
-	c->total.bytes_hot += s.active_anon;
-	if (!t->swap)
+	if (l) {
+		etm_memcg_learn_observe(l, etm_mono_now(), rd.s.has_refault, rd.s.refault_anon);
+		c->total.bytes_refaulted += l->refaulted_bytes - refaulted0;
+	}
+	/* Backing off: nothing is tried, graded cold or aged; what is resident stays hot. */
+	if (t->swap && l && etm_memcg_learn_skip(l, rd.usage)) {
+		c->total.cycles_skipped++;
+		c->total.bytes_hot += resident(&rd);
+		return 0;
+	}
+	c->total.bytes_tried += resident(&rd);
+	if (!t->swap) { /* gated: looked at, nothing is cold */
+		c->total.bytes_hot += resident(&rd);
+		return 0;
+	}
+	if (age(c, t->path) && read_memcg(&d, &rd)) /* a fresh generation: its inactive list changed */
 		return 0;
 	check_swappiness(c, &d, t->path);
-	amount = etm_memcg_cold_amount(&s, 0);
+	amount = etm_memcg_cold_amount(&rd.s, 0);
+	if (l)
+		amount = etm_memcg_learn_amount(l, rd.usage, amount);
 	c->total.bytes_cold += amount;
-	if (!amount)
-		return 0;
-	err = etm_memcg_reclaim(&d, amount, 0, ETM_RUN_DIR, &r);
-	return reclaimed(c, &d, &s, &r, err, why, len);
+	if (amount)
+		return reclaim_one(c, &d, l, &rd, amount, why, len);
+	if (l)
+		etm_memcg_learn_idle(l, rd.usage);
+	c->total.bytes_hot += resident(&rd);
+	return 0;
 }
 
 static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, struct etm_reclaimer_stats *st, char *why,
@@ -213,14 +302,19 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 	struct lru_ctx *c = ctx;
 	int ret = 0;
 
-	c->total.bytes_hot = 0; /* this update's active anon, summed over the memcgs */
+	c->total.bytes_hot = c->total.bytes_learnt = 0; /* this update's, summed over the memcgs */
+	c->total.memcgs_idle = 0;
 	for (size_t i = 0; i < n; i++) {
 		int err = update_one(c, &t[i], why, len);
 
 		if (err)
 			ret = err;
+		if (t[i].learnt) {
+			c->total.bytes_learnt += t[i].learnt->floor;
+			c->total.memcgs_idle += t[i].learnt->skip > 0;
+		}
 	}
-	c->total.hot_known = true;
+	c->total.hot_known = c->total.learning = true;
 	*st = c->total;
 	return ret;
 }

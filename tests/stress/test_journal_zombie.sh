@@ -8,6 +8,11 @@
 # started while the zombie is still there, must take the dead daemon's
 # journal record for what it is and put the original limit back. The
 # workload's content is verified at the end.
+# etmemd writes the original limit back right after each cut (the target
+# must not charge against a lowered limit), so a lowered limit lasts only
+# microseconds: strace's syscall fault injection kills etmemd on entry to
+# the second write to the cgroup's limit file (the first cut's restore),
+# which it fails with EINTR, so the cut is in flight when etmemd dies.
 set -uo pipefail
 . "$(dirname "$0")/../host/lib.sh"
 
@@ -18,13 +23,15 @@ need_root
 for b in etmemd etmem etmem-workload; do
 	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
 done
+command -v strace >/dev/null || fail "strace missing (scripts/install-deps.sh installs it)"
 
 D=$(mktemp -d /tmp/etmem-zombie.XXXXXX)
 SOCK=etmem-zombie-$$
 CG=etmem-zombie-$$
 HOST_MEMCG_ROOT=/sys/fs/cgroup/memory
-PARENT="" DPID="" WPID=""
+PARENT="" DPID="" WPID="" STRACE=""
 cleanup() {
+	[ -n "$STRACE" ] && kill -TERM "$STRACE" 2>/dev/null && wait "$STRACE" 2>/dev/null
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	[ -n "$PARENT" ] && kill -KILL "$PARENT" 2>/dev/null && wait "$PARENT" 2>/dev/null
 	[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
@@ -99,6 +106,16 @@ for _ in $(seq 1 100); do
 	"$BIN/etmem" project show -s "$SOCK" >/dev/null 2>&1 && break
 	sleep 0.05
 done
+read -r _ EPID <"$D/state" || fail "no report from the parent"
+# Every thread, only the syscalls on the limit file; the 2nd write of a thread is the restore of its 1st cut.
+strace -f -qq -o "$D/strace.out" -p "$EPID" -P "$LIMIT" -e trace=write \
+	-e inject=write:error=EINTR:signal=SIGKILL:when=2 &
+STRACE=$!
+for _ in $(seq 1 100); do
+	grep -q TracerPid:.*[1-9] "/proc/$EPID/status" 2>/dev/null && break
+	sleep 0.05
+done
+grep -q TracerPid:.*[1-9] "/proc/$EPID/status" || fail "strace did not attach to etmemd $EPID"
 cat >"$D/proj.conf" <<EOF
 [project]
 name=zombie
@@ -129,6 +146,8 @@ for _ in $(seq 1 1600); do
 	sleep 0.1
 done
 read -r what EPID LOWERED <"$D/state" || fail "no report from the parent"
+wait "$STRACE" 2>/dev/null
+STRACE=""
 [ "$what" = killed ] || fail "etmemd never lowered $LIMIT within 150 s: $(tail -5 "$D/etmemd1.log")"
 [ "$LOWERED" -lt "$ORIG" ] || fail "the kill came after the restore (limit $LOWERED): no cut in flight"
 zombie() { [ "$(sed 's/.*) //' "/proc/$EPID/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]; }

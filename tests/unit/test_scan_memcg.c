@@ -64,6 +64,29 @@ static void test_stat_v2(void **state)
 	assert_int_equal(s.active_anon, 107374182);
 }
 
+static void test_stat_refaults(void **state)
+{
+	struct etm_memcg_lru_stat s;
+
+	(void)state;
+	/* v1 with totals: the hierarchical count, like the other keys */
+	parse("inactive_anon 1\nactive_anon 2\nworkingset_refault_anon 5\ntotal_inactive_anon 10\n"
+	      "total_active_anon 20\ntotal_workingset_refault_anon 50\n",
+	      &s, 0);
+	assert_true(s.has_refault);
+	assert_int_equal(s.refault_anon, 50);
+	/* v2 since 5.9: the anon counter, not the file one */
+	parse("active_anon 2\ninactive_anon 1\nworkingset_refault_anon 7\nworkingset_refault_file 900\n", &s, 0);
+	assert_int_equal(s.refault_anon, 7);
+	/* before 5.9: the combined counter (file refaults count too: the safe side) */
+	parse("active_anon 2\ninactive_anon 1\nworkingset_refault 33\n", &s, 0);
+	assert_true(s.has_refault);
+	assert_int_equal(s.refault_anon, 33);
+	/* none: nothing can be learnt */
+	parse("active_anon 2\ninactive_anon 1\n", &s, 0);
+	assert_false(s.has_refault);
+}
+
 static void test_stat_bad(void **state)
 {
 	struct etm_memcg_lru_stat s;
@@ -455,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_stat_v1_totals_win),
 		cmocka_unit_test(test_stat_v1_own_only),
 		cmocka_unit_test(test_stat_v2),
+		cmocka_unit_test(test_stat_refaults),
 		cmocka_unit_test(test_stat_bad),
 		cmocka_unit_test(test_amount),
 		cmocka_unit_test(test_keep),

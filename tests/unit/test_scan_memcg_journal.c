@@ -290,12 +290,26 @@ static void test_reclaim_v1_journal(void **state)
 	/*
 	 * The floor: with 96 MiB active seen, no cut goes below 96 + 12 MiB,
 	 * however much is asked (reclaim deactivates the hot pages at the end).
+	 * The stand-in's usage stays at 150 MiB (a kernel that reclaimed
+	 * nothing, or a target that faulted it all back between the steps):
+	 * each step cuts from there, at most down to the floor, and the steps
+	 * ask for the amount in all, never more.
 	 */
+	put_file(f->memcg, "memory.usage_in_bytes", "157286400\n");
 	put_file(f->memcg, "memory.stat", "inactive_anon 209715200\nactive_anon 100663296\n");
-	assert_int_equal(etm_memcg_reclaim(&f->d, 300 * MiB, 0, f->jdir, &r), 0);
-	assert_int_equal(r.steps, 3); /* 300 -> 236 -> 172 -> 108 */
-	assert_int_equal(r.asked, 300 * MiB - etm_memcg_floor(96 * MiB));
 	assert_int_equal(etm_memcg_floor(96 * MiB), 108 * MiB);
+	assert_int_equal(etm_memcg_reclaim(&f->d, 42 * MiB, 0, f->jdir, &r), 0);
+	assert_int_equal(r.steps, 1); /* 150 -> 108 */
+	assert_int_equal(r.asked, 42 * MiB);
+	assert_int_equal(etm_memcg_reclaim(&f->d, 100 * MiB, 0, f->jdir, &r), 0);
+	assert_int_equal(r.steps, 3); /* 150 -> 108 three times (42 + 42 + 16), never 150 -> 86 */
+	assert_int_equal(r.asked, 100 * MiB);
+	assert_int_equal(get_u64(f->memcg, "memory.limit_in_bytes"), 9223372036854771712ULL);
+	/* A floor of the caller's above the LRU's: 150 -> 130 at most. */
+	assert_int_equal(etm_memcg_reclaim_above(&f->d, 100 * MiB, 0, 130 * MiB, f->jdir, &r), 0);
+	assert_int_equal(r.steps, 5); /* 20 MiB a step */
+	assert_int_equal(r.asked, 100 * MiB);
+	put_file(f->memcg, "memory.usage_in_bytes", "314572800\n");
 	assert_int_equal(etm_memcg_floor(4097), 8192); /* page aligned up */
 	assert_int_equal(etm_memcg_floor(0), 0);
 

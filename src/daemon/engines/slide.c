@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/learnt.h"
 #include "daemon/heatmap.h"
 #include "daemon/registry.h"
 #include "scan/clock.h"
@@ -87,6 +88,8 @@ static void rt_free(struct slide_rt *rt)
 		return;
 	if (rt->group)
 		rt->acc->reclaimer->close(rt->group);
+	if (rt->own_learnt)
+		etm_learnt_free(rt->learnt);
 	etm_task_tracker_release(&rt->trk);
 	etm_heat_cycle_free(rt->heat_cycle);
 	etm_heat_ring_free(rt->heat);
@@ -142,6 +145,11 @@ static struct slide_rt *rt_new(const struct project *proj, const struct page_sca
 	rt->wm_low = proj->swapcache_low_wmark;
 	rt->swap_flag = tk->swap_flag != 0;
 	rt->memcg_shared = sp->memcg_shared;
+	/* Outside a registry (tests) the task keeps what it learns to itself. */
+	if (!(rt->learnt = etm_task_learnt(tk))) {
+		rt->learnt = etm_learnt_new();
+		rt->own_learnt = true;
+	}
 	if (rt->type && rt->value && rt->name)
 		return rt;
 	rt_free(rt);

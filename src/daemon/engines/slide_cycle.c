@@ -37,6 +37,7 @@
 #include "daemon/heatmap.h"
 #include "daemon/target.h"
 #include "scan/clock.h"
+#include "scan/page_learn.h"
 #include "scan/pagestate.h"
 #include "scan/procfs.h"
 #include "slide_policy.h"
@@ -51,6 +52,7 @@ struct swap_arg {
 	const struct etm_action_ops *act;
 	void *ctx;
 	const struct slide_rt *rt;
+	struct etm_page_learnt *pl; /* what went out is noted here (NULL: nothing is learnt) */
 	/* dram_percent selection */
 	unsigned cutoff;
 	uint64_t extra;
@@ -60,6 +62,8 @@ static int swap_run(uint64_t start, uint64_t len, void *arg)
 {
 	struct swap_arg *a = arg;
 
+	if (a->pl)
+		etm_page_learn_note(a->pl, start, len);
 	return a->act->add(a->ctx, start, len, ETM_ACTION_SWAP);
 }
 
@@ -117,9 +121,9 @@ static void swapcache(struct slide_rt *rt, void *ctx)
 
 /* The cold pages of @ps to the swap-out action; *@bytes: what the action reports done. */
 static int swap_out(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *ps, const struct etm_proc_status *st,
-		    uint64_t *bytes)
+		    struct etm_page_learnt *pl, uint64_t *bytes)
 {
-	struct swap_arg a = { .act = rt->act, .rt = rt };
+	struct swap_arg a = { .act = rt->act, .rt = rt, .pl = pl };
 	struct etm_action_stats ast;
 	int err;
 
@@ -134,6 +138,8 @@ static int swap_out(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *
 	}
 	if (!err)
 		err = rt->act->flush(a.ctx);
+	if (!err)
+		slide_learn_pages_out(rt, pid, pl);
 	rt->act->stats(a.ctx, &ast);
 	*bytes = ast.bytes_done;
 	if (!err)
@@ -190,10 +196,10 @@ static int job_scan(struct slide_rt *rt, pid_t pid, struct etm_pagestate *ps)
 
 /* 4. act: swap out; *@bytes: what left memory, *@advised: what the kernel was asked. */
 static int job_act(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *ps, const struct etm_proc_status *st,
-		   uint64_t *bytes, uint64_t *advised)
+		   struct etm_page_learnt *pl, uint64_t *bytes, uint64_t *advised)
 {
 	struct etm_proc_status after;
-	int err = swap_out(rt, pid, ps, st, advised);
+	int err = swap_out(rt, pid, ps, st, pl, advised);
 
 	/*
 	 * Advised bytes include pages that were already out (trackers see them
@@ -204,11 +210,13 @@ static int job_act(struct slide_rt *rt, pid_t pid, const struct etm_pagestate *p
 	return err;
 }
 
-/* One process of the tracker path: gate, scan, grade, act. */
+/* One process of the tracker path: gate, scan, grade (with what came back held hot), act. */
 static void slide_job(struct slide_rt *rt, pid_t pid)
 {
 	struct etm_proc_status st;
 	struct etm_pagestate *ps;
+	struct etm_page_learnt *pl = NULL;
+	struct etm_page_learn_stats ls = { 0 };
 	struct etm_grade g = { 0 };
 	uint64_t bytes = 0, advised = 0;
 	enum slide_err_kind kind = SLIDE_ERR_SCAN;
@@ -217,10 +225,12 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	if (!job_gate(rt, pid, &st) || !(ps = etm_pagestate_new()))
 		return;
 	if (!(err = job_scan(rt, pid, ps))) {
+		pl = slide_learn_pages_apply(rt, pid, ps, &ls);
 		etm_pagestate_grade(ps, rt->T, &g); /* 3. grade */
 		kind = SLIDE_ERR_SWAP_OUT;
 		if (g.cold && !slide_rt_stopping(rt))
-			err = job_act(rt, pid, ps, &st, &bytes, &advised);
+			err = job_act(rt, pid, ps, &st, pl, &bytes, &advised);
+		slide_learn_pages_put(rt, pid, pl);
 		etm_debug("slide task %s: pid %d scanned %" PRIu64 " hot %" PRIu64 " cold %" PRIu64 " swapped %" PRIu64
 			  " bytes (state %zu bytes)",
 			  rt->name, (int)pid, g.scanned, g.hot, g.cold, bytes, etm_pagestate_bytes(ps));
@@ -232,6 +242,8 @@ static void slide_job(struct slide_rt *rt, pid_t pid)
 	rt->cyc_scanned += g.scanned;
 	rt->cyc_hot += g.hot;
 	rt->cyc_cold += g.cold;
+	rt->cyc_held += ls.held;
+	rt->came_back_pages += ls.came_back;
 	rt->swapped_bytes += bytes;
 	rt->advised_bytes += advised;
 	pthread_mutex_unlock(&rt->lock);
@@ -311,13 +323,15 @@ static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	}
 	/* a memcg pages out only if all its processes may */
 	nt = etm_memcg_targets_merge(t, slide_memcg_targets(rt, &mi, pids, n, t));
+	slide_learn_memcgs_take(rt, t, nt);
 	if ((err = rc->update(rt->group, t, nt, &ms, why, sizeof(why))))
 		slide_rt_error(rt, SLIDE_ERR_RECLAIM, "%s", why);
+	slide_learn_memcgs_put(rt, t, nt);
 	pthread_mutex_lock(&rt->lock);
 	/* The reclaimer's counters run over all cycles; show this cycle's, like per-page trackers do. */
 	rt->cyc_scanned = since(ms.bytes_tried, rt->mstats.bytes_tried) / ETM_PAGE_SIZE;
 	rt->cyc_cold = since(ms.bytes_cold, rt->mstats.bytes_cold) / ETM_PAGE_SIZE;
-	rt->cyc_hot = ms.hot_known ? ms.bytes_hot / ETM_PAGE_SIZE : 0;
+	rt->cyc_hot = ms.bytes_hot / ETM_PAGE_SIZE;
 	rt->mstats = ms;
 	rt->swapped_bytes = ms.bytes_applied;
 	pthread_mutex_unlock(&rt->lock);
@@ -342,7 +356,7 @@ void slide_cycle_run(struct slide_rt *rt)
 	if (etm_task_tracker_cycle(&rt->trk, pids, n, why, sizeof(why)))
 		slide_rt_error(rt, SLIDE_ERR_SCAN, "%s", why);
 	pthread_mutex_lock(&rt->lock);
-	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = 0;
+	rt->cyc_scanned = rt->cyc_hot = rt->cyc_cold = rt->cyc_gated = rt->cyc_held = 0;
 	rt->fig_npids = n;
 	for (size_t i = 0; i < n && i < FIGURE_PIDS_MAX; i++)
 		rt->fig_pids[i] = pids[i];
@@ -371,6 +385,7 @@ void slide_cycle_run(struct slide_rt *rt)
 		rt->hot = rt->cyc_hot;
 		rt->cold = rt->cyc_cold;
 		rt->gated = rt->cyc_gated;
+		rt->held = rt->cyc_held;
 		rt->last_cycle_s = etm_mono_now() - t0;
 	}
 	pthread_mutex_unlock(&rt->lock);

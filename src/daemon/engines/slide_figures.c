@@ -16,14 +16,32 @@ static void tracker_figures(const struct slide_rt *rt, struct etm_figures *figs)
 {
 	etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot);
 	etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", rt->cold);
+	/* What the refaults taught (scan/page_learn.h): hot pages the windows alone would have sent out. */
+	etm_fig_u64(figs, "held_hot_pages", ETM_FIG_GAUGE, "held hot (came back after a swap-out)", rt->held);
+	etm_fig_u64(figs, "came_back_pages", ETM_FIG_COUNTER, "pages back after a swap-out", rt->came_back_pages);
 	etm_task_tracker_figures(&rt->trk, figs); /* the pmu sampler's */
 }
 
-/* The reclaimer path's: the kernel graded; hot is what its LRU holds active, when it says. */
+/* memcg_lru's memory (scan/memcg_learn.h): the working set its refaults taught, and its back-off. */
+static void learning_figures(const struct slide_rt *rt, struct etm_figures *figs)
+{
+	etm_fig_u64(figs, "learnt_working_set_bytes", ETM_FIG_GAUGE, "working set learnt from refaults",
+		    rt->mstats.bytes_learnt);
+	etm_fig_u64(figs, "refaulted_bytes", ETM_FIG_COUNTER, "bytes back after reclaim", rt->mstats.bytes_refaulted);
+	etm_fig_u64(figs, "backing_off_memcgs", ETM_FIG_GAUGE, "memory cgroups backing off", rt->mstats.memcgs_idle);
+	etm_fig_u64(figs, "skipped_cycles", ETM_FIG_COUNTER, "cycles skipped (backing off)", rt->mstats.cycles_skipped);
+}
+
+/*
+ * The reclaimer path's: the kernel graded. Hot is the anon its LRU kept
+ * resident (after the cycle's reclaim), cold what the cycle graded cold:
+ * pages the reclaim deactivated still count as hot until one goes.
+ */
 static void reclaimer_figures(const struct slide_rt *rt, struct etm_figures *figs)
 {
 	if (rt->mstats.hot_known)
-		etm_fig_note(etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot), "(the LRU's active anon)");
+		etm_fig_note(etm_fig_u64(figs, "hot_pages", ETM_FIG_GAUGE, "hot", rt->hot),
+			     "(resident anon the LRU kept)");
 	else
 		etm_fig_unknown(figs, "hot_pages", ETM_FIG_GAUGE, ETM_FIG_U64, "hot", NULL);
 	etm_fig_u64(figs, "cold_pages", ETM_FIG_GAUGE, "cold", rt->cold);
@@ -31,6 +49,8 @@ static void reclaimer_figures(const struct slide_rt *rt, struct etm_figures *fig
 		    rt->mstats.bytes_cold);
 	if (rt->acc->reclaimer->windowed)
 		etm_fig_double(figs, "last_reclaim_seconds", ETM_FIG_GAUGE, "last reclaim", rt->mstats.last_reclaim_s);
+	if (rt->mstats.learning)
+		learning_figures(rt, figs);
 }
 
 /* "backend + action": the tracker path's swap-out action, or the reclaim memcg_lru does itself. */

@@ -11,6 +11,9 @@
  *    kernel).
  *  - slide_memcg.c: which memory cgroups the reclaimer path may act on.
  *  - slide_figures.c: the task's figures (daemon/figures.h) for `project show`.
+ *  - slide_learn.c: what the cycles learn about the targets (refaults:
+ *    scan/memcg_learn.h, scan/page_learn.h), kept in the registry's store
+ *    (daemon/learnt.h) across task restarts.
  */
 #ifndef ETM_SLIDE_RT_H
 #define ETM_SLIDE_RT_H
@@ -67,13 +70,18 @@ struct slide_rt {
 	char self_memcg[256];
 	/* auto: why the trackers before the chosen one were skipped */
 	char skipped[768];
+	/* What the cycles learnt, kept across restarts: the registry's store, or the task's own (own_learnt). */
+	struct etm_learnt *learnt;
+	bool own_learnt;
 
 	/* Figures (guarded by lock). */
 	pid_t fig_pids[FIGURE_PIDS_MAX];
 	size_t fig_npids;
 	uint64_t cycles, scanned, hot, cold, swapped_bytes, gated;
-	uint64_t advised_bytes; /* asked of the kernel, including pages already out */
-	uint64_t cyc_scanned, cyc_hot, cyc_cold, cyc_gated;
+	uint64_t held;		  /* tracker path: pages held hot in the last cycle because they came back */
+	uint64_t came_back_pages; /* tracker path: pages found back after a swap-out, all cycles */
+	uint64_t advised_bytes;	  /* asked of the kernel, including pages already out */
+	uint64_t cyc_scanned, cyc_hot, cyc_cold, cyc_gated, cyc_held;
 	double last_cycle_s;
 	struct etm_reclaimer_stats mstats;
 	bool wmark_sent;
@@ -114,6 +122,28 @@ size_t slide_memcg_targets(struct slide_rt *rt, const struct etm_meminfo *mi, co
  * -errno with the error reported on @tk.
  */
 int slide_memcg_precheck(struct slide_rt *rt, struct task *tk);
+
+/* slide_learn.c */
+struct etm_memcg_target;
+struct etm_page_learnt;
+struct etm_page_learn_stats;
+struct etm_pagestate;
+/* The learnt state of each memcg of @t (after the merge) out of the store, into t[i].learnt. */
+void slide_learn_memcgs_take(struct slide_rt *rt, struct etm_memcg_target *t, size_t n);
+/* ... and back into the store; t[i].learnt is cleared. */
+void slide_learn_memcgs_put(struct slide_rt *rt, struct etm_memcg_target *t, size_t n);
+/*
+ * Before grading @ps of @pid: what came back since the last swap-outs is
+ * held hot in @ps (scan/page_learn.h), with the figures in @st. The
+ * process's learnt state, taken out of the store, or NULL (nothing learnt:
+ * the process is gone, or out of memory); give it back with
+ * slide_learn_pages_put().
+ */
+struct etm_page_learnt *slide_learn_pages_apply(struct slide_rt *rt, pid_t pid, struct etm_pagestate *ps,
+						struct etm_page_learn_stats *st);
+/* After the swap-out action flushed: what went out is recorded in @pl (NULL: nothing). */
+void slide_learn_pages_out(struct slide_rt *rt, pid_t pid, struct etm_page_learnt *pl);
+void slide_learn_pages_put(struct slide_rt *rt, pid_t pid, struct etm_page_learnt *pl);
 
 /* slide_figures.c */
 struct etm_figures;

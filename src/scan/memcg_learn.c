@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/* What memcg_lru learns from refaults, and its back-off: see memcg_learn.h. */
+#include "scan/memcg_learn.h"
+
+#include <string.h>
+
+#include "scan/memcg_reclaim.h"
+#include "scan/pagestate.h"
+
+/* ln 2: the first-order decay over one reading's interval (at most a minute of an hour's half-life). */
+#define LN2 0.6931471805599453
+
+static uint64_t page_down(uint64_t v)
+{
+	return v & ~(ETM_PAGE_SIZE - 1);
+}
+
+void etm_memcg_learn_reset(struct etm_memcg_learnt *l, uint64_t id)
+{
+	memset(l, 0, sizeof(*l));
+	l->id = id;
+}
+
+/* Rule 3: @dt seconds observed without refaults. */
+static void decay(struct etm_memcg_learnt *l, double dt)
+{
+	double lost;
+
+	if (dt <= 0 || !l->floor)
+		return;
+	/* Not page aligned: rounding each small step down would decay a small floor several times as fast. */
+	lost = (double)l->floor * dt * LN2 / ETM_LEARN_HALF_LIFE_S + 1;
+	l->floor = lost >= (double)l->floor ? 0 : l->floor - (uint64_t)lost;
+}
+
+/* Rule 1: @bytes more came back since the last reclaim. */
+static void came_back(struct etm_memcg_learnt *l, uint64_t bytes)
+{
+	if (!l->reclaimed)
+		return; /* not ours to learn from: nothing of it was taken by us */
+	l->back += bytes;
+	l->refaulted_bytes += bytes;
+	if (l->hit) {
+		/*
+		 * Each refault adds itself, not "usage after + all back": a floor
+		 * the decay lowered is then not put back whole by a trickle of
+		 * refaults, only raised by what came back.
+		 */
+		l->floor += bytes;
+		return;
+	}
+	if (!l->swapped || l->back < l->swapped / ETM_LEARN_HIT_DIV)
+		return;
+	l->hit = true;
+	if (l->usage_after + l->back > l->floor)
+		l->floor = l->usage_after + l->back;
+}
+
+void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_refault, uint64_t refault_pages)
+{
+	double dt = l->has_seen && now > l->seen_s ? now - l->seen_s : 0;
+	uint64_t pages = 0;
+
+	if (!has_refault)
+		return;
+	if (dt > ETM_LEARN_OBSERVED_MAX_S)
+		dt = 0; /* a gap in the readings (the task was stopped): not observed */
+	/* A counter that went down belongs to another memcg: only its growth from here counts. */
+	if (l->has_seen && refault_pages >= l->refault_seen)
+		pages = refault_pages - l->refault_seen;
+	l->has_seen = true;
+	l->seen_s = now;
+	l->refault_seen = refault_pages;
+	came_back(l, pages * ETM_PAGE_SIZE);
+	if (pages <= ETM_LEARN_QUIET_PAGES)
+		decay(l, dt);
+}
+
+/* The usage that counts as grown: past the larger of the back-off's and the floor, by a share of it. */
+static uint64_t wake_at(const struct etm_memcg_learnt *l, uint64_t *base)
+{
+	uint64_t b = l->idle_usage > l->floor ? l->idle_usage : l->floor;
+	uint64_t margin = b / ETM_LEARN_WAKE_DIV;
+
+	*base = b;
+	return b + (margin > ETM_MEMCG_MIN_RECLAIM ? margin : ETM_MEMCG_MIN_RECLAIM);
+}
+
+bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage)
+{
+	uint64_t base;
+
+	l->wake_cap = 0;
+	if (!l->skip)
+		return false;
+	if (usage > wake_at(l, &base)) {
+		/* Grown: take at most the growth now; the level stays until a reclaim finds something. */
+		l->skip = 0;
+		l->wake_cap = page_down(usage - base);
+		return false;
+	}
+	l->skip--;
+	l->skipped_cycles++;
+	return true;
+}
+
+uint64_t etm_memcg_learn_amount(const struct etm_memcg_learnt *l, uint64_t usage, uint64_t amount)
+{
+	uint64_t room = usage > l->floor ? page_down(usage - l->floor) : 0;
+
+	if (amount > room)
+		amount = room;
+	if (l->wake_cap && amount > l->wake_cap)
+		amount = l->wake_cap;
+	return amount < ETM_MEMCG_MIN_RECLAIM ? 0 : amount;
+}
+
+void etm_memcg_learn_idle(struct etm_memcg_learnt *l, uint64_t usage)
+{
+	if (l->level < ETM_LEARN_LEVEL_MAX)
+		l->level++;
+	l->skip = 1u << l->level;
+	l->idle_usage = usage;
+	l->wake_cap = 0;
+}
+
+void etm_memcg_learn_reclaimed(struct etm_memcg_learnt *l, uint64_t usage_after, bool has_refault,
+			       uint64_t refault_pages, uint64_t swapped)
+{
+	uint64_t during = 0;
+
+	if (has_refault && l->has_seen && refault_pages >= l->refault_seen)
+		during = (refault_pages - l->refault_seen) * ETM_PAGE_SIZE;
+	if (has_refault) {
+		l->has_seen = true;
+		l->refault_seen = refault_pages;
+	}
+	l->reclaimed = true;
+	l->hit = false;
+	l->usage_after = usage_after;
+	l->swapped = swapped;
+	l->back = 0;
+	came_back(l, during);
+	if (swapped < ETM_MEMCG_MIN_RECLAIM) {
+		etm_memcg_learn_idle(l, usage_after);
+		return;
+	}
+	l->level = 0;
+	l->skip = 0;
+	l->wake_cap = 0;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+/*
+ * What the reclaims of one memory cgroup taught about its working set, and
+ * how that shapes the next ones: memcg_lru's memory (issue 10).
+ *
+ * The kernel's LRU grades a page by one accessed bit over the time since
+ * reclaim last looked at it. A server that packs several small hot items
+ * to a page reads each page less often than a short window lasts (four
+ * values read every ~27 s each: a page every ~7 s), so every cycle takes
+ * part of its working set, and the server faults it straight back from
+ * swap, in its request path. memory.stat's workingset_refault_anon counts
+ * those refaults. Three rules on top of the LRU:
+ *
+ * 1. The floor. After a reclaim, the bytes that come back are working set
+ *    that reclaim cut into. Once they reach 1/ETM_LEARN_HIT_DIV of what it
+ *    swapped (a hit: the cold part was not what it took), the memcg is not
+ *    reclaimed below its usage right after that reclaim plus everything
+ *    refaulted since, and each later refault raises it by its size. The
+ *    floor only rises on such evidence: growth by refaults is protected,
+ *    other growth (new memory, which may go cold) is not.
+ * 2. The back-off. A cycle that finds nothing to take (what is left is
+ *    below the floor, or less than ETM_MEMCG_MIN_RECLAIM inactive), or
+ *    whose reclaim swaps less than that, skips the next 2, 4, .. 2^
+ *    ETM_LEARN_LEVEL_MAX cycles, which only read memory.stat and the usage:
+ *    no aging, no reclaim. So the hot set is looked at less often, not more
+ *    often, than loop and interval ask, and the next reclaim's referenced
+ *    check spans the longer window. The usage growing past the larger of
+ *    where it backed off and the floor, by 1/ETM_LEARN_WAKE_DIV of that (at
+ *    least ETM_MEMCG_MIN_RECLAIM), wakes it; the reclaim after a wake takes
+ *    at most that growth (a small step, not a fresh start's full amount).
+ * 3. The decay. A working set can shrink, and a floor kept for ever would
+ *    hold its memory. Over observed time in which the refaults stay at
+ *    ETM_LEARN_QUIET_PAGES per reading or fewer, the floor decays with a
+ *    half-life of ETM_LEARN_HALF_LIFE_S. A working set that did not shrink
+ *    then costs one small probe now and then (a reclaim of about
+ *    ETM_MEMCG_MIN_RECLAIM below the old floor, faulted back and learnt
+ *    again: for a 64 MiB working set about one every 80 s, a few refaults
+ *    per second on average); one that shrank is given back within a few
+ *    half-lives. Time in which the memcg is not observed (the task
+ *    stopped) does not count.
+ *
+ * The state is plain data, no pointers; its times are this etmemd's
+ * monotonic clock. The daemon keeps it across task restarts, keyed by the
+ * memcg (daemon/learnt.h). Every function here is pure: the readings and
+ * the time are arguments.
+ */
+#ifndef ETM_SCAN_MEMCG_LEARN_H
+#define ETM_SCAN_MEMCG_LEARN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ETM_LEARN_HIT_DIV 4
+#define ETM_LEARN_LEVEL_MAX 5
+#define ETM_LEARN_WAKE_DIV 64
+#define ETM_LEARN_QUIET_PAGES 16
+#define ETM_LEARN_HALF_LIFE_S 3600.0
+/* The longest stretch between two readings that counts as observed (a stopped task is not observing). */
+#define ETM_LEARN_OBSERVED_MAX_S 60.0
+
+struct etm_memcg_learnt {
+	uint64_t id; /* the memcg's identity (etm_memcg_id()); another one: start afresh */
+	/* The last reading. */
+	bool has_seen;
+	double seen_s;	       /* when */
+	uint64_t refault_seen; /* workingset_refault_anon (pages) */
+	/* The last reclaim. */
+	bool reclaimed;
+	bool hit;	      /* its refaults reached 1/ETM_LEARN_HIT_DIV of what it swapped */
+	uint64_t usage_after; /* the usage right after it */
+	uint64_t swapped;     /* bytes it swapped */
+	uint64_t back;	      /* bytes faulted back since it started */
+	/* The working set learnt: no reclaim below this usage (bytes). */
+	uint64_t floor;
+	/* The back-off. */
+	unsigned level;	     /* the current skip is 2^level cycles; 0: not backing off */
+	unsigned skip;	     /* cycles still to skip */
+	uint64_t idle_usage; /* the usage when it backed off */
+	uint64_t wake_cap;   /* woken by growth: this cycle takes at most this much; 0: no cap */
+	/* Running totals, for the figures. */
+	uint64_t refaulted_bytes; /* faulted back after a reclaim of ours */
+	uint64_t skipped_cycles;
+};
+
+/* A fresh state for the memcg @id. */
+void etm_memcg_learn_reset(struct etm_memcg_learnt *l, uint64_t id);
+
+/*
+ * A reading at the start of a cycle, at monotonic time @now: the refaults
+ * since the previous reading (@has_refault false: the kernel has no
+ * counter, nothing can be learnt) feed the floor (rule 1), a quiet
+ * interval decays it (rule 3).
+ */
+void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_refault, uint64_t refault_pages);
+
+/*
+ * Is this cycle skipped (rule 2)? @usage: the memcg's usage now. Counts
+ * the skip; growth ends the back-off and sets the wake cap.
+ */
+bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage);
+
+/*
+ * What to reclaim now of @amount (what the LRU holds cold,
+ * etm_memcg_cold_amount()): at most down to the floor and at most a wake's
+ * growth; 0 when less than ETM_MEMCG_MIN_RECLAIM is left.
+ */
+uint64_t etm_memcg_learn_amount(const struct etm_memcg_learnt *l, uint64_t usage, uint64_t amount);
+
+/* A cycle that took nothing: back off (rule 2). @usage: the usage now. */
+void etm_memcg_learn_idle(struct etm_memcg_learnt *l, uint64_t usage);
+
+/*
+ * After a reclaim that swapped @swapped bytes: the usage and the refault
+ * counter read right after it (refaults during the reclaim count for it).
+ * A reclaim that swapped less than ETM_MEMCG_MIN_RECLAIM backs off.
+ */
+void etm_memcg_learn_reclaimed(struct etm_memcg_learnt *l, uint64_t usage_after, bool has_refault,
+			       uint64_t refault_pages, uint64_t swapped);
+
+#endif
