@@ -88,6 +88,20 @@ test_memcg() {
 	on_exit "for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir '$TEST_MEMCG' 2>/dev/null && break; sleep 0.5; done"
 }
 
+# need_swap: a test whose cold memory must really go out. It takes the swap
+# lock the host tests take (one swap user at a time), then swap: whatever is
+# active, else a zram device or swapfile of its own (tests/host/lib.sh),
+# removed at exit. A clean machine has no swap; without this such a test
+# would see nothing swapped out.
+need_swap() {
+	. "$(dirname "${BASH_SOURCE[0]}")/../host/lib.sh"
+	exec 8>/tmp/etmem-test-swap.lock
+	echo "waiting for /tmp/etmem-test-swap.lock"
+	flock -w 240 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 240 s"
+	on_exit "host_swap_teardown"
+	host_swap_setup /var/tmp
+}
+
 # start_workload ARGS...: the workload (wl_start), killed at exit.
 start_workload() {
 	wl_start "$@"

@@ -20,6 +20,7 @@ if [ ! -x "$CHECK_PICTURE" ]; then
 	finish
 	exit
 fi
+need_swap
 CHECK_JSON=(/usr/bin/python3 "$ETMEM_SOURCE_DIR/tests/json/check_json.py" --kind engine_command)
 start_daemon
 

@@ -23,6 +23,7 @@ err=$("$ETMEMD" -s "$SOCK-bad" --metrics-file "$TMP/m.prom" --metrics-interval 0
 	check "interval 0 refused" grep -q "invalid metrics interval '0': must be 1..3600 seconds" <<<"$err"
 check "help names the options" bash -c "'$ETMEMD' --help | grep -q -- '--metrics-file <path>'"
 
+need_swap
 PROM="$TMP/textfile/etmem.prom"
 mkdir "$TMP/textfile"
 start_daemon --metrics-file "$PROM" --metrics-interval 1

@@ -14,6 +14,11 @@
 #  - the workload (etmem-workload) is $WL; its files are $WL_OUT, $WL_READY,
 #    $WL_REPORT and $WL_SUMMARY (wl_files DIR puts them in DIR; /tmp by default).
 
+# Sourced once: a second source (tests/integration/lib.sh's need_swap takes
+# tests/host/lib.sh, which sources this file too) must not reset the counts.
+[ -n "${ETM_LIB_LOADED:-}" ] && return 0
+ETM_LIB_LOADED=1
+
 # ---- outcome --------------------------------------------------------------
 
 fail() {

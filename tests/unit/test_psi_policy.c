@@ -319,13 +319,74 @@ static void test_rate_clamps(void **state)
 	assert_float_equal(r.rate, 0.01, 1e-12);
 }
 
+/*
+ * The working set learnt from refaults: the usage when a reclaim came back
+ * becomes a floor term; the next cycles stop at it (at floor), it decays
+ * with a 10-minute half-life, a new refault raises it at once.
+ */
+static void test_learnt_working_set(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_prev prev = { .known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 16 * MiB };
+	struct psi_rate rate;
+	struct psi_decision d;
+
+	(void)state;
+	p.limit_min_ratio = 0;
+	p.learnt_decay = psi_learnt_decay(2);
+	assert_float_equal(psi_learnt_decay(PSI_LEARNT_HALF_LIFE_S), 0.5, 1e-12);
+	assert_float_equal(psi_learnt_decay(0), 1.0, 1e-12);
+	psi_rate_init(&p, &rate);
+	r.usage = 220 * MiB;
+	r.has_refaults = true;
+	/* the 16 MiB reclaimed came back: learnt at the usage now */
+	r.refaults = 1000 + 4096;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_int_equal(d.learnt_ws, 220 * MiB);
+	assert_int_equal(d.floor.by, PSI_FLOOR_WORKING_SET);
+	assert_int_equal(d.floor.bytes, 220 * MiB);
+	assert_string_equal(psi_floor_term_name(d.floor.by), "working_set");
+	/* next cycle, no refaults, usage where it was: at the (slightly decayed) floor, a nibble at most */
+	prev =
+	    (struct psi_prev){ .known = true, .refaults = r.refaults, .has_refaults = true, .learnt_ws = d.learnt_ws };
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.floor.by, PSI_FLOOR_WORKING_SET);
+	assert_true(d.learnt_ws < 220 * MiB && d.learnt_ws > 219 * MiB);
+	assert_true(d.amount < 64 * 1024);
+	/* 300 cycles of 2 s (one half-life): half of it */
+	for (int i = 0; i < 299; i++) {
+		prev.learnt_ws = d.learnt_ws;
+		psi_decide(&p, &rate, &r, &prev, &d);
+	}
+	assert_true(d.learnt_ws > 109 * MiB && d.learnt_ws < 111 * MiB);
+	assert_int_equal(d.state, PSI_STATE_RECLAIMING);
+	/* an operator's term as large wins the tie: the floor is named by the key */
+	p.limit_min_bytes = d.learnt_ws + 1;
+	prev.learnt_ws = d.learnt_ws;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.floor.by, PSI_FLOOR_LIMIT_MIN_BYTES);
+	/* a new refault raises it back to the usage at once */
+	p.limit_min_bytes = 0;
+	prev = (struct psi_prev){
+		.known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 8 * MiB, .learnt_ws = 50 * MiB
+	};
+	r.refaults = 1000 + 2048;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.learnt_ws, 220 * MiB);
+	/* the first cycle of a cgroup knows nothing */
+	psi_decide(&p, &rate, &r, NULL, &d);
+	assert_int_equal(d.learnt_ws, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_floor_each_term), cmocka_unit_test(test_floor_none_ties_and_limits),
 		cmocka_unit_test(test_amount),		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_refaults),	cmocka_unit_test(test_rate_up_down),
-		cmocka_unit_test(test_rate_clamps),
+		cmocka_unit_test(test_rate_clamps),	cmocka_unit_test(test_learnt_working_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,7 +109,8 @@ static void cycle_cg(struct psi_rt *rt, struct psi_cg *cg, uint64_t n)
 	const struct psi_prev prev = { .known = cg->last.known,
 				       .refaults = cg->last.r.refaults,
 				       .has_refaults = cg->last.r.has_refaults,
-				       .reclaimed = cg->last.asked };
+				       .reclaimed = cg->last.asked,
+				       .learnt_ws = cg->last.d.learnt_ws };
 	struct psi_reclaim_res res = { 0 };
 	enum psi_outcome o = PSI_OUTCOME_NONE;
 	struct psi_sample s;

@@ -2,6 +2,7 @@
 /* psi engine: the policy (psi_policy.h). */
 #include "psi_policy.h"
 
+#include <math.h>
 #include <stddef.h>
 
 /* 2^64 as a double: (uint64_t) of anything at or above it is undefined. */
@@ -16,6 +17,7 @@ const char *psi_floor_term_name(enum psi_floor_term t)
 		[PSI_FLOOR_MEMORY_MIN] = "memory.min",
 		[PSI_FLOOR_MEMORY_LOW] = "memory.low",
 		[PSI_FLOOR_UNRECLAIMABLE] = "unreclaimable",
+		[PSI_FLOOR_WORKING_SET] = "working_set",
 	};
 
 	return (unsigned)t < PSI_FLOOR_NTERMS ? names[t] : "?";
@@ -66,6 +68,7 @@ void psi_floor_compute(const struct psi_policy *p, const struct psi_readings *r,
 	out->term[PSI_FLOOR_MEMORY_MIN] = r->min;
 	out->term[PSI_FLOOR_MEMORY_LOW] = r->low;
 	out->term[PSI_FLOOR_UNRECLAIMABLE] = unreclaimable(r);
+	out->term[PSI_FLOOR_WORKING_SET] = 0; /* psi_decide() sets it: it needs the previous cycle */
 	out->by = PSI_FLOOR_NONE;
 	out->bytes = 0;
 	/* Strictly greater: on a tie the earlier term (the operator's own key first) is named. */
@@ -111,6 +114,28 @@ bool psi_refaulting(const struct psi_prev *prev, const struct psi_readings *r, u
 	return prev->reclaimed && *bytes >= PSI_REFAULT_MIN && *bytes >= prev->reclaimed / PSI_REFAULT_SHARE;
 }
 
+double psi_learnt_decay(double interval_s)
+{
+	return interval_s > 0 ? pow(0.5, interval_s / PSI_LEARNT_HALF_LIFE_S) : 1.0;
+}
+
+/* The learnt working set as this cycle's floor term: the previous one decayed, raised by a refault. */
+static void learn_working_set(const struct psi_policy *p, const struct psi_readings *r, const struct psi_prev *prev,
+			      struct psi_decision *d)
+{
+	uint64_t ws = prev && prev->known ? scale(prev->learnt_ws, p->learnt_decay) : 0;
+
+	if (d->refaulting && r->usage > ws)
+		ws = r->usage;
+	d->learnt_ws = ws;
+	d->floor.term[PSI_FLOOR_WORKING_SET] = ws;
+	/* Last in the tie order: a key of the operator's that says as much is named instead. */
+	if (ws > d->floor.bytes) {
+		d->floor.bytes = ws;
+		d->floor.by = PSI_FLOOR_WORKING_SET;
+	}
+}
+
 void psi_decide(const struct psi_policy *p, const struct psi_rate *rate, const struct psi_readings *r,
 		const struct psi_prev *prev, struct psi_decision *d)
 {
@@ -119,6 +144,7 @@ void psi_decide(const struct psi_policy *p, const struct psi_rate *rate, const s
 	d->amount = 0;
 	d->capped = false;
 	d->refaulting = psi_refaulting(prev, r, &d->refault_bytes);
+	learn_working_set(p, r, prev, d);
 	/* Not "!(pressure < target)" by accident: a NaN cannot come from psi_pressure_parse(). */
 	if (r->pressure >= p->pressure || d->refaulting) {
 		d->state = PSI_STATE_BACKING_OFF;

@@ -11,11 +11,20 @@
  *     only seconds later (the kernel updates them every 2 s and smooths them
  *     over 10 s and 60 s);
  *   - else the floor is the largest of limit_min_bytes, limit_min_ratio of
- *     the cgroup's limit, memory.min, memory.low and the part of the usage
- *     the kernel cannot reclaim now; the reclaim amount is
+ *     the cgroup's limit, memory.min, memory.low, the part of the usage
+ *     the kernel cannot reclaim now and the working set learnt from
+ *     refaults (below); the reclaim amount is
  *     (usage - floor) * rate, capped by reclaim_max_bytes and rounded down
  *     to 4 KiB; at 0 the cgroup is at its floor;
  *   - after a reclaim that worked, count towards raising the rate.
+ *
+ * The learnt working set: when a reclaim came back as refaults, the usage
+ * then (the refaulted pages back in) is what the cgroup needs; it becomes a
+ * floor term, so the next cycles stop at it instead of taking the working
+ * set again each time the pressure has settled (reclaim, stall, back off,
+ * reclaim: the pressure then sits above the target every few cycles). It
+ * decays with a half-life of PSI_LEARNT_HALF_LIFE_S, so a working set that
+ * shrinks is found again, and a new refault raises it back at once.
  *
  * The rate is per cgroup, between reclaim_rate_min and reclaim_rate_max,
  * moved by the original etmem's gather counter: PSI_GATHER_UP good cycles
@@ -37,6 +46,8 @@
 #define PSI_REFAULT_SHARE 8
 /* ... and of at least this much: a few refaults are noise. */
 #define PSI_REFAULT_MIN (256ULL << 10)
+/* The learnt working set halves in this long (seconds of cycles). */
+#define PSI_LEARNT_HALF_LIFE_S 600.0
 /*
  * A limit at or above this is no limit: v1 reports "unlimited" as
  * PAGE_COUNTER_MAX pages (2^63 - 4096 bytes on 4 KiB pages), v2 as "max".
@@ -51,6 +62,7 @@ struct psi_policy {
 	uint64_t reclaim_max_bytes; /* at most this per cgroup and cycle */
 	uint64_t limit_min_bytes;   /* never below this usage */
 	double limit_min_ratio;	    /* ... nor below this fraction of the cgroup's limit */
+	double learnt_decay;	    /* the learnt working set is multiplied by it each cycle (psi_learnt_decay()) */
 };
 
 /* What one cycle read of one cgroup (bytes, except pressure). */
@@ -72,6 +84,7 @@ struct psi_prev {
 	uint64_t refaults; /* its refault count */
 	bool has_refaults;
 	uint64_t reclaimed; /* bytes its reclaim took (0: it did not reclaim) */
+	uint64_t learnt_ws; /* the working set learnt from refaults so far (bytes; 0: none) */
 };
 
 /* The terms of the floor, in the order that settles a tie. */
@@ -82,10 +95,11 @@ enum psi_floor_term {
 	PSI_FLOOR_MEMORY_MIN,
 	PSI_FLOOR_MEMORY_LOW,
 	PSI_FLOOR_UNRECLAIMABLE,
+	PSI_FLOOR_WORKING_SET, /* learnt from refaults */
 	PSI_FLOOR_NTERMS,
 };
 
-/* "limit_min_bytes", "limit_min_ratio", "memory.min", "memory.low", "unreclaimable", "none". */
+/* "limit_min_bytes", "limit_min_ratio", "memory.min", "memory.low", "unreclaimable", "working_set", "none". */
 const char *psi_floor_term_name(enum psi_floor_term t);
 
 struct psi_floor {
@@ -127,7 +141,11 @@ struct psi_decision {
 	bool refaulting;	/* backing off because the previous reclaim refaulted */
 	uint64_t amount;	/* bytes to reclaim now (PSI_STATE_RECLAIMING only) */
 	bool capped;		/* reclaim_max_bytes cut the amount */
+	uint64_t learnt_ws;	/* the learnt working set after this cycle (for the next one's psi_prev) */
 };
+
+/* The per-cycle factor of a PSI_LEARNT_HALF_LIFE_S half-life at @interval_s seconds a cycle. */
+double psi_learnt_decay(double interval_s);
 
 /* Did the previous cycle's reclaim come back as refaults? The refaulted bytes into *@bytes (0: unknown). */
 bool psi_refaulting(const struct psi_prev *prev, const struct psi_readings *r, uint64_t *bytes);

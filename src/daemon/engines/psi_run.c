@@ -112,6 +112,7 @@ static struct psi_rt *rt_new(struct task *tk, const struct psi_task_params *pp, 
 	rt->interval = interval > 0 ? interval : 1;
 	rt->cg_dir = g_strdup(pp->cg_dir);
 	policy_of(pp, &rt->policy);
+	rt->policy.learnt_decay = psi_learnt_decay(rt->interval);
 	/* v1 limit cuts are journaled where etmemd's start-up recovery looks (main.c) */
 	sys.jdir = ETM_RUN_DIR;
 	if (!(rt->backend = psi_backend_detect(&sys, why))) {
