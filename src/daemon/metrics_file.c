@@ -70,20 +70,10 @@ static int write_once(struct etm_metrics_writer *w)
 static void *writer_main(void *arg)
 {
 	struct etm_metrics_writer *w = arg;
-	struct timespec dl;
 
-	for (;;) {
-		etm_mono_after(w->interval_s, &dl);
-		pthread_mutex_lock(&w->lock);
-		while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &dl) != ETIMEDOUT)
-			;
-		if (w->stop) {
-			pthread_mutex_unlock(&w->lock);
-			return NULL;
-		}
-		pthread_mutex_unlock(&w->lock);
+	while (!etm_mono_wait_unless(&w->lock, &w->wake, &w->stop, w->interval_s))
 		write_once(w);
-	}
+	return NULL;
 }
 
 static void writer_free(struct etm_metrics_writer *w)

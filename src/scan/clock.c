@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 #include "scan/clock.h"
 
+#include <errno.h>
+
 double etm_mono_now(void)
 {
 	struct timespec ts;
@@ -28,4 +30,28 @@ void etm_mono_cond_init(pthread_cond_t *cv)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(cv, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+int etm_mono_wait_unless(pthread_mutex_t *lock, pthread_cond_t *cv, const bool *stop, double secs)
+{
+	struct timespec dl;
+	int ret;
+
+	etm_mono_after(secs, &dl);
+	pthread_mutex_lock(lock);
+	while (!*stop && pthread_cond_timedwait(cv, lock, &dl) != ETIMEDOUT)
+		;
+	ret = *stop ? -ECANCELED : 0;
+	pthread_mutex_unlock(lock);
+	return ret;
+}
+
+bool etm_flag_get(pthread_mutex_t *lock, const bool *flag)
+{
+	bool v;
+
+	pthread_mutex_lock(lock);
+	v = *flag;
+	pthread_mutex_unlock(lock);
+	return v;
 }

@@ -4,6 +4,7 @@
 #define ETM_SCAN_CLOCK_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC now, in seconds. */
@@ -12,5 +13,13 @@ double etm_mono_now(void);
 void etm_mono_after(double secs, struct timespec *ts);
 /* A condition variable whose timed waits take etm_mono_after() deadlines (a wall-clock step cannot stretch them). */
 void etm_mono_cond_init(pthread_cond_t *cv);
+/*
+ * A stoppable sleep: wait up to @secs on @cv (an etm_mono_cond_init() one)
+ * under @lock, returning early when *@stop is set (by whoever sets it under
+ * @lock and signals @cv). 0 after the full wait, -ECANCELED when stopped.
+ */
+int etm_mono_wait_unless(pthread_mutex_t *lock, pthread_cond_t *cv, const bool *stop, double secs);
+/* *@flag read under @lock. */
+bool etm_flag_get(pthread_mutex_t *lock, const bool *flag);
 
 #endif

@@ -32,26 +32,12 @@
 
 int slide_rt_wait(struct slide_rt *rt, double secs)
 {
-	struct timespec dl;
-	int ret;
-
-	etm_mono_after(secs, &dl);
-	pthread_mutex_lock(&rt->lock);
-	while (!rt->stop && pthread_cond_timedwait(&rt->wake, &rt->lock, &dl) != ETIMEDOUT)
-		;
-	ret = rt->stop ? -ECANCELED : 0;
-	pthread_mutex_unlock(&rt->lock);
-	return ret;
+	return etm_mono_wait_unless(&rt->lock, &rt->wake, &rt->stop, secs);
 }
 
 bool slide_rt_stopping(struct slide_rt *rt)
 {
-	bool s;
-
-	pthread_mutex_lock(&rt->lock);
-	s = rt->stop;
-	pthread_mutex_unlock(&rt->lock);
-	return s;
+	return etm_flag_get(&rt->lock, &rt->stop);
 }
 
 void slide_rt_error(struct slide_rt *rt, enum slide_err_kind kind, const char *fmt, ...)
