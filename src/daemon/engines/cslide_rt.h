@@ -40,6 +40,7 @@
 #include "cslide_policy.h"
 #include "cslide_show.h"
 #include "daemon/engine.h"
+#include "daemon/task_tracker.h"
 #include "scan/action.h"
 #include "scan/backend.h"
 #include "scan/numa_node.h"
@@ -99,6 +100,7 @@ struct cslide_task {
 	struct etm_vma_filter filter;  /* which VMAs */
 	struct etm_tracker_opts topts; /* the tracker's options */
 	const struct etm_backend *acc; /* a per-page tracker */
+	struct etm_task_tracker trk;   /* its task-wide context (damon_vaddr: the task's kdamond) */
 	/* rt->lock */
 	bool stop;     /* stop_task asked: the thread lets go at its next checkpoint */
 	bool in_cycle; /* the engine thread holds the cycle data below */

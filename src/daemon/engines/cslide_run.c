@@ -231,6 +231,7 @@ static void task_free(struct cslide_task *ct)
 {
 	if (!ct)
 		return;
+	etm_task_tracker_release(&ct->trk);
 	if (ct->pages)
 		g_array_free(ct->pages, TRUE);
 	cslide_buckets_clear(&ct->b);
@@ -300,6 +301,13 @@ static struct cslide_task *task_new(struct cslide_rt *rt, struct engine *eng, st
 		return NULL;
 	}
 	task_scan_setup(ct, tp, rt);
+	/* The tracker's task-wide context (damon_vaddr: one kdamond kept across the cycles). */
+	if ((*err = etm_task_tracker_start(ct->acc, &ct->topts, NULL, &ct->trk, why, sizeof(why)))) {
+		etm_task_report_error(tk, "%s", why);
+		task_free(ct);
+		return NULL;
+	}
+	ct->topts.task = ct->trk.task;
 	return ct;
 }
 

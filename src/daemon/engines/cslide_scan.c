@@ -155,6 +155,9 @@ void cslide_scan_prepare(struct cslide_task *ct)
 	/* The plugin ABI's per-pid parameters: allocated for new processes, freed for those gone. */
 	etm_task_pids_sync(ct->rt->eng, ct->tk, pids, n);
 	note_pids(ct, pids, n);
+	/* A task-wide tracker (damon_vaddr's kdamond) follows the cycle's processes. */
+	if (etm_task_tracker_cycle(&ct->trk, pids, n, why, sizeof(why)))
+		cslide_task_error(ct, "%s", why);
 	for (struct task_pid *tp = ct->tk->pids; tp; tp = tp->next)
 		pid_prepare(ct, pid_of(tp));
 }

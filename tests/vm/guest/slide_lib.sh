@@ -111,3 +111,31 @@ wait_cold() {
 
 # pct A B: A/B in percent with two decimals
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? 100 * a / b : 0 }'; }
+
+# kd_read FILE: a DAMON sysfs file; state and pid are EBUSY while a sysfs command runs (the
+# daemon's update_schemes_tried_regions, up to one aggregation window): retried for 5 s
+kd_read() {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		cat "$1" 2>/dev/null && return 0
+		sleep 0.5
+	done
+	echo "?"
+}
+
+# kdamonds_on: "IDX:PID" of every running DAMON kdamond, space-separated ("" without DAMON)
+kdamonds_on() {
+	for k in /sys/kernel/mm/damon/admin/kdamonds/[0-9]*; do
+		[ -d "$k" ] && [ "$(kd_read $k/state)" = on ] && printf '%s:%s ' "${k##*/}" "$(kd_read $k/pid)"
+	done
+	return 0
+}
+
+# kdamond_kept SECONDS: the task's kdamond (the one running now) still runs, the
+# same thread, SECONDS later (cycles in between); sets KD
+kdamond_kept() {
+	KD=$(kdamonds_on)
+	[ -n "$KD" ] || fail "no DAMON kdamond runs during the task"
+	sleep $1
+	[ "$(kdamonds_on)" = "$KD" ] || fail "kdamond not kept across cycles: '$KD', $1 s later '$(kdamonds_on)'"
+	note "kdamond $KD kept for $1 s of cycles"
+}

@@ -23,11 +23,13 @@ slide_conf /tmp/slide.conf swap task $WL_PID $tracker
 proj_add /tmp/slide.conf swap
 [ -z "${BACKEND:-}" ] || want_backend swap "$BACKEND"
 wait_cold $min_cold 60
-# Two more cycles: a hot page wrongly graded cold would go out now.
-sleep 3
+# Two more cycles: a hot page wrongly graded cold would go out now. DAMON: the task's one kdamond
+# runs through them (not one per cycle).
+if [ $tracker = damon_vaddr ]; then kdamond_kept 3; else sleep 3; fi
 wl_swapped
 proj_show swap
 proj_del /tmp/slide.conf swap
+[ $tracker != damon_vaddr ] || [ -z "$(kdamonds_on)" ] || fail "kdamond still on after the task stopped: $(kdamonds_on)"
 [ "${NOISE:-1}" = 0 ] || tlb_noise_stop
 wl_stop
 etmd_stop
