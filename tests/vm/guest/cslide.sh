@@ -14,6 +14,8 @@
 #   reserve      node_hot_reserve=R: the fast node is filled beyond it; cold
 #                pages leave it until at least R MiB are free again
 #   pair1        (4 nodes) the second pair: hot on node 3, cold on node 1
+#   ignhost      (openEuler interface) ign_host=yes: SCAN_IGN_HOST, only secondary-MMU accesses
+#                count, so the whole workload (hot part too) leaves the fast node
 # Environment: TRACKER=the access tracker the task must run on (default
 # page_idle, damon_vaddr for hugetlb); NOISE=0: no tlb_noise (idle_pages).
 . /rig/guest-lib.sh
@@ -206,6 +208,41 @@ reserve() {
 	pass "reserve $r MiB: $f MiB free on node 0, hot $hf/$hn there, content intact"
 }
 
+# ign_host=yes (openEuler interface): idle_pages gets SCAN_IGN_HOST and leaves the accessed bits
+# of the process's own page tables alone, counting only accesses through a secondary MMU (a KVM
+# guest's, kernel/0002). The workload here has none, so its hot pages, touched all along, read as
+# idle like its cold ones: all of it, placed on the fast node, goes to the slow node; the same task
+# with ign_host=no first moves the cold part only.
+ignhost() {
+	[ -e /proc/self/idle_pages ] || skip "ign_host: no /proc/PID/idle_pages (rig --kernel openeuler-if)"
+	wl_start --size 16 --hot-frac 0.25 --backing anon --hot-node 0 --cold-node 0 --pattern seq --cpu 0
+	placed 0 0 || fail "ign_host: not all on node 0: $(cat $WL_REPORT)"
+	# the control, ign_host=no: the cold part leaves, the hot part stays
+	cs_conf /tmp/cs.conf $WL_PID task:ign_host=no
+	proj_add /tmp/cs.conf cs
+	wait_placed 0 $SLOW 40
+	sleep 3 # more cycles: a hot page read idle would leave now
+	placed 0 $SLOW || fail "ign_host=no: hot on node 0 $HF/$HN, cold on node $SLOW $CS/$CN (want 95 % / 90 %)"
+	proj_del /tmp/cs.conf cs
+	note "ign_host=no: hot on node 0 $HF/$HN, cold on node $SLOW $CS/$CN"
+	cs_conf /tmp/cs.conf $WL_PID task:ign_host=yes
+	proj_add /tmp/cs.conf cs
+	want_backend cs "idle_pages+move_pages"
+	t0=$(uptime_ms)
+	until placed $SLOW $SLOW; do
+		[ $(($(uptime_ms) - t0)) -lt 40000 ] || break
+		sleep 1
+	done
+	ms=$(($(uptime_ms) - t0))
+	proj_show cs | grep -E 'promoted|demoted|hot|cold' | head -8
+	proj_del /tmp/cs.conf cs
+	wl_stop
+	note "ign_host=yes after $ms ms: hot on node $SLOW $HF/$HN, cold on node $SLOW $CS/$CN"
+	at_least "$HF" "$HN" 90 || fail "ign_host=yes: only $HF/$HN hot pages demoted: host accesses were counted"
+	at_least "$CS" "$CN" 90 || fail "ign_host=yes: only $CS/$CN cold pages demoted"
+	pass "ign_host=yes: host accesses ignored, hot pages read idle: $HF/$HN hot and $CS/$CN cold on node $SLOW in $ms ms"
+}
+
 [ $RIG_NODES -ge 3 ] || skip "cslide needs a slow node (rig --nodes 3 or 4)"
 etmd_start
 [ "${NOISE:-1}" = 0 ] || tlb_noise 0 # see guest-lib.sh: without context switches hot pages look idle
@@ -220,6 +257,7 @@ for ph in "$@"; do
 		;;
 	pair1) run anon 1 3 ;;
 	quota) quota ;;
+	ignhost) ignhost ;;
 	reserve) reserve ;;
 	*) fail "unknown phase $ph" ;;
 	esac
