@@ -133,6 +133,7 @@ static int move_pid(struct move *mv)
 	g_autofree guint32 *given = g_try_new(guint32, mv->n);
 	const struct etm_action_ops *act = &etm_action_move_pages;
 	struct etm_action_stats st;
+	uint64_t given_bytes = 0;
 	size_t k = 0;
 	void *ctx;
 	int err;
@@ -150,6 +151,7 @@ static int move_pid(struct move *mv)
 		if ((err = act->add(ctx, pg->addr, (uint64_t)b, mv->dest)))
 			break;
 		*mv->cap -= b;
+		given_bytes += (uint64_t)b;
 		addrs[k] = pg->addr;
 		given[k++] = mv->idx[i];
 	}
@@ -158,7 +160,11 @@ static int move_pid(struct move *mv)
 	act->stats(ctx, &st);
 	act->close(ctx);
 	move_account(mv, &st);
-	if (k && err != -ESRCH)
+	/* All moved: they are on dest. Else ask where each is (a second pass over the pages, only then). */
+	if (!err && st.bytes_done == given_bytes)
+		for (size_t i = 0; i < k; i++)
+			g_array_index(mv->ct->pages, struct cslide_page, given[i]).node = (int16_t)mv->dest;
+	else if (k && err != -ESRCH)
 		requery(mv, addrs, given, k);
 	return err;
 }
