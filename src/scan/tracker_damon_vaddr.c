@@ -91,7 +91,7 @@ static int write_scheme(const struct etm_kdamond *k, size_t i, bool filter)
 	    !filter)
 		return err;
 	/* matching=N: the regions that are not target i's are filtered out (the kernel's reject filter). */
-	if ((err = W("filters/0/type", "target")) || (err = W("filters/0/target_idx", "%zu", i)))
+	if ((err = W("filters/0/type", "target")) || (err = W("filters/0/damon_target_idx", "%zu", i)))
 		return err;
 	return W("filters/0/matching", "N");
 #undef W

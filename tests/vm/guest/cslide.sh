@@ -14,6 +14,8 @@
 #   reserve      node_hot_reserve=R: the fast node is filled beyond it; cold
 #                pages leave it until at least R MiB are free again
 #   pair1        (4 nodes) the second pair: hot on node 3, cold on node 1
+#   damon2       DAMON vaddr, a type=name task over two hugetlb workloads: one kdamond while
+#                the second joins and the first leaves (targets committed online)
 #   ignhost      (openEuler interface) ign_host=yes: SCAN_IGN_HOST, only secondary-MMU accesses
 #                count, so the whole workload (hot part too) leaves the fast node
 # Environment: TRACKER=the access tracker the task must run on (default
@@ -37,6 +39,12 @@ ${kv#engine:}" ;;
 ${kv#task:}" ;;
 		esac
 	done
+	case $pid in
+	name:*) target="type=name
+value=${pid#name:}" ;;
+	*) target="type=pid
+value=$pid" ;;
+	esac
 	cat >"$f" <<EOF
 [project]
 name=cs
@@ -52,8 +60,7 @@ $ek
 project=cs
 engine=cslide
 name=t
-type=pid
-value=$pid$tk
+$target$tk
 EOF
 	chmod 0600 "$f"
 }
@@ -243,6 +250,56 @@ ignhost() {
 	pass "ign_host=yes: host accesses ignored, hot pages read idle: $HF/$HN hot and $CS/$CN cold on node $SLOW in $ms ms"
 }
 
+# use_wl A|B: the guest-lib wl_* functions act on workload A or B (their own files)
+use_wl() {
+	[ -z "$CUR" ] || eval "PID_$CUR=\$WL_PID"
+	CUR=$1 WL_OUT=/tmp/wl$1.out WL_READY=/tmp/wl$1.ready WL_REPORT=/tmp/wl$1.report
+	eval "WL_PID=\${PID_$1:-}"
+}
+
+# kd_targets: nr_targets of the task's kdamond ($KD, "IDX:PID")
+kd_targets() { kd_read /sys/kernel/mm/damon/admin/kdamonds/${KD%%:*}/contexts/0/targets/nr_targets; }
+
+# damon2: a task of type=name over two processes, tracked by one DAMON kdamond that stays up while
+# the second process joins (its target committed online) and the first leaves; both placed right
+damon2() {
+	[ -d /sys/kernel/mm/damon/admin ] || skip "damon2: no DAMON sysfs"
+	for n in 0 $SLOW; do
+		echo 32 >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
+	done
+	wl="--size 16 --hot-frac 0.25 --backing hugetlb --hot-node $SLOW --cold-node 0 --pattern seq --cpu 0"
+	CUR=""
+	use_wl A
+	wl_start $wl
+	# type=name: both workloads' comm (no other process of that name runs in the guest)
+	cs_conf /tmp/cs.conf name:$(cat /proc/$WL_PID/comm) task:vm_flags=ht task:access_tracker=damon_vaddr
+	proj_add /tmp/cs.conf cs
+	want_backend cs "damon_vaddr+move_pages"
+	wait_placed 0 $SLOW 60
+	placed 0 $SLOW || { proj_show cs; etmd_log_tail; fail "damon2: A not placed: hot $HF/$HN on node 0, cold $CS/$CN on node $SLOW"; }
+	KD=$(kdamonds_on)
+	[ -n "$KD" ] && [ "$(kd_targets)" = 1 ] || fail "damon2: kdamond '$KD' with $(kd_targets) targets, want 1"
+	use_wl B
+	wl_start $wl
+	wait_placed 0 $SLOW 60
+	placed 0 $SLOW || { proj_show cs; etmd_log_tail; fail "damon2: B not placed: hot $HF/$HN on node 0, cold $CS/$CN on node $SLOW"; }
+	[ "$(kdamonds_on)" = "$KD" ] || fail "damon2: kdamond '$KD' replaced by '$(kdamonds_on)' when B joined"
+	[ "$(kd_targets)" = 2 ] || fail "damon2: $(kd_targets) targets with A and B, want 2"
+	note "damon2: B placed in $WAIT_MS ms, kdamond $KD with 2 targets"
+	use_wl A
+	placed 0 $SLOW || fail "damon2: A lost its placement once B joined: hot $HF/$HN, cold $CS/$CN"
+	wl_stop
+	sleep 3 # cycles without A
+	[ "$(kdamonds_on)" = "$KD" ] || fail "damon2: kdamond '$KD' replaced by '$(kdamonds_on)' when A left"
+	[ "$(kd_targets)" = 1 ] || fail "damon2: $(kd_targets) targets after A left, want 1"
+	use_wl B
+	placed 0 $SLOW || fail "damon2: B lost its placement once A left: hot $HF/$HN, cold $CS/$CN"
+	proj_del /tmp/cs.conf cs
+	[ -z "$(kdamonds_on)" ] || fail "damon2: kdamond still on after the task stopped: $(kdamonds_on)"
+	wl_stop
+	pass "damon2: one kdamond ($KD) through B joining (2 targets) and A leaving (1), both placed, content intact"
+}
+
 [ $RIG_NODES -ge 3 ] || skip "cslide needs a slow node (rig --nodes 3 or 4)"
 etmd_start
 [ "${NOISE:-1}" = 0 ] || tlb_noise 0 # see guest-lib.sh: without context switches hot pages look idle
@@ -258,6 +315,7 @@ for ph in "$@"; do
 	pair1) run anon 1 3 ;;
 	quota) quota ;;
 	ignhost) ignhost ;;
+	damon2) damon2 ;;
 	reserve) reserve ;;
 	*) fail "unknown phase $ph" ;;
 	esac
