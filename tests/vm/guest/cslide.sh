@@ -294,10 +294,14 @@ damon2() {
 	[ "$(kd_targets)" = 1 ] || fail "damon2: $(kd_targets) targets after A left, want 1"
 	use_wl B
 	placed 0 $SLOW || fail "damon2: B lost its placement once A left: hot $HF/$HN, cold $CS/$CN"
-	proj_del /tmp/cs.conf cs
-	[ -z "$(kdamonds_on)" ] || fail "damon2: kdamond still on after the task stopped: $(kdamonds_on)"
+	# etmemd exits with the task running (SIGTERM): the kdamond goes with it
+	etmd_stop
+	[ -z "$(kdamonds_on)" ] || fail "damon2: kdamond still on after etmemd exited: $(kdamonds_on)"
+	[ "$(kd_read /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds)" = 0 ] ||
+		fail "damon2: nr_kdamonds $(kd_read /sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds) after etmemd exited"
+	etmd_start
 	wl_stop
-	pass "damon2: one kdamond ($KD) through B joining (2 targets) and A leaving (1), both placed, content intact"
+	pass "damon2: one kdamond ($KD) through B joining (2 targets) and A leaving (1), both placed, content intact, gone with etmemd"
 }
 
 [ $RIG_NODES -ge 3 ] || skip "cslide needs a slow node (rig --nodes 3 or 4)"
