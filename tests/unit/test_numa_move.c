@@ -374,6 +374,33 @@ static void test_coalesce(void **state)
 	assert_string_equal(etm_action_fail_name(ETM_ACTION_FAIL_NOMEM), "nomem");
 }
 
+/* Units already in order are kept as they are (the sort is skipped); in order but one inside another is not. */
+static void test_coalesce_ordered(void **state)
+{
+	struct etm_numa_page in_order[] = {
+		{ .addr = PG, .shift = 12 },
+		{ .addr = HUGE, .shift = 21 },
+		{ .addr = 2 * HUGE, .shift = 12 },
+		{ .addr = 2 * HUGE + PG, .shift = 12 },
+	};
+	struct etm_numa_page nested[] = {
+		{ .addr = HUGE, .shift = 21 },
+		{ .addr = HUGE + PG, .shift = 12 },
+		{ .addr = 2 * HUGE, .shift = 12 },
+		{ .addr = 2 * HUGE, .shift = 12 },
+	};
+
+	(void)state;
+	assert_int_equal(etm_numa_pages_coalesce(in_order, 4), 4);
+	assert_int_equal(in_order[0].addr, PG);
+	assert_int_equal(in_order[1].shift, 21);
+	assert_int_equal(in_order[3].addr, 2 * HUGE + PG);
+	assert_int_equal(etm_numa_pages_coalesce(nested, 4), 2);
+	assert_int_equal(nested[0].addr, HUGE);
+	assert_int_equal(nested[0].shift, 21);
+	assert_int_equal(nested[1].addr, 2 * HUGE);
+}
+
 /* The move_pages action: units queued per destination, batched, failures counted, exit reported. */
 static void test_action_move_pages(void **state)
 {
@@ -427,7 +454,8 @@ int main(void)
 		cmocka_unit_test(test_per_page_failures), cmocka_unit_test(test_short_return_retried),
 		cmocka_unit_test(test_nomem_goes_on),	  cmocka_unit_test(test_process_exits),
 		cmocka_unit_test(test_whole_call_error),  cmocka_unit_test(test_huge_units_and_budget),
-		cmocka_unit_test(test_coalesce),	  cmocka_unit_test(test_action_move_pages),
+		cmocka_unit_test(test_coalesce),	  cmocka_unit_test(test_coalesce_ordered),
+		cmocka_unit_test(test_action_move_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
