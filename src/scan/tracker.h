@@ -72,7 +72,8 @@ struct etm_tracker_ops {
 	/*
 	 * Optional, for a tracker that watches all of a task's processes at
 	 * once (the PMU sampler: one ring and reader per CPU set, shared by
-	 * every process): one context per task. task_new() at task start, with
+	 * every process; damon_vaddr: one kdamond kept across the cycles, a
+	 * target per process): one context per task. task_new() at task start, with
 	 * the task's options (the VMA filter) and @pmu, the PMU keys (0, or
 	 * -errno with @why: the task's refusal); task_cycle() at the start of
 	 * every cycle with its processes (those that left are released, new

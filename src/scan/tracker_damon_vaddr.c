@@ -42,6 +42,12 @@ struct vaddr_task {
 	pid_t pids[VADDR_TARGETS_MAX]; /* target i monitors pids[i] */
 	size_t n;
 	bool on;
+	/*
+	 * A commit changed the targets: the kernel hands each slot's regions to
+	 * the slot's new pid (a target that left shifts the others down), and
+	 * the window the commit fell in counts the old pid's accesses in them.
+	 */
+	bool stale;
 	uint64_t gen; /* tried_regions snapshots taken */
 };
 
@@ -188,6 +194,7 @@ static int task_apply(struct vaddr_task *t, char *why, size_t len)
 			 strerror(-err));
 		return err;
 	}
+	t->stale = t->on;
 	t->on = true;
 	return 0;
 }
@@ -336,8 +343,13 @@ static int task_scan(struct vaddr_ctx *c, struct etm_pagestate *ps)
 	pthread_mutex_lock(&t->lock);
 	if ((i = target_of(t, c->pid)) < 0 || !t->on)
 		err = -ESRCH;
-	else if (c->seen == t->gen && !(err = snapshot(&t->k)))
-		t->gen++;
+	else if (c->seen == t->gen && !(err = snapshot(&t->k))) {
+		/* After a commit the window that holds it is thrown away: the next one is all the new pids'. */
+		if (t->stale && !(err = snapshot(&t->k)))
+			t->stale = false;
+		if (!err)
+			t->gen++;
+	}
 	if (!err)
 		err = read_regions(&t->k, i, ps);
 	c->seen = t->gen;

@@ -283,7 +283,9 @@ damon2() {
 	[ -n "$KD" ] && [ "$(kd_targets)" = 1 ] || fail "damon2: kdamond '$KD' with $(kd_targets) targets, want 1"
 	use_wl B
 	wl_start $wl
-	wait_placed 0 $SLOW 60
+	# a target added online starts from DAMON's three coarse regions of its address space (a new
+	# kdamond splits them into nr_regions/min first): B takes longer than A
+	wait_placed 0 $SLOW 90
 	placed 0 $SLOW || { proj_show cs; etmd_log_tail; fail "damon2: B not placed: hot $HF/$HN on node 0, cold $CS/$CN on node $SLOW"; }
 	[ "$(kdamonds_on)" = "$KD" ] || fail "damon2: kdamond '$KD' replaced by '$(kdamonds_on)' when B joined"
 	[ "$(kd_targets)" = 2 ] || fail "damon2: $(kd_targets) targets with A and B, want 2"
@@ -294,8 +296,11 @@ damon2() {
 	sleep 3 # cycles without A
 	[ "$(kdamonds_on)" = "$KD" ] || fail "damon2: kdamond '$KD' replaced by '$(kdamonds_on)' when A left"
 	[ "$(kd_targets)" = 1 ] || fail "damon2: $(kd_targets) targets after A left, want 1"
+	# B's target moved into A's slot and inherited A's regions (docs/cslide.md, Limits): some of its
+	# pages may be misjudged until the regions adapt again, so B is placed again, not kept
 	use_wl B
-	placed 0 $SLOW || fail "damon2: B lost its placement once A left: hot $HF/$HN, cold $CS/$CN"
+	wait_placed 0 $SLOW 60
+	placed 0 $SLOW || fail "damon2: B not placed again after A left: hot $HF/$HN, cold $CS/$CN"
 	# etmemd exits with the task running (SIGTERM): the kdamond goes with it
 	etmd_stop
 	[ -z "$(kdamonds_on)" ] || fail "damon2: kdamond still on after etmemd exited: $(kdamonds_on)"
