@@ -20,6 +20,9 @@
 #     the workload's own (stack, data): the untouched cold part is not
 #     counted hot. If the sampler's counts did not reach the buckets, the hot
 #     part would stay on the slow node.
+#  0. Refusal: the same project without pmu_event (the CPU's memory-access
+#     events, which this guest has no PMU for) does not start, and the error
+#     names the event and why and suggests page-faults; etmemd stays up.
 #  3. Two more cycles: the hot pages stay up (counts decay, never reset: a
 #     reset would make them cold on the fast node and send them down), the
 #     figures show samples counted and at least one halving
@@ -36,7 +39,8 @@ grep -q zram0 /proc/swaps || skip "no zram swap (rig --zram 0?)"
 note "path: software event page-faults (perf's PERF_COUNT_SW_PAGE_FAULTS); the guest CPU has no PMU" \
 	"($(ls /sys/bus/event_source/devices | tr '\n' ' '))"
 
-conf() { # conf FILE PID
+conf() { # conf FILE PID [EVENT]: EVENT "-" leaves pmu_event out
+	ev=${3:-page-faults}
 	cat >"$1" <<EOF
 [project]
 name=cs
@@ -55,7 +59,7 @@ sample_period=1
 vma_updata_rate=1
 cpu_set_size=16
 cooling_interval=1000
-pmu_event=page-faults
+$([ "$ev" = - ] || echo "pmu_event=$ev")
 [task]
 project=cs
 engine=cslide
@@ -101,6 +105,19 @@ nodes_now
 at_least "$HS" "$HN" 95 && at_least "$CF" "$CN" 95 ||
 	fail "not placed: hot on $SLOW $HS/$HN, cold on 0 $CF/$CN"
 note "placed: hot part on node $SLOW ($HS/$HN), cold part on node 0 ($CF/$CN)"
+# 0. no usable event: refused at start, naming it
+conf /tmp/hw.conf $WL_PID -
+$ETM obj add -f /tmp/hw.conf -s $SOCK || { etmd_log_tail; fail "obj add (no pmu_event) refused"; }
+if $ETM project start -n cs -s $SOCK >/tmp/start.out 2>&1; then
+	fail "a cslide task without pmu_event started in a guest without a PMU"
+fi
+sed 's/^/    refusal: /' /tmp/start.out
+grep -q "access tracker pmu: " /tmp/start.out && grep -q "pmu_event=page-faults" /tmp/start.out ||
+	fail "the refusal does not name the tracker and suggest page-faults: $(cat /tmp/start.out)"
+kill -0 $ETMD_PID || fail "etmemd died"
+proj_del /tmp/hw.conf cs
+pass "without a usable event the cslide task does not start, and says why"
+
 conf /tmp/cs.conf $WL_PID
 proj_add /tmp/cs.conf cs
 want_backend cs "pmu+move_pages"
