@@ -213,7 +213,8 @@ static int cslide_engine_check(struct etm_conf *conf, const struct etm_key_table
 	}
 
 /*
- * hot_threshold above loop*3 makes every page cold; the original clamped it
+ * hot_threshold above loop*3 makes every page cold (with the PMU keys: above
+ * 254, the sampled counts' top); the original clamped it
  * silently, we keep what was asked, the spec's range (docs/compat.md).
  */
 static const struct etm_key engine_rows[] = {

@@ -310,6 +310,7 @@ static struct cslide_task *task_new(struct cslide_rt *rt, struct engine *eng, st
 				       .pmu = &ep->pmu,
 				       .per_page = true,
 				       .hugetlb = has_ht(tp) };
+
 	ct->tk = tk;
 	ct->rt = rt;
 	ct->type = g_strdup(tk->type ? tk->type : "");
