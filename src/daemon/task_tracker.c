@@ -22,7 +22,6 @@ static void pmu_conf_of(const struct etm_pmu_params *p, struct etm_pmu_conf *c)
 int etm_task_tracker_choose(const struct etm_tracker_req *req, const struct etm_tracker_opts *o,
 			    struct etm_task_tracker *t, char *why, size_t len)
 {
-	struct etm_tracker_req r = *req;
 	bool sampled = req->pmu && req->pmu->enabled;
 	struct etm_pmu_conf c = { 0 };
 	char one[1024];
@@ -31,8 +30,7 @@ int etm_task_tracker_choose(const struct etm_tracker_req *req, const struct etm_
 	*t = (struct etm_task_tracker){ 0 };
 	if (len)
 		why[0] = '\0';
-	r.task_ctx = true;
-	if ((err = etm_tracker_choose(&r, &t->b, why, len))) {
+	if ((err = etm_tracker_choose(req, &t->b, why, len))) {
 		t->b = NULL;
 		return err;
 	}

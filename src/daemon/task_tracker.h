@@ -31,7 +31,7 @@ struct etm_task_tracker {
 
 /*
  * Choose @t's backend with etm_tracker_choose() (engines/tracker_choice.h,
- * the one choice of every engine; @req->task_ctx is set here) and start its
+ * the one choice of every engine) and start its
  * task-wide context: @o is the task's tracker options (the VMA filter:
  * flagged_only, vma_name). 0, with @why (for auto) saying why the backends
  * before the chosen one were skipped; or -errno with @why the refusal.
