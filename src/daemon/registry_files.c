@@ -204,19 +204,56 @@ static int add_task(struct etm_registry *reg, struct add_batch *b, GString *err)
 	return ETM_OK;
 }
 
-/* A task added to a started project starts at once; its failure undoes the add. */
-static int add_start_task(struct etm_registry *reg, struct add_batch *b, const char *path, GString *err)
+/*
+ * Lock held, the batch built: whether its task joins a started project, and
+ * so must start before the add succeeds. The project is idle (task_engine
+ * checked): it is marked STARTING until the task's start is over, so no other
+ * request changes it or runs an engine command while the start runs unlocked
+ * (a plugin's start_task may take long: it must not hold every client up).
+ */
+static struct etm_project *add_claim_for_start(struct add_batch *b)
 {
-	int ret;
+	struct etm_project *proj;
 
-	if (!b->tk || etm_project_of(b->tk_eng->pub.proj)->state != ETM_PROJ_STARTED)
-		return ETM_OK;
-	/* Nobody sees the task yet: start it under the lock, then publish it STARTED. */
-	ret = etm_reg_engine_start_task(reg, b->tk, err);
-	if (ret)
+	if (!b->tk || (proj = etm_project_of(b->tk_eng->pub.proj))->state != ETM_PROJ_STARTED)
+		return NULL;
+	proj->state = ETM_PROJ_STARTING;
+	b->tk->state = ETM_TASK_STARTING;
+	return proj;
+}
+
+/* What obj add publishes before its task starts, to be undone if the start fails. */
+struct add_started {
+	struct etm_project *proj; /* claimed STARTING */
+	struct etm_engine *eng;	  /* the task's engine */
+	bool new_eng;		  /* @eng came with the same file */
+	struct etm_task *tk;
+};
+
+/*
+ * Unlocked: the task added to a started project (published STARTING, its
+ * project claimed by add_claim_for_start) starts; its failure undoes the
+ * whole add, the file's new engine too.
+ */
+static int add_start_task(struct etm_registry *reg, const struct add_started *a, const char *path, GString *err)
+{
+	int ret = etm_reg_engine_start_task(reg, a->tk, err);
+
+	pthread_mutex_lock(&reg->lock);
+	if (ret == ETM_OK) {
+		a->tk->state = ETM_TASK_STARTED;
+	} else {
+		etm_engine_unlink_task(a->eng, a->tk);
+		etm_task_free(a->tk);
+		if (a->new_eng) {
+			etm_project_unlink_engine(a->proj, a->eng);
+			etm_engine_free(a->eng);
+		}
 		etm_info("add of %s undone: its task could not be started", path);
-	else
-		b->tk->state = ETM_TASK_STARTED;
+	}
+	a->proj->state = ETM_PROJ_STARTED;
+	pthread_cond_broadcast(&reg->settled);
+	pthread_mutex_unlock(&reg->lock);
 	return ret;
 }
 
@@ -248,6 +285,7 @@ static int obj_add(struct etm_registry *reg, const char *path, GString *err)
 {
 	g_autoptr(etm_conf) conf = NULL;
 	g_auto(add_batch) b = { 0 };
+	struct add_started a = { 0 };
 	int ret = load_file(reg, path, &conf, err);
 
 	if (ret)
@@ -261,11 +299,16 @@ static int obj_add(struct etm_registry *reg, const char *path, GString *err)
 		ret = add_engine(reg, &b, err);
 	if (ret == ETM_OK && etm_conf_has_group(conf, "task"))
 		ret = add_task(reg, &b, err);
-	if (ret == ETM_OK)
-		ret = add_start_task(reg, &b, path, err);
-	if (ret == ETM_OK)
+	if (ret == ETM_OK) {
+		a.proj = add_claim_for_start(&b);
+		a.eng = b.tk_eng;
+		a.new_eng = b.eng && b.eng == b.tk_eng;
+		a.tk = b.tk;
 		add_publish(reg, &b);
+	}
 	pthread_mutex_unlock(&reg->lock);
+	if (a.proj)
+		ret = add_start_task(reg, &a, path, err);
 	return ret;
 }
 

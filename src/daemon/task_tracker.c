@@ -19,41 +19,31 @@ static void pmu_conf_of(const struct etm_pmu_params *p, struct etm_pmu_conf *c)
 	};
 }
 
-int etm_task_tracker_start(const struct etm_backend *b, const struct etm_tracker_opts *o,
-			   const struct etm_pmu_params *pmu, struct etm_task_tracker *t, char *why, size_t len)
-{
-	struct etm_pmu_conf c = { 0 };
-	char one[1024];
-	int err;
-
-	*t = (struct etm_task_tracker){ .b = b };
-	if (!b->tracker || !b->tracker->task_new)
-		return 0;
-	if (pmu)
-		pmu_conf_of(pmu, &c);
-	if ((err = b->tracker->task_new(o, pmu ? &c : NULL, &t->task, one, sizeof(one)))) {
-		snprintf(why, len, "access tracker %s: %s", b->name, one);
-		t->b = NULL;
-		t->task = NULL;
-	}
-	return err;
-}
-
 int etm_task_tracker_choose(const struct etm_tracker_req *req, const struct etm_tracker_opts *o,
 			    struct etm_task_tracker *t, char *why, size_t len)
 {
-	struct etm_tracker_req r = *req;
 	bool sampled = req->pmu && req->pmu->enabled;
-	const struct etm_backend *b = NULL;
+	struct etm_pmu_conf c = { 0 };
+	char one[1024];
 	int err;
 
 	*t = (struct etm_task_tracker){ 0 };
 	if (len)
 		why[0] = '\0';
-	r.task_ctx = true;
-	if ((err = etm_tracker_choose(&r, &b, why, len)))
+	if ((err = etm_tracker_choose(req, &t->b, why, len))) {
+		t->b = NULL;
 		return err;
-	return etm_task_tracker_start(b, o, sampled ? req->pmu : NULL, t, why, len);
+	}
+	if (!t->b->tracker || !t->b->tracker->task_new)
+		return 0;
+	if (sampled)
+		pmu_conf_of(req->pmu, &c);
+	if ((err = t->b->tracker->task_new(o, sampled ? &c : NULL, &t->task, one, sizeof(one)))) {
+		snprintf(why, len, "access tracker %s: %s", t->b->name, one);
+		t->b = NULL;
+		t->task = NULL;
+	}
+	return err;
 }
 
 int etm_task_tracker_cycle(struct etm_task_tracker *t, const pid_t *pids, size_t n, char *why, size_t len)

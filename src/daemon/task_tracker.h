@@ -31,21 +31,13 @@ struct etm_task_tracker {
 
 /*
  * Choose @t's backend with etm_tracker_choose() (engines/tracker_choice.h,
- * the one choice of every engine; @req->task_ctx is set here) and start its
+ * the one choice of every engine) and start its
  * task-wide context: @o is the task's tracker options (the VMA filter:
  * flagged_only, vma_name). 0, with @why (for auto) saying why the backends
  * before the chosen one were skipped; or -errno with @why the refusal.
  */
 int etm_task_tracker_choose(const struct etm_tracker_req *req, const struct etm_tracker_opts *o,
 			    struct etm_task_tracker *t, char *why, size_t len);
-/*
- * Start the task-wide context of @b, a backend chosen already (an engine
- * that does not start the PMU sampler: cslide); @pmu the PMU keys for the
- * pmu tracker, else NULL. 0 (also for a backend without one), or -errno with
- * @why; @t is zeroed on failure.
- */
-int etm_task_tracker_start(const struct etm_backend *b, const struct etm_tracker_opts *o,
-			   const struct etm_pmu_params *pmu, struct etm_task_tracker *t, char *why, size_t len);
 /* A new cycle over @pids: the task-wide context follows them. 0, or -errno with @why (a pid left out). */
 int etm_task_tracker_cycle(struct etm_task_tracker *t, const pid_t *pids, size_t n, char *why, size_t len);
 /* The task-wide context's figures for `project show` (the pmu tracker's sampling), none for the others. */

@@ -233,7 +233,8 @@ void etm_pmu_counter_samples(void *arg, const struct etm_perf_sample *s, size_t 
 	etm_pmu_counter_cool(c);
 }
 
-int etm_pmu_counter_fold(struct etm_pmu_counter *c, pid_t pid, struct etm_pagestate *ps, int pagemap_fd)
+int etm_pmu_counter_fold(struct etm_pmu_counter *c, pid_t pid, struct etm_pagestate *ps, int pagemap_fd,
+			 enum etm_pmu_fold how)
 {
 	bool found;
 	size_t at;
@@ -241,7 +242,7 @@ int etm_pmu_counter_fold(struct etm_pmu_counter *c, pid_t pid, struct etm_pagest
 	pthread_rwlock_rdlock(&c->lock);
 	at = find(c, pid, &found);
 	if (found)
-		etm_pmu_pages_fold(c->t[at].pages, ps, pagemap_fd);
+		etm_pmu_pages_fold(c->t[at].pages, ps, pagemap_fd, how);
 	pthread_rwlock_unlock(&c->lock);
 	return found ? 0 : -ESRCH;
 }

@@ -62,8 +62,12 @@ void etm_pmu_counter_samples(void *arg, const struct etm_perf_sample *s, size_t 
 
 void etm_pmu_counter_cool(struct etm_pmu_counter *c);
 
-/* Fold @pid's counts into @ps (pmu_pages.h; @pagemap_fd its pagemap or -1). -ESRCH when @pid is not a target. */
-int etm_pmu_counter_fold(struct etm_pmu_counter *c, pid_t pid, struct etm_pagestate *ps, int pagemap_fd);
+/*
+ * Fold @pid's counts into @ps as @how says (pmu_pages.h; @pagemap_fd its
+ * pagemap or -1). -ESRCH when @pid is not a target.
+ */
+int etm_pmu_counter_fold(struct etm_pmu_counter *c, pid_t pid, struct etm_pagestate *ps, int pagemap_fd,
+			 enum etm_pmu_fold how);
 
 /* A page's count, -1 outside the index, -ESRCH (negative) for an unknown pid. */
 int etm_pmu_counter_count(struct etm_pmu_counter *c, pid_t pid, uint64_t addr);

@@ -279,6 +279,7 @@ static int mark_resident(struct etm_pagestate *ps, int fd, uint64_t a, uint64_t 
 struct run {
 	struct etm_pagestate *ps;
 	int pagemap_fd; /* -1: weight-0 runs are marked whole */
+	enum etm_pmu_fold how;
 	uint64_t start, n;
 	unsigned w;
 };
@@ -319,18 +320,20 @@ static void fold_span(const struct etm_pmu_pages *p, uint64_t a, uint64_t b, str
 		if (!leaf) {
 			run_add(r, a, (e - a) >> ETM_PAGE_SHIFT, 0);
 		} else {
-			for (uint64_t x = a; x < e; x += ETM_PAGE_SIZE)
-				run_add(r, x, 1,
-					etm_pmu_weight(__atomic_load_n(&leaf[(x >> ETM_PAGE_SHIFT) & (FAN - 1)],
-								       __ATOMIC_RELAXED)));
+			for (uint64_t x = a; x < e; x += ETM_PAGE_SIZE) {
+				unsigned c =
+				    __atomic_load_n(&leaf[(x >> ETM_PAGE_SHIFT) & (FAN - 1)], __ATOMIC_RELAXED);
+
+				run_add(r, x, 1, r->how == ETM_PMU_FOLD_COUNT ? c : etm_pmu_weight(c));
+			}
 		}
 		a = e;
 	}
 }
 
-void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps, int pagemap_fd)
+void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps, int pagemap_fd, enum etm_pmu_fold how)
 {
-	struct run r = { .ps = ps, .pagemap_fd = pagemap_fd };
+	struct run r = { .ps = ps, .pagemap_fd = pagemap_fd, .how = how };
 	size_t j = 0;
 
 	/* Walk the page state's ranges and the index together: the cost is what @ps tracks. */

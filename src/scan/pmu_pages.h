@@ -92,9 +92,22 @@ static inline unsigned etm_pmu_weight(unsigned count)
 	return w;
 }
 
+/* What a fold adds to each page of the page state. */
+enum etm_pmu_fold {
+	/* etm_pmu_weight(count), once per pass (slide: T against the passes' sum) */
+	ETM_PMU_FOLD_WEIGHT,
+	/*
+	 * the count itself, saturating at the page state's 254 (cslide:
+	 * hot_threshold against the decayed sample count; the engine folds
+	 * into a page state it reset, so passes do not add up)
+	 */
+	ETM_PMU_FOLD_COUNT,
+};
+
 /*
  * Fold the counts into @ps: every indexed page inside @ps's ranges is
- * marked seen with weight etm_pmu_weight(count), so a page never sampled
+ * marked seen with weight etm_pmu_weight(count) (@how: ETM_PMU_FOLD_WEIGHT)
+ * or count (ETM_PMU_FOLD_COUNT), so a page never sampled
  * is seen with weight 0 (cold for any T > 0). Runs of equal weight are
  * marked in one call. With @pagemap_fd (the target's /proc/PID/pagemap,
  * else -1) a run of weight 0 is marked only where pages are present or
@@ -103,6 +116,6 @@ static inline unsigned etm_pmu_weight(unsigned count)
  * kernel's page-table walk instead of being marked page by page. Without
  * the ioctl every indexed page is marked, as before.
  */
-void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps, int pagemap_fd);
+void etm_pmu_pages_fold(const struct etm_pmu_pages *p, struct etm_pagestate *ps, int pagemap_fd, enum etm_pmu_fold how);
 
 #endif

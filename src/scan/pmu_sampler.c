@@ -394,6 +394,11 @@ int etm_pmu_sampler_describe(const struct etm_pmu_sampler *s, char *buf, size_t 
 		      (unsigned long long)s->c.sample_period, s->c.sample_weight, s->ncpu, s->nreaders,
 		      s->nreaders == 1 ? "" : "s", s->c.ring_pages,
 		      s->inherit_thread ? "the kernel (inherit_thread)" : "re-resolution");
+	if (rc >= 0 && (size_t)rc < len - used && s->c.cooling_interval) {
+		used += (size_t)rc;
+		rc = snprintf(buf + used, len - used, ", counts halved every %llu counted samples",
+			      (unsigned long long)s->c.cooling_interval);
+	}
 	return rc < 0 || (size_t)rc >= len - used ? -ENOSPC : 0;
 }
 

@@ -64,6 +64,8 @@ struct etm_pmu_conf {
 	 * cold right after the next halving and go out again.
 	 */
 	unsigned sample_weight;
+	/* What etm_pmu_sampler_fold() marks: each page's weight (slide) or its count (cslide). */
+	enum etm_pmu_fold fold;
 	/* Which VMAs are indexed: the tracker's choice (anon_only, the swap_flag name). */
 	bool anon_only;
 	const char *vma_name;
@@ -123,8 +125,9 @@ int etm_pmu_sampler_set_targets(struct etm_pmu_sampler *s, const pid_t *pids, si
 /*
  * One pass of the tracker: drain every ring, rebuild @pid's VMA index when
  * vma_update_rate is 0 (or when it has gone stale), and fold its counts
- * into @ps (pmu_pages.h: every indexed page seen, weight = bit length of
- * its count). -ESRCH when @pid is not attached or has exited.
+ * into @ps (pmu_pages.h: every indexed page seen, with the bit length of
+ * its count or, with fold = ETM_PMU_FOLD_COUNT, the count). -ESRCH when
+ * @pid is not attached or has exited.
  */
 int etm_pmu_sampler_fold(struct etm_pmu_sampler *s, pid_t pid, struct etm_pagestate *ps);
 

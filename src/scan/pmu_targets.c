@@ -409,7 +409,7 @@ int etm_pmu_sampler_fold(struct etm_pmu_sampler *s, pid_t pid, struct etm_pagest
 	/* A failed rebuild (-ENOMEM) keeps the old index: still worth folding. */
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC); /* -1: every indexed page marked (pmu_pages.h) */
-	rc = etm_pmu_counter_fold(s->counter, pid, ps, fd);
+	rc = etm_pmu_counter_fold(s->counter, pid, ps, fd, s->c.fold);
 	if (fd >= 0)
 		close(fd);
 	return rc;

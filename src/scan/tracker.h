@@ -40,6 +40,14 @@ struct etm_tracker_opts {
 	unsigned loop;
 	/* page_idle: skip open()'s baseline pass (the scan library's one-pass semantics). */
 	bool no_baseline;
+	/*
+	 * task_new() of the pmu tracker: scan() marks each page with its
+	 * sampled count (decayed by cooling, 0..254) instead of adding one
+	 * pass's weight, into a page state the engine resets before each pass
+	 * (cslide: hot_threshold against sampled counts). The other trackers
+	 * ignore it.
+	 */
+	bool sample_counts;
 	/* A task-wide tracker's context (task_new() below) for open(); NULL for the others. */
 	void *task;
 	/*

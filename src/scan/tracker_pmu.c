@@ -6,7 +6,8 @@
  * usable), task_cycle() hands it the cycle's processes and, when the task
  * has no cooling_interval (slide), halves the counts once per cycle. open()
  * makes sure the process is sampled, scan() folds its counts into the page
- * state, close() ends the job but keeps the counts: they must outlive the
+ * state (their weights, or with o->sample_counts the counts themselves:
+ * cslide), close() ends the job but keeps the counts: they must outlive the
  * cycle, or a page faulted back in would look cold again at the next one.
  * A process stops being sampled when it leaves the task's targets or exits.
  */
@@ -64,6 +65,7 @@ static int pmu_task_new(const struct etm_tracker_opts *o, const struct etm_pmu_c
 	/* Index the pages the engine's page state tracks (etm_tracker_ranges()). */
 	c.anon_only = true;
 	c.vma_name = o->vma_name;
+	c.fold = o->sample_counts ? ETM_PMU_FOLD_COUNT : ETM_PMU_FOLD_WEIGHT;
 	t->cool_each_cycle = !c.cooling_interval;
 	if ((rc = etm_pmu_sampler_new(&c, &t->s, why, len))) {
 		free(t);

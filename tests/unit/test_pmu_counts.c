@@ -120,7 +120,7 @@ static void test_fold(void **state)
 	etm_pmu_pages_hit(p, A + 4 * PG, 255, NULL);
 	/* the page state covers pages 2.. of the index and a range the index lacks */
 	assert_int_equal(etm_pagestate_add_range(ps, A + 2 * PG, A + 16 * PG), 0);
-	etm_pmu_pages_fold(p, ps, -1);
+	etm_pmu_pages_fold(p, ps, -1, ETM_PMU_FOLD_WEIGHT);
 	assert_int_equal(etm_ps_count(ps->r[0].st[0]), 2);  /* count 3: bit length 2 */
 	assert_int_equal(etm_ps_count(ps->r[0].st[1]), 5);  /* 16 */
 	assert_int_equal(etm_ps_count(ps->r[0].st[2]), 8);  /* 255 */
@@ -173,7 +173,7 @@ static void test_fold_resident_only(void **state)
 	assert_int_equal(etm_pmu_pages_new(r, 1, NULL, &p), 0);
 	etm_pmu_pages_hit(p, a + PG * 1000, 4, NULL);
 	assert_int_equal(etm_pagestate_add_range(ps, a, a + len), 0);
-	etm_pmu_pages_fold(p, ps, fd);
+	etm_pmu_pages_fold(p, ps, fd, ETM_PMU_FOLD_WEIGHT);
 	etm_pagestate_grade(ps, 1, &g);
 	if (scan) {
 		assert_int_equal(g.scanned, 3);
@@ -218,7 +218,7 @@ static void test_sparse_reservation(void **state)
 	assert_int_equal(etm_pmu_pages_sampled(p), 3);
 	/* the page state tracks a small part: the fold costs that part */
 	assert_int_equal(etm_pagestate_add_range(ps, A, A + 16 * PG), 0);
-	etm_pmu_pages_fold(p, ps, -1);
+	etm_pmu_pages_fold(p, ps, -1, ETM_PMU_FOLD_WEIGHT);
 	assert_int_equal(etm_ps_count(ps->r[0].st[5]), 2);
 	assert_int_equal(etm_ps_count(ps->r[0].st[4]), 0);
 	/* the reservation shrinks to 1 GiB: the count beyond it goes, the others stay */
@@ -267,7 +267,7 @@ static void test_counter_matching(void **state)
 	assert_int_equal(etm_pmu_counter_count(c, 9, A + PG), 2);
 	assert_int_equal(etm_pmu_counter_count(c, 9, A), 0);
 	assert_true(etm_pmu_counter_count(c, 8, A) < -1);
-	assert_int_equal(etm_pmu_counter_fold(c, 8, NULL, -1), -ESRCH);
+	assert_int_equal(etm_pmu_counter_fold(c, 8, NULL, -1, ETM_PMU_FOLD_WEIGHT), -ESRCH);
 	etm_pmu_counter_remove(c, 7);
 	etm_pmu_counter_remove(c, 7);
 	assert_true(etm_pmu_counter_count(c, 7, A) < -1);

@@ -58,6 +58,8 @@ static struct {
 	atomic_int starts, stops, violations;
 	atomic_int running[MAX_TASKS]; /* by the task name's digit */
 	atomic_int fail_start;	       /* start_task fails while set */
+	atomic_int hold_start;	       /* start_task waits while set */
+	atomic_int in_start;	       /* a start_task is waiting for hold_start */
 } eng_log;
 
 static atomic_int *running_of(struct task *tk)
@@ -75,6 +77,11 @@ static int test_start(struct engine *eng, struct task *tk)
 		etm_task_report_error(tk, "refused by the test engine");
 		return -EIO;
 	}
+	while (atomic_load(&eng_log.hold_start)) {
+		atomic_store(&eng_log.in_start, 1);
+		usleep(1000);
+	}
+	atomic_store(&eng_log.in_start, 0);
 	/* Two starts of one task at once, or a start of a running task, break the contract. */
 	if (atomic_fetch_add(running_of(tk), 1) != 0)
 		atomic_fetch_add(&eng_log.violations, 1);
@@ -259,6 +266,59 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(atomic_load(&eng_log.starts), atomic_load(&eng_log.stops));
 	unlink(bad_task);
 	unlink(missing_task);
+}
+
+struct add_call {
+	struct fixture *f;
+	const char *path;
+	int ret;
+	GString *err;
+};
+
+static void *add_thread(void *arg)
+{
+	struct add_call *c = arg;
+
+	c->ret = add(c->f, c->path, c->err);
+	return NULL;
+}
+
+/*
+ * A task added to a started project starts without the registry lock (a
+ * plugin's start_task may be slow): meanwhile `project show` answers and
+ * says the project is starting, and what would change the project is told
+ * to try again.
+ */
+static void test_add_start_unlocked(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	g_autoptr(GString) add_err = g_string_new(NULL);
+	struct add_call c = { f, f->tasks[4], -1, add_err };
+	g_autofree char *out = NULL;
+	pthread_t tid;
+	int rc;
+
+	add_project(f);
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	atomic_store(&eng_log.hold_start, 1);
+	assert_int_equal(pthread_create(&tid, NULL, add_thread, &c), 0);
+	while (!atomic_load(&eng_log.in_start))
+		usleep(1000);
+	out = show(f, "p", &rc);
+	assert_int_equal(rc, ETM_OK);
+	assert_non_null(strstr(out, "state: starting"));
+	assert_int_equal(add(f, f->tasks[5], err), ETM_ERR_BUSY);
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_ERR_BUSY);
+	atomic_store(&eng_log.hold_start, 0);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_int_equal(c.ret, ETM_OK);
+	g_free(out);
+	out = show(f, "p", &rc);
+	assert_null(strstr(out, "state: starting"));
+	assert_non_null(strstr(out, " t4 "));
+	assert_int_equal(atomic_load(&eng_log.starts), 1);
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
 }
 
 /* The spec's owner check stays the default: a file of another owner is refused. */
@@ -623,6 +683,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_add_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_start_unlocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_stop_races, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_all_race, setup, teardown),

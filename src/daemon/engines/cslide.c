@@ -213,7 +213,8 @@ static int cslide_engine_check(struct etm_conf *conf, const struct etm_key_table
 	}
 
 /*
- * hot_threshold above loop*3 makes every page cold; the original clamped it
+ * hot_threshold above loop*3 makes every page cold (with the PMU keys: above
+ * 254, the sampled counts' top); the original clamped it
  * silently, we keep what was asked, the spec's range (docs/compat.md).
  */
 static const struct etm_key engine_rows[] = {
@@ -225,7 +226,9 @@ static const struct etm_key engine_rows[] = {
 	  .doc = "Pairs of NUMA nodes, e.g. \\fB2,0;3,1\\fP: each node present with memory, in one pair at most. "
 		 "Unset: each node of the fastest memory tier is paired with the nearest node of the next "
 		 "(/sys/devices/virtual/memory_tiering)." },
-	CSLIDE_INT_ROW(hot_threshold, "Pages accessed fewer times than this per cycle are cold."),
+	CSLIDE_INT_ROW(hot_threshold,
+		       "Pages accessed fewer times than this per cycle are cold; with the PMU keys, pages "
+		       "whose sampled count is below it (see PMU SAMPLING)."),
 	CSLIDE_INT_ROW(node_mig_quota, "MiB moved per node pair and cycle, both directions together."),
 	CSLIDE_INT_ROW(node_hot_reserve, "MiB of the hot node kept for hot memory."),
 	ETM_PMU_KEYS(EP, pmu),

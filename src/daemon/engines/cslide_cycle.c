@@ -238,7 +238,7 @@ static void place_kind(struct cslide_rt *rt, GPtrArray *tasks, enum etm_numa_bac
 
 		b[t] = &ct->b;
 		if (cslide_buckets_build(&ct->b, (const struct cslide_page *)(void *)ct->pages->data, ct->pages->len,
-					 rt->loop * 3, nn))
+					 rt->max_count, nn))
 			cslide_task_error(ct, "out of memory for its page buckets");
 		for (int node = 0; node < nn; node++) {
 			uint64_t hot, cold;

@@ -203,6 +203,7 @@ void cslide_task_figures(struct engine *eng, struct task *tk, struct etm_figures
 	if (f->last_error[0])
 		etm_fig_text(figs, "last_error", "last error", f->last_error);
 	pthread_mutex_unlock(&ct->rt->lock);
+	etm_task_tracker_figures(&ct->trk, figs); /* the pmu sampler's (its own lock) */
 }
 
 /* -------------------------------------------------------- private commands */

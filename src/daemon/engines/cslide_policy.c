@@ -5,6 +5,40 @@
 #include <errno.h>
 #include <string.h>
 
+/*
+ * A scanned unit's count: the lowest of its pages' that were seen. Every
+ * scanning tracker gives a folio's pages one count, or reads some of them
+ * too high, never too low: page_idle tracks a large folio by its head (the
+ * bits of tail pages are never set, so tails always read accessed); DAMON
+ * grades regions, and a region holding part of a cold folio and part of a
+ * hot neighbour reads accessed, while a folio accessed anywhere reads
+ * accessed in every region that holds part of it.
+ *
+ * A sampled unit's count: the sum of its pages'. A sample is an access
+ * that happened, on the one page its address fell in: a THP sampled on 3
+ * of its 512 pages was accessed (at least) 3 times, and a fault of it
+ * samples one address; the lowest count would call it cold.
+ */
+int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, bool sampled)
+{
+	uint64_t s = a > r->start ? a : r->start, e = a + len < r->end ? a + len : r->end;
+	int acc = -1;
+
+	for (uint64_t p = s; p < e; p += ETM_PAGE_SIZE) {
+		int c = etm_ps_count(r->st[(p - r->start) >> ETM_PAGE_SHIFT]);
+
+		if (c < 0)
+			continue;
+		if (acc < 0)
+			acc = c;
+		else if (sampled)
+			acc = MIN(acc + c, (int)ETM_PS_COUNT_MAX);
+		else
+			acc = MIN(acc, c);
+	}
+	return acc;
+}
+
 /* A page's bucket: its count clamped to max_count; false for a page on no known node. */
 static bool bucket_of(const struct cslide_buckets *b, const struct cslide_page *p, size_t *k)
 {

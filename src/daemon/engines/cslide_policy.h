@@ -28,11 +28,12 @@
 #include <stdint.h>
 
 #include "scan/numa_node.h"
+#include "scan/pagestate.h"
 
 /* One unit the scan graded: a base page, a THP or a hugetlb page. */
 struct cslide_page {
 	uint64_t addr;
-	uint16_t count; /* weighted accesses over the cycle's passes, 0..loop*3 */
+	uint16_t count; /* weighted accesses over the cycle's passes, 0..loop*3; sampled (pmu): 0..254 */
 	int16_t node;	/* from the placement query; < 0: not placed (not present, gone) */
 	uint8_t shift;	/* log2 of its size: 12, 21, 30 */
 };
@@ -42,9 +43,18 @@ static inline uint64_t cslide_page_bytes(const struct cslide_page *p)
 	return 1ULL << p->shift;
 }
 
+/*
+ * The count of the unit [@a, @a + @len) (a base page, THP or hugetlb page)
+ * from its 4 KiB pages' in @r, the page state of its VMA; -1 when the
+ * tracker saw none of them. A scanning tracker's unit counts its lowest
+ * page's; a sampled one (@sampled: the pmu tracker's counts) the sum of
+ * its pages', saturating at ETM_PS_COUNT_MAX (cslide_policy.c says why).
+ */
+int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, bool sampled);
+
 /* One task's pages by (count, node): the original's count_page_refs[count].node_pfs[node]. */
 struct cslide_buckets {
-	int max_count; /* loop * 3; higher counts are clamped to it */
+	int max_count; /* loop * 3 (254 for sampled counts); higher counts are clamped to it */
 	int nr_nodes;  /* nodes 0..nr_nodes-1; pages on other nodes are left out */
 	const struct cslide_page *pages;
 	uint32_t *order;       /* page indices grouped by bucket, ascending address within one */

@@ -99,8 +99,11 @@ struct cslide_task {
 	char **vmflags;		       /* the filter's flags (a copy) */
 	struct etm_vma_filter filter;  /* which VMAs */
 	struct etm_tracker_opts topts; /* the tracker's options */
-	const struct etm_backend *acc; /* a per-page tracker */
-	struct etm_task_tracker trk;   /* its task-wide context (damon_vaddr: the task's kdamond) */
+	const struct etm_backend *acc; /* a per-page tracker (trk.b) */
+	/* the tracker's task-wide context: with the PMU keys the sampler, which outlives the cycles */
+	struct etm_task_tracker trk;
+	/* pmu: a page's count is its sampled count (0..254, halved by cooling), not a sum of passes */
+	bool sampled;
 	/* rt->lock */
 	bool stop;     /* stop_task asked: the thread lets go at its next checkpoint */
 	bool in_cycle; /* the engine thread holds the cycle data below */
@@ -122,6 +125,7 @@ struct cslide_rt {
 	GPtrArray *tasks; /* struct cslide_task (rt->lock) */
 	/* configuration snapshot */
 	int loop, interval, sleep_s, hot_threshold;
+	int max_count;		/* the buckets' top count: loop * 3, or 254 with the PMU keys (sampled counts) */
 	int64_t quota, reserve; /* bytes */
 	struct etm_numa_pair *pairs;
 	size_t npairs;

@@ -15,7 +15,7 @@
 #include "daemon/registry.h"
 #include "etmem/etmemd_scan_exp.h"
 #include "scan/clock.h"
-#include "tracker_choice.h"
+#include "scan/pagestate.h"
 
 /* ---------------------------------------------------------- the cycle's hold */
 
@@ -202,6 +202,8 @@ static int rt_start(struct engine *eng, struct cslide_eng_params *ep, const stru
 	rt->interval = scan->interval > 0 ? scan->interval : 1;
 	rt->sleep_s = scan->sleep > 0 ? scan->sleep : 1;
 	rt->hot_threshold = ep->hot_threshold;
+	/* Sampled counts are not passes: a page sampled 40 times (or faulted thrice) counts 40 (48). */
+	rt->max_count = ep->pmu.enabled ? (int)ETM_PS_COUNT_MAX : rt->loop * 3;
 	rt->quota = (int64_t)ep->node_mig_quota << 20;
 	rt->reserve = (int64_t)ep->node_hot_reserve << 20;
 	if ((err = etm_action_move_pages.probe(why, sizeof(why))) ||
@@ -231,9 +233,9 @@ static void task_free(struct cslide_task *ct)
 {
 	if (!ct)
 		return;
-	etm_task_tracker_release(&ct->trk);
 	if (ct->pages)
 		g_array_free(ct->pages, TRUE);
+	etm_task_tracker_release(&ct->trk);
 	cslide_buckets_clear(&ct->b);
 	cslide_figs_clear(&ct->figs);
 	g_strfreev(ct->vmflags);
@@ -251,7 +253,7 @@ static bool has_ht(const struct cslide_task_params *tp)
 	return false;
 }
 
-/* Which VMAs, how they are scanned; what the chosen tracker cannot honour is said once. */
+/* Which VMAs, how they are scanned (before the tracker is chosen: the sampler indexes by them). */
 static void task_scan_setup(struct cslide_task *ct, const struct cslide_task_params *tp, const struct cslide_rt *rt)
 {
 	if (ct->hugetlb) {
@@ -269,10 +271,32 @@ static void task_scan_setup(struct cslide_task *ct, const struct cslide_task_par
 		.sleep_s = (unsigned)rt->sleep_s,
 		.loop = (unsigned)rt->loop,
 		.filter = &ct->filter,
+		/* the pmu tracker: hot_threshold is weighed against sampled counts (cslide_scan_pass) */
+		.sample_counts = true,
 	};
+}
+
+/* The task's tracker (the PMU keys: the sampler, started here); what it cannot honour is said once. */
+static int task_tracker_start(struct cslide_task *ct, const struct cslide_task_params *tp,
+			      const struct etm_tracker_req *req)
+{
+	char why[1024], what[1024];
+	int err;
+
+	if ((err = etm_task_tracker_choose(req, &ct->topts, &ct->trk, why, sizeof(why)))) {
+		etm_task_report_error(ct->tk, "%s", why);
+		return err;
+	}
+	ct->acc = ct->trk.b;
+	ct->topts.task = ct->trk.task;
+	ct->sampled = ct->acc->tracker == &etm_tracker_pmu;
 	if (tp->ign_host && ct->acc->tracker != &etm_tracker_idle_pages)
 		etm_warn("cslide task %s: ign_host=yes is honoured by idle_pages only; %s sees every access", ct->name,
 			 ct->acc->name);
+	etm_task_tracker_describe(&ct->trk, what, sizeof(what));
+	if (what[0])
+		etm_info("cslide task %s: %s samples %s", ct->name, ct->acc->name, what);
+	return 0;
 }
 
 static struct cslide_task *task_new(struct cslide_rt *rt, struct engine *eng, struct task *tk, int *err)
@@ -286,7 +310,6 @@ static struct cslide_task *task_new(struct cslide_rt *rt, struct engine *eng, st
 				       .pmu = &ep->pmu,
 				       .per_page = true,
 				       .hugetlb = has_ht(tp) };
-	char why[1024];
 
 	ct->tk = tk;
 	ct->rt = rt;
@@ -295,19 +318,11 @@ static struct cslide_task *task_new(struct cslide_rt *rt, struct engine *eng, st
 	ct->name = g_strdup(tk->name ? tk->name : "");
 	ct->hugetlb = req.hugetlb;
 	ct->pages = g_array_new(FALSE, FALSE, sizeof(struct cslide_page));
-	if ((*err = etm_tracker_choose(&req, &ct->acc, why, sizeof(why)))) {
-		etm_task_report_error(tk, "%s", why);
-		task_free(ct);
-		return NULL;
-	}
 	task_scan_setup(ct, tp, rt);
-	/* The tracker's task-wide context (damon_vaddr: one kdamond kept across the cycles). */
-	if ((*err = etm_task_tracker_start(ct->acc, &ct->topts, NULL, &ct->trk, why, sizeof(why)))) {
-		etm_task_report_error(tk, "%s", why);
+	if ((*err = task_tracker_start(ct, tp, &req))) {
 		task_free(ct);
 		return NULL;
 	}
-	ct->topts.task = ct->trk.task;
 	return ct;
 }
 

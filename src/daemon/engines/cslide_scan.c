@@ -10,9 +10,17 @@
  *    (numa_units.h), so that a THP is planned and counted as the 2 MiB it
  *    moves as;
  *  - other VMAs: 4 KiB pages.
- * A large unit's count is the lowest of its 4 KiB pages' (unit_count());
+ * A large unit's count is the lowest of its 4 KiB pages' (cslide_unit_count());
  * units the tracker did not see (not present) are left out, and so are
  * those the node query finds absent.
+ *
+ * With the PMU keys the tracker is the sampler (tracker_pmu.c), which runs
+ * the whole time and follows the task's processes from one cycle to the
+ * next (etm_task_tracker_cycle()). Its counts are not one cycle's passes
+ * but every sample since the task started, halved every cooling_interval
+ * counted samples: each pass puts them in a page state reset for it, so
+ * `loop` passes do not count the same samples `loop` times, and a large
+ * unit's count is the sum of its pages'.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -155,7 +163,7 @@ void cslide_scan_prepare(struct cslide_task *ct)
 	/* The plugin ABI's per-pid parameters: allocated for new processes, freed for those gone. */
 	etm_task_pids_sync(ct->rt->eng, ct->tk, pids, n);
 	note_pids(ct, pids, n);
-	/* A task-wide tracker (damon_vaddr's kdamond) follows the cycle's processes. */
+	/* The sampler follows the cycle's processes: new ones attached, those gone released. */
 	if (etm_task_tracker_cycle(&ct->trk, pids, n, why, sizeof(why)))
 		cslide_task_error(ct, "%s", why);
 	for (struct task_pid *tp = ct->tk->pids; tp; tp = tp->next)
@@ -170,32 +178,11 @@ void cslide_scan_pass(struct cslide_task *ct)
 
 		if (!cp->trk || cp->failed)
 			continue;
+		if (ct->sampled) /* the counts as they are now, not added to the previous pass's */
+			etm_pagestate_reset(cp->ps);
 		if ((err = ct->acc->tracker->scan(cp->trk, cp->ps)))
 			pid_fail(ct, cp, ct->acc->name, err);
 	}
-}
-
-/*
- * A large unit's count: the lowest of its pages' that were seen (-1: none
- * was). Every tracker gives a folio's pages one count, or reads some of
- * them too high, never too low: page_idle tracks a large folio by its head
- * (the bits of tail pages are never set, so tails always read accessed);
- * DAMON grades regions, and a region holding part of a cold folio and part
- * of a hot neighbour reads accessed, while a folio accessed anywhere reads
- * accessed in every region that holds part of it.
- */
-static int unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len)
-{
-	uint64_t s = a > r->start ? a : r->start, e = a + len < r->end ? a + len : r->end;
-	int low = -1;
-
-	for (uint64_t p = s; p < e; p += ETM_PAGE_SIZE) {
-		int c = etm_ps_count(r->st[(p - r->start) >> ETM_PAGE_SHIFT]);
-
-		if (c >= 0 && (low < 0 || c < low))
-			low = c;
-	}
-	return low;
 }
 
 static void add_unit(struct cslide_task *ct, size_t first, uint64_t addr, int count, unsigned shift)
@@ -212,7 +199,7 @@ static void add_unit(struct cslide_task *ct, size_t first, uint64_t addr, int co
 static void hugetlb_units(struct cslide_task *ct, size_t first, const struct etm_ps_range *r)
 {
 	for (uint64_t a = (r->start + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1); a + HUGE_SIZE <= r->end; a += HUGE_SIZE) {
-		int c = unit_count(r, a, HUGE_SIZE);
+		int c = cslide_unit_count(r, a, HUGE_SIZE, ct->sampled);
 
 		if (c >= 0)
 			add_unit(ct, first, a, c, CSLIDE_HUGE_SHIFT);
@@ -247,7 +234,7 @@ static int thp_units(struct cslide_task *ct, struct cslide_pid *cp, size_t first
 		if ((err = etm_numa_units(cp->pid, c, (size_t)((e - c) >> ETM_PAGE_SHIFT), u, &nu)))
 			return err;
 		for (size_t i = 0; i < nu; i++) {
-			int cnt = unit_count(r, u[i].addr, etm_numa_page_bytes(&u[i]));
+			int cnt = cslide_unit_count(r, u[i].addr, etm_numa_page_bytes(&u[i]), ct->sampled);
 
 			if (cnt >= 0)
 				add_unit(ct, first, u[i].addr, cnt, u[i].shift);

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 
-#include "common/log.h"
 #include "slide_params.h"
 
 /* Can the engine of @arg (a request) use @b? */
@@ -26,28 +25,15 @@ static bool fits(const struct etm_backend *b, void *arg, char *why, size_t len)
 
 int etm_tracker_choose(const struct etm_tracker_req *req, const struct etm_backend **out, char *why, size_t len)
 {
-	bool sampled = req->pmu && req->pmu->enabled && req->task_ctx;
+	bool sampled = req->pmu && req->pmu->enabled;
 	const char *want = req->tracker ? slide_tracker_name(req->tracker) : ETM_BACKEND_AUTO;
-	int err;
 
 	/* The PMU keys choose the sampler (never auto: it is keyed); whether its event works is task_new()'s. */
 	if (sampled && req->tracker && req->tracker != ETM_BACKEND_ID_pmu) {
 		snprintf(why, len, "access_tracker=%s: the PMU keys sample with the pmu tracker", want);
 		return -EINVAL;
 	}
-	if (!req->task_ctx && req->tracker == ETM_BACKEND_ID_pmu) {
-		snprintf(why, len, "access_tracker=pmu: %s does not start the PMU sampler yet", req->engine);
-		return -ENOTSUP;
-	}
 	if (sampled)
 		want = etm_backend_by_id(ETM_BACKEND_ID_pmu)->name;
-	if ((err = etm_backend_choose_fit(want, fits, (void *)req, out, why, len)))
-		return err;
-	if (sampled)
-		return 0;
-	/* The PMU sampler joins here: until then the keys are accepted and the pages scanned. */
-	if (req->pmu && req->pmu->enabled)
-		etm_warn("%s task %s: PMU sampling is not used by %s yet; scanning with %s", req->engine, req->task,
-			 req->engine, (*out)->name);
-	return 0;
+	return etm_backend_choose_fit(want, fits, (void *)req, out, why, len);
 }

@@ -24,16 +24,12 @@ struct etm_tracker_req {
 	bool per_page;
 	/* It must see accesses to hugetlb pages (cslide with vm_flags=ht). */
 	bool hugetlb;
-	/*
-	 * The engine starts a tracker's task-wide context (daemon/task_tracker.h,
-	 * slide): then the PMU keys choose the pmu tracker. Without it they are
-	 * accepted with a warning and the pages scanned (cslide, for now).
-	 */
-	bool task_ctx;
 };
 
 /*
- * Choose for @req: with the PMU keys (and task_ctx) the pmu tracker; with
+ * Choose for @req: with the PMU keys the pmu tracker (its sampler is
+ * started by etm_task_tracker_choose(), daemon/task_tracker.h, which every
+ * engine calls); with
  * access_tracker=auto the first backend in the auto order (backend.h) that
  * the kernel offers and the engine can use, else the one named. 0 with *out set, or -errno with @why saying what the
  * kernel lacks or why the named one does not fit.
