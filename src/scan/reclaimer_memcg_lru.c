@@ -174,7 +174,10 @@ static int reclaimed(struct lru_ctx *c, const struct etm_memcg_dir *d, const str
 	etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, swapped %llu "
 		 "MiB in %.3f s",
 		 d->dir, (unsigned long long)(s->inactive_anon >> 20), (unsigned long long)(s->active_anon >> 20),
-		 (unsigned long long)(r->asked >> 20), r->steps, r->busy ? " (kernel stopped early)" : "",
+		 (unsigned long long)(r->asked >> 20), r->steps,
+		 r->busy	 ? " (kernel stopped early)"
+		 : r->refaulting ? " (stopped: what it took came back)"
+				 : "",
 		 (unsigned long long)(r->swapped >> 20), r->seconds);
 	if (r->restore_failed)
 		snprintf(why, len,
@@ -303,7 +306,7 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 	int ret = 0;
 
 	c->total.bytes_hot = c->total.bytes_learnt = 0; /* this update's, summed over the memcgs */
-	c->total.memcgs_idle = 0;
+	c->total.memcgs_idle = c->total.memcgs_first = 0;
 	for (size_t i = 0; i < n; i++) {
 		int err = update_one(c, &t[i], why, len);
 
@@ -312,6 +315,7 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 		if (t[i].learnt) {
 			c->total.bytes_learnt += t[i].learnt->floor;
 			c->total.memcgs_idle += t[i].learnt->skip > 0;
+			c->total.memcgs_first += !t[i].learnt->passed;
 		}
 	}
 	c->total.hot_known = c->total.learning = true;
