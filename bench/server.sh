@@ -14,9 +14,12 @@
 #   --hot-frac F       the hot keys, read; the rest is idle (default 0.1)
 #   --rate R           GET requests per second, open loop (default 1500)
 #   --window S         seconds per measured window (default 30)
-#   --rounds N         running/stopped window pairs (default 3)
+#   --rounds N         running/stopped window pairs (default 3), running first
+#                      in odd rounds, stopped first in even ones
 #   --warmup S         seconds of load before the first window (default 10)
 #   --pass-max S       longest swap-out pass (default 180)
+#   --pass-plateau S   the pass is over when swap has not grown for S s
+#                      (default 30: slide's first pass waits for refaults)
 #   --settle S         seconds between the pass and the rounds, measured apart
 #                      (default 20: the pass's last reclaim may still run)
 #   --nice N           nice value of the server and the client (default 0)
@@ -51,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--bin) BIN=$2; shift 2 ;;
 	--no-install) INSTALL=0; shift ;;
 	--perf) PERF_SET=1; PASS+=("$1" "$2"); shift 2 ;;
-	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | --settle | \
+	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | --pass-plateau | --settle | \
 		--nice | --rt | --loop | --interval | --sleep | --T | --tracker | --engines | --damos-apply-s)
 		[ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
 		PASS+=("$1" "$2"); shift 2 ;;
