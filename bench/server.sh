@@ -8,6 +8,8 @@
 # Usage: sudo bench/server.sh [--bin DIR] [--no-install] [OPTIONS]
 #   --bin DIR          etmemd and etmem (default: build/bin next to this script)
 #   --no-install       fail instead of installing redis-server/libhiredis-dev
+#   --keep DIR         copy etmemd's log (its reclaims, one line each) and the
+#                      server's and client's logs into DIR at the end
 #   --keys N           keys loaded (default 400000: ~450 MB resident)
 #   --value-size B     bytes per value (default 1000: four to a page)
 #   --entropy F        fraction of random letters in a value (default 0.3)
@@ -47,12 +49,14 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$HERE/../build/bin
 INSTALL=1
+KEEP=""
 PASS=()
 PERF_SET=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) BIN=$2; shift 2 ;;
 	--no-install) INSTALL=0; shift ;;
+	--keep) [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }; KEEP=$2; shift 2 ;;
 	--perf) PERF_SET=1; PASS+=("$1" "$2"); shift 2 ;;
 	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | --pass-plateau | --settle | \
 		--nice | --rt | --loop | --interval | --sleep | --T | --tracker | --engines | --damos-apply-s)
@@ -86,6 +90,9 @@ flock -w 600 8 || { echo '{"bench":"server","error":"swap lock busy for 600 s"}'
 D=$(mktemp -d /tmp/etmem-bench-srv.XXXXXX)
 cleanup() {
 	host_cleanup
+	if [ -n "$KEEP" ]; then
+		mkdir -p "$KEEP" && find "$D" -name '*.log' -exec cp --parents -t "$KEEP" {} + 2>/dev/null
+	fi
 	rm -rf "$D"
 }
 trap cleanup EXIT

@@ -91,10 +91,13 @@ static void pass_settle(struct etm_memcg_learnt *l, uint64_t pages, double dt, d
 	double rate_bytes = dt > 0 ? (double)(pages * ETM_PAGE_SIZE) / dt : -1;
 	bool quiet = pages <= ETM_LEARN_QUIET_PAGES ||
 		     (rate_bytes >= 0 && rate_bytes * ETM_LEARN_SETTLE_DIV <= (double)l->swapped);
+	double waited = now - l->step_s;
 
-	if (!quiet && now - l->step_s < ETM_LEARN_SETTLE_MAX_S)
+	if (waited < ETM_LEARN_SETTLE_MAX_S && (!quiet || waited < l->ws_s))
 		return;
 	l->settling = false;
+	if (!l->ws_s) /* the first step: how long the working set takes to come back */
+		l->ws_s = waited < ETM_LEARN_SETTLE_MAX_S / 2 ? waited : ETM_LEARN_SETTLE_MAX_S / 2;
 	if (l->back * ETM_LEARN_PACE_QUIET_DIV < l->swapped) {
 		if (l->pace && l->pace <= UINT64_MAX / 4) {
 			l->pace *= 2;
@@ -127,6 +130,23 @@ void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_re
 		decay(l, dt);
 	if (!l->passed && l->settling)
 		pass_settle(l, pages, dt, now);
+}
+
+void etm_memcg_learn_lru(struct etm_memcg_learnt *l, uint64_t active_anon, uint64_t usage)
+{
+	if (l->passed)
+		return;
+	if (active_anon > l->active_max)
+		l->active_max = active_anon;
+	else if (l->reclaimed && l->active_max >= ETM_LEARN_PACE_MIN && active_anon * 2 < l->active_max)
+		pass_end(l, usage);
+}
+
+uint64_t etm_memcg_learn_min_usage(const struct etm_memcg_learnt *l)
+{
+	uint64_t f = l->passed ? 0 : etm_memcg_floor(l->active_max);
+
+	return f > l->floor ? f : l->floor;
 }
 
 /* The usage that counts as grown: past the larger of the back-off's and the floor, by a share of it. */
@@ -167,7 +187,8 @@ bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage)
 
 uint64_t etm_memcg_learn_amount(const struct etm_memcg_learnt *l, uint64_t usage, uint64_t amount)
 {
-	uint64_t room = usage > l->floor ? page_down(usage - l->floor) : 0;
+	uint64_t min = etm_memcg_learn_min_usage(l);
+	uint64_t room = usage > min ? page_down(usage - min) : 0;
 
 	if (amount > room)
 		amount = room;

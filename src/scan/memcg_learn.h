@@ -54,7 +54,17 @@
  *    1/ETM_LEARN_SETTLE_DIV of the step per second, or
  *    ETM_LEARN_SETTLE_MAX_S after it. Waiting is what saves the working
  *    set: every page the workload touches meanwhile is activated, not
- *    taken, by the next step's check. A step whose refaults stayed below
+ *    taken, by the next step's check. Each step also waits at least as
+ *    long as the first one's refaults took to settle (how long the working
+ *    set takes to be touched, as measured; at most ETM_LEARN_SETTLE_MAX_S /
+ *    2): a step that drains the inactive list makes the kernel deactivate
+ *    the active one, clearing its accessed bits, and those pages need that
+ *    long before the next check means anything. For the same reason no
+ *    step goes below the kernel's active anon at its largest in the pass
+ *    (etm_memcg_floor()), and once a step has drained the inactive list so
+ *    far that the kernel deactivated the active one (active anon below
+ *    half its largest), the pass is over: the idle part is out, and what
+ *    is resident is the working set. A step whose refaults stayed below
  *    1/ETM_LEARN_PACE_QUIET_DIV of it doubles the pace; one whose refaults
  *    reach 1/ETM_LEARN_HIT_DIV keeps it, and learns nothing yet (its
  *    refaults are the working set the LRU put first, not a floor: usage
@@ -110,11 +120,13 @@ struct etm_memcg_learnt {
 	uint64_t idle_usage; /* the usage when it backed off */
 	uint64_t wake_cap;   /* woken by growth: this cycle takes at most this much; 0: no cap */
 	/* The first pass (rule 4). */
-	bool passed;   /* over (a fresh state starts in it) */
-	bool settling; /* the last step's refaults are still coming: skip */
-	bool grown;    /* the pace has doubled at least once */
-	uint64_t pace; /* at most this much per reclaim; 0: the first step's, from the usage */
-	double step_s; /* when the last step was taken (the reading before it) */
+	bool passed;	     /* over (a fresh state starts in it) */
+	bool settling;	     /* the last step's refaults are still coming: skip */
+	bool grown;	     /* the pace has doubled at least once */
+	uint64_t pace;	     /* at most this much per reclaim; 0: the first step's, from the usage */
+	double step_s;	     /* when the last step was taken (the reading before it) */
+	double ws_s;	     /* how long the first step's refaults took to settle; 0: not yet */
+	uint64_t active_max; /* the largest active anon seen in the pass */
 	/* Running totals, for the figures. */
 	uint64_t refaulted_bytes; /* faulted back after a reclaim of ours */
 	uint64_t skipped_cycles;
@@ -134,6 +146,16 @@ uint64_t etm_memcg_learn_first_pace(uint64_t usage);
  * last step has settled and how the pace goes on (rule 4).
  */
 void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_refault, uint64_t refault_pages);
+
+/*
+ * Rule 4: the memcg's active anon (memory.stat) and @usage at the start of
+ * a cycle: its largest, and whether the kernel deactivated it (the pass is
+ * over).
+ */
+void etm_memcg_learn_lru(struct etm_memcg_learnt *l, uint64_t active_anon, uint64_t usage);
+
+/* No reclaim below this usage: the floor, in the first pass also rule 4's. */
+uint64_t etm_memcg_learn_min_usage(const struct etm_memcg_learnt *l);
 
 /*
  * Is this cycle skipped (rule 2, or rule 4's wait)? @usage: the memcg's

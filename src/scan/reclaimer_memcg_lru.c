@@ -242,7 +242,7 @@ static int reclaim_one(struct lru_ctx *c, const struct etm_memcg_dir *d, struct 
 		       const struct reading *rd, uint64_t amount, char *why, size_t len)
 {
 	struct etm_memcg_reclaim_res r;
-	int err = etm_memcg_reclaim_above(d, amount, 0, l ? l->floor : 0, ETM_RUN_DIR, &r);
+	int err = etm_memcg_reclaim_above(d, amount, 0, l ? etm_memcg_learn_min_usage(l) : 0, ETM_RUN_DIR, &r);
 
 	after_reclaim(c, d, l, rd, &r);
 	return reclaimed(c, d, &rd->s, &r, err, why, len);
@@ -271,6 +271,7 @@ static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char 
 	}
 	if (l) {
 		etm_memcg_learn_observe(l, etm_mono_now(), rd.s.has_refault, rd.s.refault_anon);
+		etm_memcg_learn_lru(l, rd.s.active_anon, rd.usage);
 		c->total.bytes_refaulted += l->refaulted_bytes - refaulted0;
 	}
 	/* Backing off: nothing is tried, graded cold or aged; what is resident stays hot. */

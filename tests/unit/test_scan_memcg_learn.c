@@ -281,13 +281,16 @@ static void test_pass_waits_for_refaults(void **state)
 	assert_false(l.passed);
 	/*
 	 * A step the workload does not want back: 20 pages in the first
-	 * second is below 1/64 of it per second, the next goes one cycle
-	 * later, and below 1/16 of it in all doubles the pace.
+	 * second is below 1/64 of it per second, but every step waits as long
+	 * as the first one's refaults took (12 s: what the pages the kernel
+	 * deactivates need before they are checked again); below 1/16 of it
+	 * in all doubles the pace.
 	 */
+	assert_int_equal(l.ws_s, 12);
 	a = pass_step(&l, now, &usage, c, 420 * MiB);
 	assert_int_equal(a, pace);
 	waited = settle(&l, &now, &c, idle, 4, usage);
-	assert_int_equal(waited, 1);
+	assert_int_equal(waited, 12);
 	assert_int_equal(l.pace, 2 * pace);
 	assert_true(l.grown);
 	a = pass_step(&l, now, &usage, c, 420 * MiB);
@@ -364,6 +367,66 @@ static void test_pass_ends_when_nothing_is_left(void **state)
 	assert_int_equal(l.floor, 50 * MiB);
 }
 
+/* Rule 4: in the pass, no step below the kernel's active anon at its largest (its LRU floor). */
+static void test_pass_floor_from_active(void **state)
+{
+	struct etm_memcg_learnt l;
+
+	(void)state;
+	etm_memcg_learn_reset(&l, 1);
+	etm_memcg_learn_lru(&l, 40 * MiB, 400 * MiB);
+	etm_memcg_learn_lru(&l, 42 * MiB, 380 * MiB);
+	/* Less active than before: the largest counts. */
+	etm_memcg_learn_lru(&l, 30 * MiB, 360 * MiB);
+	assert_int_equal(l.active_max, 42 * MiB);
+	assert_false(l.passed);
+	assert_int_equal(etm_memcg_learn_min_usage(&l), etm_memcg_floor(42 * MiB));
+	/* 58 MiB resident, 56 MiB inactive: 10.75 MiB may go, not the 28 MiB the kernel found. */
+	l.pace = 64 * MiB;
+	assert_int_equal(etm_memcg_learn_amount(&l, 58 * MiB, 56 * MiB), 58 * MiB - etm_memcg_floor(42 * MiB));
+	/* A learnt floor above it wins. */
+	l.floor = 50 * MiB;
+	assert_int_equal(etm_memcg_learn_min_usage(&l), 50 * MiB);
+	/* After the pass only the learnt floor. */
+	l.passed = true;
+	l.floor = 0;
+	etm_memcg_learn_lru(&l, 100 * MiB, 400 * MiB);
+	assert_int_equal(l.active_max, 42 * MiB);
+	assert_int_equal(etm_memcg_learn_min_usage(&l), 0);
+}
+
+/*
+ * Rule 4's end on the server (bench/README.md): a 152 MiB step drained the
+ * inactive list, the kernel deactivated the 42 MiB active one, and the
+ * next reading showed active 0 of 58 MiB resident: the pass is over, the
+ * 58 MiB are the working set (the step after would have taken 9 MiB of it).
+ */
+static void test_pass_ends_when_the_kernel_deactivates(void **state)
+{
+	struct etm_memcg_learnt l;
+
+	(void)state;
+	etm_memcg_learn_reset(&l, 1);
+	/* No reclaim of ours yet (the kernel's own aging): nothing ends. */
+	etm_memcg_learn_lru(&l, 42 * MiB, 440 * MiB);
+	etm_memcg_learn_lru(&l, 0, 440 * MiB);
+	assert_false(l.passed);
+	etm_memcg_learn_reclaimed(&l, 210 * MiB, true, 0, 152 * MiB);
+	etm_memcg_learn_lru(&l, 22 * MiB, 60 * MiB);
+	assert_false(l.passed);
+	etm_memcg_learn_lru(&l, 0, 58 * MiB);
+	assert_true(l.passed);
+	assert_true(l.hit);
+	assert_int_equal(l.floor, 58 * MiB);
+	assert_int_equal(etm_memcg_learn_amount(&l, 58 * MiB, 56 * MiB), 0);
+	/* A memcg too small to tell (active never reached the first pace): not from that. */
+	etm_memcg_learn_reset(&l, 2);
+	etm_memcg_learn_reclaimed(&l, 20 * MiB, true, 0, 4 * MiB);
+	etm_memcg_learn_lru(&l, 3 * MiB, 20 * MiB);
+	etm_memcg_learn_lru(&l, 0, 20 * MiB);
+	assert_false(l.passed);
+}
+
 static void test_refault_stop(void **state)
 {
 	(void)state;
@@ -432,6 +495,8 @@ int main(void)
 		cmocka_unit_test(test_first_pace),
 		cmocka_unit_test(test_pass_waits_for_refaults),
 		cmocka_unit_test(test_pass_ends_when_nothing_is_left),
+		cmocka_unit_test(test_pass_floor_from_active),
+		cmocka_unit_test(test_pass_ends_when_the_kernel_deactivates),
 		cmocka_unit_test(test_refault_stop),
 		cmocka_unit_test(test_converges),
 	};
