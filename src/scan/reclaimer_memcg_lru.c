@@ -27,8 +27,9 @@
  * window lasts, and a cycle that runs at full rate after the cold part is
  * out takes them every time. With each target's learnt state
  * (etm_memcg_target.learnt, memcg_learn.h) the refaults teach a floor the
- * memcg is not reclaimed below, and cycles that find nothing back off
- * until the memcg grows.
+ * memcg is not reclaimed below, cycles that find nothing back off until
+ * the memcg grows, and the first pass over a memcg goes in steps that wait
+ * for their refaults to settle (rule 4).
  */
 #include "scan/reclaimer.h"
 
