@@ -115,8 +115,12 @@ void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_re
 	double dt = l->has_seen && now > l->seen_s ? now - l->seen_s : 0;
 	uint64_t pages = 0;
 
-	if (!has_refault)
+	if (!has_refault) {
+		/* Nothing to pace rule 4 by (a kernel before 5.9): no first pass. */
+		l->passed = true;
+		l->settling = false;
 		return;
+	}
 	if (dt > ETM_LEARN_OBSERVED_MAX_S)
 		dt = 0; /* a gap in the readings (the task was stopped): not observed */
 	/* A counter that went down belongs to another memcg: only its growth from here counts. */

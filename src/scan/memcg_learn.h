@@ -73,7 +73,8 @@
  *    working set at the end): that is rule 1's hit and ends the pass. The
  *    pass also ends when a cycle finds nothing more to take; the working
  *    set is then what is resident, the floor (a hit: later refaults raise
- *    it, rule 3 lets it decay).
+ *    it, rule 3 lets it decay). A kernel without workingset_refault_anon
+ *    (before 5.9) gives nothing to pace by: no first pass there.
  *
  * The state is plain data, no pointers; its times are this etmemd's
  * monotonic clock. The daemon keeps it across task restarts, keyed by the

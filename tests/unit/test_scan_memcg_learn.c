@@ -35,9 +35,12 @@ static void test_nothing_before_a_reclaim(void **state)
 	etm_memcg_learn_observe(&l, 2, true, 1000 + PAGES(50 * MiB));
 	assert_int_equal(l.floor, 0);
 	assert_int_equal(l.refaulted_bytes, 0);
-	/* No counter in this kernel: nothing is read, nothing learnt. */
+	/* No counter in this kernel: nothing is read, nothing learnt, no first pass to pace. */
+	assert_false(l.passed);
 	etm_memcg_learn_observe(&l, 4, false, 0);
 	assert_int_equal(l.refault_seen, 1000 + PAGES(50 * MiB));
+	assert_true(l.passed);
+	assert_int_equal(l.floor, 0);
 }
 
 static void test_floor_from_refaults(void **state)
