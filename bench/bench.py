@@ -26,6 +26,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stats import mean  # noqa: E402
+
 PAGE = 4096
 DAMON = "/sys/kernel/mm/damon/admin/kdamonds"
 
@@ -359,7 +362,7 @@ max_threads=1
         d = self.daemon_phase(cold_len)
         stopped = [wo for _, wo in d.get("rounds", [])]
         # The baseline for the swap-out costs: every window without etmem.
-        without = (without_a + sum(stopped)) / (1 + len(stopped))
+        without = mean([without_a, *stopped])
 
         # Same pages, same run: the cold range is faulted back in before each
         # pageout, and raw and action alternate REPEAT times; the best of each
@@ -405,7 +408,7 @@ max_threads=1
                   "pass_refaults": d["pass_refaults"],
                   "target": {"idle_swapped_frac": ">=0.95", "hot_swapped_frac": "<=0.02"}})
             with_r = [w for w, _ in d["rounds"]]
-            with_rate, without_rate = sum(with_r) / len(with_r), sum(stopped) / len(stopped)
+            with_rate, without_rate = mean(with_r), mean(stopped)
             # The swap-out pass, against the kernel's own pageout of the same
             # pages in the same state: what etmem costs beyond the swap-out.
             pass_dur = d["r_conv"]["elapsed_s"] - d["r0"]["elapsed_s"]

@@ -24,6 +24,7 @@ import sys
 import time
 
 from bench import emit, log, memcg_stat, proc_cpu_seconds, read
+from stats import mean, pct_low
 
 MiB = 1 << 20
 
@@ -196,9 +197,9 @@ class Run:
             "bench": "psi_agent", "agent": name, "baseline_usage": self.u0, "baseline_throughput": round(base),
             "saved_final": series[-1]["saved"], "saved_mean_2nd_half": int(sum(s["saved"] for s in half) / len(half)),
             "saved_max": max(s["saved"] for s in series),
-            "some_avg10_mean": round(sum(press) / len(press), 3) if press else None,
-            "some_avg10_p90": press[int(0.9 * (len(press) - 1))] if press else None,
-            "throughput_ratio": round(sum(s["throughput"] for s in series) / len(series) / base, 4),
+            "some_avg10_mean": round(mean(press), 3) if press else None,
+            "some_avg10_p90": pct_low(press, 0.9),
+            "throughput_ratio": round(mean(s["throughput"] for s in series) / base, 4),
             "agent_cpu_s": series[-1]["agent_cpu_s"], "duration_s": a.duration,
             "refaults_anon": refault1 - refault0 if refault0 is not None and refault1 is not None else None,
             "limits_restored": restored, "content": {"exit": rc, "result": summ.get("result"), "bad_pages": summ.get("bad_pages")},

@@ -12,7 +12,9 @@ fresh server:
   - W0 "without": WINDOW s before the engine ever ran;
   - the pass: the engine from its start until the idle part is out
     (swap >= 95 % of it, or no growth for 10 s; at most --pass-max s);
-  - ROUNDS pairs of WINDOW s windows, engine running / engine stopped.
+  - ROUNDS pairs of WINDOW s windows, engine running and engine stopped,
+    the running window first in odd rounds and second in even ones (what
+    the pass leaves behind, or a drift, is not charged to one side).
 Each window records the client's latencies (from the intended send time),
 the memcg's memory.stat deltas, the daemon's CPU, and with --perf the
 kernel's reclaim tracepoints by context (the server's own threads, the
@@ -31,6 +33,7 @@ from array import array
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import DAMON, cpu_seconds, emit, kdamonds, log, read, threads_cpu_seconds  # noqa: E402
+from stats import latency_summary, pct, ratio  # noqa: E402
 
 PERF_EVENTS = ["vmscan:mm_vmscan_memcg_reclaim_begin", "vmscan:mm_vmscan_memcg_reclaim_end",
                "vmscan:mm_vmscan_lru_shrink_inactive", "vmscan:mm_vmscan_lru_shrink_active"]
@@ -52,16 +55,8 @@ def stat_all(memcg_dir):
     return own
 
 
-def pct(sorted_v, p):
-    if not sorted_v:
-        return None
-    return sorted_v[min(len(sorted_v) - 1, int(p * len(sorted_v)))] / 1e3
-
-
 def lat_summary(pairs):
-    s = sorted(x for _, x in pairs)
-    return {"n": len(s), "p50_us": pct(s, 0.5), "p99_us": pct(s, 0.99), "p999_us": pct(s, 0.999),
-            "max_us": s[-1] / 1e3 if s else None}
+    return latency_summary(x for _, x in pairs)
 
 
 def sched_ns(pid):
@@ -101,7 +96,7 @@ def attribute(pairs, ivs, faults, win0, win1):
     st, en = [a for a, _ in merged], [b for _, b in merged]
     span = win1 - win0
     duty = sum(min(b, win1) - max(a, win0) for a, b in merged if b > win0 and a < win1) / span
-    thr = sorted(x for _, x in pairs)[int(0.99 * len(pairs))]
+    thr = pct(sorted(x for _, x in pairs), 0.99)
     slow = [(t, x) for t, x in pairs if x >= thr]
 
     def stats(shift):
@@ -566,7 +561,9 @@ class Bench:
 
     def swap_pass(self, eng, idle):
         """The engine from its start until the idle part is out: swap >= 95 % of it,
-        or (past 10 % of it) no growth (< 0.5 % of it) over 10 s, at most --pass-max s."""
+        or (past 10 % of it) no growth (< 0.5 % of it) over --pass-plateau s, at most
+        --pass-max s. (slide's first pass on a memcg waits for each step's refaults to
+        settle, ~10 s on this server: a shorter plateau would end the pass in a wait.)"""
         perf = Perf(self.a.tmp, self.srv.pid) if self.a.perf else None
         if perf:
             perf.start("pass")
@@ -578,7 +575,7 @@ class Bench:
             time.sleep(1)
             now, sw = time.monotonic() - s0["t"], self.swap()
             hist.append((now, sw))
-            old = [s for t, s in hist if t <= now - 10]
+            old = [s for t, s in hist if t <= now - self.a.pass_plateau]
             # a plateau counts once the engine has begun (its first reclaim may come late)
             if sw >= 0.95 * idle or (old and sw > 0.1 * idle and sw - old[-1] < 0.005 * idle) or now > self.a.pass_max:
                 break
@@ -618,13 +615,17 @@ class Bench:
             if a.settle > 0:  # the pass's last reclaim and its refaults, outside the rounds
                 self.window("settle (after the pass)", "settle", eng, a.settle)
             rounds = []
+            on = True
             for i in range(a.rounds):
-                run = self.window(f"round {i + 1}: {desc['engine']} running", "running", eng)
+                got = {}
+                for kind in ("running", "stopped") if i % 2 == 0 else ("stopped", "running"):
+                    if on != (kind == "running"):
+                        (eng.on if kind == "running" else eng.off)()
+                        on = kind == "running"
+                    got[kind] = self.window(f"round {i + 1}: {desc['engine']} {kind}", kind, eng)
+                rounds.append((got["running"], got["stopped"]))
+            if on:
                 eng.off()
-                stop = self.window(f"round {i + 1}: {desc['engine']} stopped", "stopped", eng)
-                eng.on()
-                rounds.append((run, stop))
-            eng.off()
             return self.results(desc, setup, pas, rounds)
         finally:
             eng.stop()
@@ -636,13 +637,11 @@ class Bench:
         stop_lat = [x for _, (_, lat) in rounds for x in lat]
         run, stop = lat_summary(run_lat), lat_summary(stop_lat)
 
-        def ratio(x, y):
-            return round(x / y, 4) if x is not None and y else None
-
-        per_round = [{"p50_ratio": ratio(r["client"]["p50_us"], s["client"]["p50_us"]),
+        per_round = [{"first": "running" if i % 2 == 0 else "stopped",
+                      "p50_ratio": ratio(r["client"]["p50_us"], s["client"]["p50_us"]),
                       "p99_ratio": ratio(r["client"]["p99_us"], s["client"]["p99_us"]),
                       "p999_ratio": ratio(r["client"]["p999_us"], s["client"]["p999_us"])}
-                     for (r, _), (s, _) in rounds]
+                     for i, ((r, _), (s, _)) in enumerate(rounds)]
         p99, p999 = ratio(run["p99_us"], stop["p99_us"]), ratio(run["p999_us"], stop["p999_us"])
         rate_run = sum(r["client"]["requests"] for (r, _), _ in rounds) / sum(r["seconds"] for (r, _), _ in rounds)
         rate_stop = sum(s["client"]["requests"] for _, (s, _) in rounds) / sum(s["seconds"] for _, (s, _) in rounds)
@@ -682,6 +681,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--warmup", type=float, default=10)
     p.add_argument("--pass-max", type=float, default=180)
+    p.add_argument("--pass-plateau", type=float, default=30)
     p.add_argument("--settle", type=float, default=20)
     p.add_argument("--nice", type=int, default=0)
     p.add_argument("--rt", type=int, default=0)

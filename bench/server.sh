@@ -8,15 +8,20 @@
 # Usage: sudo bench/server.sh [--bin DIR] [--no-install] [OPTIONS]
 #   --bin DIR          etmemd and etmem (default: build/bin next to this script)
 #   --no-install       fail instead of installing redis-server/libhiredis-dev
+#   --keep DIR         copy etmemd's log (its reclaims, one line each) and the
+#                      server's and client's logs into DIR at the end
 #   --keys N           keys loaded (default 400000: ~450 MB resident)
 #   --value-size B     bytes per value (default 1000: four to a page)
 #   --entropy F        fraction of random letters in a value (default 0.3)
 #   --hot-frac F       the hot keys, read; the rest is idle (default 0.1)
 #   --rate R           GET requests per second, open loop (default 1500)
 #   --window S         seconds per measured window (default 30)
-#   --rounds N         running/stopped window pairs (default 3)
+#   --rounds N         running/stopped window pairs (default 3), running first
+#                      in odd rounds, stopped first in even ones
 #   --warmup S         seconds of load before the first window (default 10)
 #   --pass-max S       longest swap-out pass (default 180)
+#   --pass-plateau S   the pass is over when swap has not grown for S s
+#                      (default 30: slide's first pass waits for refaults)
 #   --settle S         seconds between the pass and the rounds, measured apart
 #                      (default 20: the pass's last reclaim may still run)
 #   --nice N           nice value of the server and the client (default 0)
@@ -44,14 +49,16 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$HERE/../build/bin
 INSTALL=1
+KEEP=""
 PASS=()
 PERF_SET=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) BIN=$2; shift 2 ;;
 	--no-install) INSTALL=0; shift ;;
+	--keep) [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }; KEEP=$2; shift 2 ;;
 	--perf) PERF_SET=1; PASS+=("$1" "$2"); shift 2 ;;
-	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | --settle | \
+	--keys | --value-size | --entropy | --hot-frac | --rate | --window | --rounds | --warmup | --pass-max | --pass-plateau | --settle | \
 		--nice | --rt | --loop | --interval | --sleep | --T | --tracker | --engines | --damos-apply-s)
 		[ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
 		PASS+=("$1" "$2"); shift 2 ;;
@@ -83,6 +90,9 @@ flock -w 600 8 || { echo '{"bench":"server","error":"swap lock busy for 600 s"}'
 D=$(mktemp -d /tmp/etmem-bench-srv.XXXXXX)
 cleanup() {
 	host_cleanup
+	if [ -n "$KEEP" ]; then
+		mkdir -p "$KEEP" && find "$D" -name '*.log' -exec cp --parents -t "$KEEP" {} + 2>/dev/null
+	fi
 	rm -rf "$D"
 }
 trap cleanup EXIT

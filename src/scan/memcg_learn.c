@@ -2,6 +2,7 @@
 /* What memcg_lru learns from refaults, and its back-off: see memcg_learn.h. */
 #include "scan/memcg_learn.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "scan/memcg_reclaim.h"
@@ -19,6 +20,29 @@ void etm_memcg_learn_reset(struct etm_memcg_learnt *l, uint64_t id)
 {
 	memset(l, 0, sizeof(*l));
 	l->id = id;
+}
+
+uint64_t etm_memcg_learn_first_pace(uint64_t usage)
+{
+	uint64_t p = usage / ETM_LEARN_PACE_DIV;
+
+	if (p < ETM_LEARN_PACE_MIN)
+		p = ETM_LEARN_PACE_MIN;
+	if (p > ETM_MEMCG_STEP)
+		p = ETM_MEMCG_STEP;
+	return page_down(p);
+}
+
+/* Rule 4 over: what is resident now (@floor) is the working set, and refaults from here raise it. */
+static void pass_end(struct etm_memcg_learnt *l, uint64_t floor)
+{
+	l->passed = true;
+	l->settling = false;
+	if (!l->reclaimed)
+		return; /* nothing was ever taken: nothing learnt */
+	l->hit = true;
+	if (floor > l->floor)
+		l->floor = floor;
 }
 
 /* Rule 3: @dt seconds observed without refaults. */
@@ -40,6 +64,8 @@ static void came_back(struct etm_memcg_learnt *l, uint64_t bytes)
 		return; /* not ours to learn from: nothing of it was taken by us */
 	l->back += bytes;
 	l->refaulted_bytes += bytes;
+	if (!l->passed)
+		return; /* the first pass: its step's settling decides (rule 4) */
 	if (l->hit) {
 		/*
 		 * Each refault adds itself, not "usage after + all back": a floor
@@ -56,13 +82,45 @@ static void came_back(struct etm_memcg_learnt *l, uint64_t bytes)
 		l->floor = l->usage_after + l->back;
 }
 
+/*
+ * Rule 4: has the last step's come-back settled (@pages in the reading
+ * @dt s long, at @now)? Then the next step may go, at which pace.
+ */
+static void pass_settle(struct etm_memcg_learnt *l, uint64_t pages, double dt, double now)
+{
+	double rate_bytes = dt > 0 ? (double)(pages * ETM_PAGE_SIZE) / dt : -1;
+	bool quiet = pages <= ETM_LEARN_QUIET_PAGES ||
+		     (rate_bytes >= 0 && rate_bytes * ETM_LEARN_SETTLE_DIV <= (double)l->swapped);
+	double waited = now - l->step_s;
+
+	if (waited < ETM_LEARN_SETTLE_MAX_S && (!quiet || waited < l->ws_s))
+		return;
+	l->settling = false;
+	if (!l->ws_s) /* the first step: how long the working set takes to come back */
+		l->ws_s = waited < ETM_LEARN_SETTLE_MAX_S / 2 ? waited : ETM_LEARN_SETTLE_MAX_S / 2;
+	if (l->back * ETM_LEARN_PACE_QUIET_DIV < l->swapped) {
+		if (l->pace && l->pace <= UINT64_MAX / 4) {
+			l->pace *= 2;
+			l->grown = true;
+		}
+		return;
+	}
+	/* Past what the LRU put first, the steps reached the working set: rule 1's hit. */
+	if (l->grown && l->back * ETM_LEARN_HIT_DIV >= l->swapped)
+		pass_end(l, l->usage_after + l->back);
+}
+
 void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_refault, uint64_t refault_pages)
 {
 	double dt = l->has_seen && now > l->seen_s ? now - l->seen_s : 0;
 	uint64_t pages = 0;
 
-	if (!has_refault)
+	if (!has_refault) {
+		/* Nothing to pace rule 4 by (a kernel before 5.9): no first pass. */
+		l->passed = true;
+		l->settling = false;
 		return;
+	}
 	if (dt > ETM_LEARN_OBSERVED_MAX_S)
 		dt = 0; /* a gap in the readings (the task was stopped): not observed */
 	/* A counter that went down belongs to another memcg: only its growth from here counts. */
@@ -74,6 +132,25 @@ void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_re
 	came_back(l, pages * ETM_PAGE_SIZE);
 	if (pages <= ETM_LEARN_QUIET_PAGES)
 		decay(l, dt);
+	if (!l->passed && l->settling)
+		pass_settle(l, pages, dt, now);
+}
+
+void etm_memcg_learn_lru(struct etm_memcg_learnt *l, uint64_t active_anon, uint64_t usage)
+{
+	if (l->passed)
+		return;
+	if (active_anon > l->active_max)
+		l->active_max = active_anon;
+	else if (l->reclaimed && l->active_max >= ETM_LEARN_PACE_MIN && active_anon * 2 < l->active_max)
+		pass_end(l, usage);
+}
+
+uint64_t etm_memcg_learn_min_usage(const struct etm_memcg_learnt *l)
+{
+	uint64_t f = l->passed ? 0 : etm_memcg_floor(l->active_max);
+
+	return f > l->floor ? f : l->floor;
 }
 
 /* The usage that counts as grown: past the larger of the back-off's and the floor, by a share of it. */
@@ -91,6 +168,14 @@ bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage)
 	uint64_t base;
 
 	l->wake_cap = 0;
+	if (!l->passed) {
+		if (!l->pace)
+			l->pace = etm_memcg_learn_first_pace(usage);
+		if (l->settling) {
+			l->skipped_cycles++;
+			return true;
+		}
+	}
 	if (!l->skip)
 		return false;
 	if (usage > wake_at(l, &base)) {
@@ -106,17 +191,26 @@ bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage)
 
 uint64_t etm_memcg_learn_amount(const struct etm_memcg_learnt *l, uint64_t usage, uint64_t amount)
 {
-	uint64_t room = usage > l->floor ? page_down(usage - l->floor) : 0;
+	uint64_t min = etm_memcg_learn_min_usage(l);
+	uint64_t room = usage > min ? page_down(usage - min) : 0;
 
 	if (amount > room)
 		amount = room;
 	if (l->wake_cap && amount > l->wake_cap)
 		amount = l->wake_cap;
+	if (!l->passed) {
+		uint64_t pace = l->pace ? l->pace : etm_memcg_learn_first_pace(usage);
+
+		if (amount > pace)
+			amount = pace;
+	}
 	return amount < ETM_MEMCG_MIN_RECLAIM ? 0 : amount;
 }
 
 void etm_memcg_learn_idle(struct etm_memcg_learnt *l, uint64_t usage)
 {
+	if (!l->passed)
+		pass_end(l, usage);
 	if (l->level < ETM_LEARN_LEVEL_MAX)
 		l->level++;
 	l->skip = 1u << l->level;
@@ -148,4 +242,8 @@ void etm_memcg_learn_reclaimed(struct etm_memcg_learnt *l, uint64_t usage_after,
 	l->level = 0;
 	l->skip = 0;
 	l->wake_cap = 0;
+	if (!l->passed) { /* rule 4: the next step waits for this one's refaults */
+		l->settling = true;
+		l->step_s = l->seen_s;
+	}
 }

@@ -38,6 +38,43 @@
  *    per second on average); one that shrank is given back within a few
  *    half-lives. Time in which the memcg is not observed (the task
  *    stopped) does not count.
+ * 4. The first pass. Before anything is learnt, one reclaim would take the
+ *    whole cold amount at once, and with it the working set: a memcg's
+ *    first reclaim finds every page's accessed bit set (nothing cleared it
+ *    yet), so it clears them all in one pass over the inactive list and
+ *    then takes pages whose bits were cleared only that pass's duration
+ *    earlier (a fraction of a second here, not slide's window), and the
+ *    oldest pages, at the tail it takes first, are often the hot ones a
+ *    server loaded first (bench/README.md). So a fresh memcg is reclaimed
+ *    in steps, at most the pace per cycle: the first step
+ *    usage/ETM_LEARN_PACE_DIV (between ETM_LEARN_PACE_MIN and
+ *    ETM_MEMCG_STEP), which mostly clears the bits. After each step the
+ *    next waits (cycles skipped) until the step's refaults have settled:
+ *    a reading that brings back at most ETM_LEARN_QUIET_PAGES, or at most
+ *    1/ETM_LEARN_SETTLE_DIV of the step per second, or
+ *    ETM_LEARN_SETTLE_MAX_S after it. Waiting is what saves the working
+ *    set: every page the workload touches meanwhile is activated, not
+ *    taken, by the next step's check. Each step also waits at least as
+ *    long as the first one's refaults took to settle (how long the working
+ *    set takes to be touched, as measured; at most ETM_LEARN_SETTLE_MAX_S /
+ *    2): a step that drains the inactive list makes the kernel deactivate
+ *    the active one, clearing its accessed bits, and those pages need that
+ *    long before the next check means anything. For the same reason no
+ *    step goes below the kernel's active anon at its largest in the pass
+ *    (etm_memcg_floor()), and once a step has drained the inactive list so
+ *    far that the kernel deactivated the active one (active anon below
+ *    half its largest), the pass is over: the idle part is out, and what
+ *    is resident is the working set. A step whose refaults stayed below
+ *    1/ETM_LEARN_PACE_QUIET_DIV of it doubles the pace; one whose refaults
+ *    reach 1/ETM_LEARN_HIT_DIV keeps it, and learns nothing yet (its
+ *    refaults are the working set the LRU put first, not a floor: usage
+ *    after it is still mostly idle memory), unless the pace has already
+ *    grown (the steps got past what the LRU put first and reached the
+ *    working set at the end): that is rule 1's hit and ends the pass. The
+ *    pass also ends when a cycle finds nothing more to take; the working
+ *    set is then what is resident, the floor (a hit: later refaults raise
+ *    it, rule 3 lets it decay). A kernel without workingset_refault_anon
+ *    (before 5.9) gives nothing to pace by: no first pass there.
  *
  * The state is plain data, no pointers; its times are this etmemd's
  * monotonic clock. The daemon keeps it across task restarts, keyed by the
@@ -57,6 +94,12 @@
 #define ETM_LEARN_HALF_LIFE_S 3600.0
 /* The longest stretch between two readings that counts as observed (a stopped task is not observing). */
 #define ETM_LEARN_OBSERVED_MAX_S 60.0
+/* Rule 4: the first pass. */
+#define ETM_LEARN_PACE_DIV 64
+#define ETM_LEARN_PACE_MIN (4ULL << 20)
+#define ETM_LEARN_PACE_QUIET_DIV 16
+#define ETM_LEARN_SETTLE_DIV 64
+#define ETM_LEARN_SETTLE_MAX_S 60.0
 
 struct etm_memcg_learnt {
 	uint64_t id; /* the memcg's identity (etm_memcg_id()); another one: start afresh */
@@ -77,36 +120,63 @@ struct etm_memcg_learnt {
 	unsigned skip;	     /* cycles still to skip */
 	uint64_t idle_usage; /* the usage when it backed off */
 	uint64_t wake_cap;   /* woken by growth: this cycle takes at most this much; 0: no cap */
+	/* The first pass (rule 4). */
+	bool passed;	     /* over (a fresh state starts in it) */
+	bool settling;	     /* the last step's refaults are still coming: skip */
+	bool grown;	     /* the pace has doubled at least once */
+	uint64_t pace;	     /* at most this much per reclaim; 0: the first step's, from the usage */
+	double step_s;	     /* when the last step was taken (the reading before it) */
+	double ws_s;	     /* how long the first step's refaults took to settle; 0: not yet */
+	uint64_t active_max; /* the largest active anon seen in the pass */
 	/* Running totals, for the figures. */
 	uint64_t refaulted_bytes; /* faulted back after a reclaim of ours */
 	uint64_t skipped_cycles;
 };
 
-/* A fresh state for the memcg @id. */
+/* A fresh state for the memcg @id, in its first pass. */
 void etm_memcg_learn_reset(struct etm_memcg_learnt *l, uint64_t id);
+
+/* Rule 4: the first step of a pass over a memcg of @usage bytes, page aligned. */
+uint64_t etm_memcg_learn_first_pace(uint64_t usage);
 
 /*
  * A reading at the start of a cycle, at monotonic time @now: the refaults
  * since the previous reading (@has_refault false: the kernel has no
  * counter, nothing can be learnt) feed the floor (rule 1), a quiet
- * interval decays it (rule 3).
+ * interval decays it (rule 3); in the first pass they tell whether the
+ * last step has settled and how the pace goes on (rule 4).
  */
 void etm_memcg_learn_observe(struct etm_memcg_learnt *l, double now, bool has_refault, uint64_t refault_pages);
 
 /*
- * Is this cycle skipped (rule 2)? @usage: the memcg's usage now. Counts
- * the skip; growth ends the back-off and sets the wake cap.
+ * Rule 4: the memcg's active anon (memory.stat) and @usage at the start of
+ * a cycle: its largest, and whether the kernel deactivated it (the pass is
+ * over).
+ */
+void etm_memcg_learn_lru(struct etm_memcg_learnt *l, uint64_t active_anon, uint64_t usage);
+
+/* No reclaim below this usage: the floor, in the first pass also rule 4's. */
+uint64_t etm_memcg_learn_min_usage(const struct etm_memcg_learnt *l);
+
+/*
+ * Is this cycle skipped (rule 2, or rule 4's wait)? @usage: the memcg's
+ * usage now. Counts the skip; growth ends the back-off and sets the wake
+ * cap.
  */
 bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage);
 
 /*
  * What to reclaim now of @amount (what the LRU holds cold,
- * etm_memcg_cold_amount()): at most down to the floor and at most a wake's
- * growth; 0 when less than ETM_MEMCG_MIN_RECLAIM is left.
+ * etm_memcg_cold_amount()): at most down to the floor, at most a wake's
+ * growth, in the first pass at most the pace; 0 when less than
+ * ETM_MEMCG_MIN_RECLAIM is left.
  */
 uint64_t etm_memcg_learn_amount(const struct etm_memcg_learnt *l, uint64_t usage, uint64_t amount);
 
-/* A cycle that took nothing: back off (rule 2). @usage: the usage now. */
+/*
+ * A cycle that took nothing: back off (rule 2). @usage: the usage now. In
+ * the first pass, that ends it (rule 4): what is resident is the floor.
+ */
 void etm_memcg_learn_idle(struct etm_memcg_learnt *l, uint64_t usage);
 
 /*

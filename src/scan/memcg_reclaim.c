@@ -23,6 +23,8 @@ struct plan {
 	uint64_t keep;	    /* lru: inactive anon left for the second chance */
 	uint64_t hot_max;   /* lru: the largest active anon seen in this reclaim (etm_memcg_floor()) */
 	uint64_t min_usage; /* the caller's floor (etm_memcg_reclaim_above()) */
+	bool has_refault0;  /* lru: refault0 read (the kernel has the counter) */
+	uint64_t refault0;  /* lru: workingset_refault_anon when the reclaim began */
 	bool file;	    /* memory.reclaim writes on v1 too (openEuler) */
 };
 
@@ -51,6 +53,12 @@ uint64_t etm_memcg_floor(uint64_t hot_max)
 	return page_up(hot_max + hot_max / ETM_MEMCG_KEEP_DIV);
 }
 
+bool etm_memcg_refault_stop(uint64_t refaulted_pages, uint64_t asked)
+{
+	return refaulted_pages > ETM_MEMCG_REFAULT_STOP_MIN &&
+	       refaulted_pages * ETM_PAGE_SIZE * ETM_MEMCG_REFAULT_STOP_DIV >= asked;
+}
+
 uint64_t etm_memcg_next_limit(uint64_t usage, uint64_t goal, uint64_t step)
 {
 	uint64_t next;
@@ -62,20 +70,36 @@ uint64_t etm_memcg_next_limit(uint64_t usage, uint64_t goal, uint64_t step)
 	return next < usage ? next : 0;
 }
 
+/* Has what the steps took begun to come back (@s: memory.stat now)? */
+static bool refaulting(const struct etm_memcg_lru_stat *s, struct plan *pl, struct etm_memcg_reclaim_res *res)
+{
+	if (!s->has_refault)
+		return false;
+	if (!pl->has_refault0) {
+		pl->has_refault0 = true;
+		pl->refault0 = s->refault_anon;
+		return false;
+	}
+	if (s->refault_anon < pl->refault0 || !etm_memcg_refault_stop(s->refault_anon - pl->refault0, res->asked))
+		return false;
+	res->refaulting = true;
+	return true;
+}
+
 /*
  * How much is still worth reclaiming, at most one step. With the LRU's
  * sizing it is re-read before every step: the first scan activates the hot
  * pages that sat unscanned on the inactive list, which shrinks what is left
- * to take.
+ * to take, and pages faulted back meanwhile end it.
  */
-static uint64_t next_step(const struct etm_memcg_dir *d, struct plan *pl)
+static uint64_t next_step(const struct etm_memcg_dir *d, struct plan *pl, struct etm_memcg_reclaim_res *res)
 {
 	struct etm_memcg_lru_stat s;
 	uint64_t a;
 
 	if (!pl->lru)
 		return ETM_MEMCG_STEP;
-	if (etm_memcg_read_stat(d, &s))
+	if (etm_memcg_read_stat(d, &s) || refaulting(&s, pl, res))
 		return 0;
 	if (s.active_anon > pl->hot_max)
 		pl->hot_max = s.active_anon;
@@ -108,7 +132,7 @@ static int reclaim_v2(const struct etm_memcg_dir *d, uint64_t amount, struct pla
 {
 	uint64_t s;
 
-	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && (s = next_step(d, pl))) {
+	while (amount && res->steps < ETM_MEMCG_MAX_STEPS && (s = next_step(d, pl, res))) {
 		int err;
 
 		if (!(s = above_floor(d, pl, amount < s ? amount : s)))
@@ -145,7 +169,7 @@ static int v1_cuts(const struct etm_memcg_dir *d, uint64_t amount, uint64_t usag
 	int err = 0;
 
 	while (res->steps < ETM_MEMCG_MAX_STEPS && res->asked < amount) {
-		uint64_t step = next_step(d, pl), next;
+		uint64_t step = next_step(d, pl, res), next;
 
 		if (step > amount - res->asked)
 			step = amount - res->asked;

@@ -60,6 +60,17 @@ uint64_t etm_memcg_keep(const struct etm_memcg_lru_stat *s, uint64_t keep);
 uint64_t etm_memcg_floor(uint64_t hot_max);
 
 /*
+ * memcg_lru's reclaim stops between two steps once the memcg's
+ * workingset_refault_anon has grown, since the reclaim began, by more than
+ * ETM_MEMCG_REFAULT_STOP_MIN pages and by 1/ETM_MEMCG_REFAULT_STOP_DIV of
+ * what the steps asked so far: pages it took are coming straight back, it
+ * is into the working set. @refaulted_pages: that growth; @asked: bytes.
+ */
+#define ETM_MEMCG_REFAULT_STOP_DIV 16
+#define ETM_MEMCG_REFAULT_STOP_MIN 32
+bool etm_memcg_refault_stop(uint64_t refaulted_pages, uint64_t asked);
+
+/*
  * The next v1 limit when stepping from @usage towards @goal by at most
  * @step: max(goal, usage - step), page aligned up; 0 when usage <= goal
  * (nothing left to cut).
@@ -73,6 +84,7 @@ struct etm_memcg_reclaim_res {
 	bool busy;	     /* the kernel refused a cut (EBUSY/EAGAIN): stopped there */
 	bool restore_failed; /* v1: the original limit could not be written back */
 	bool contended;	     /* v1: another reclaim of this memcg is in progress: nothing done */
+	bool refaulting;     /* stopped early: what it took came back (etm_memcg_refault_stop()) */
 	double seconds;
 };
 
@@ -81,7 +93,8 @@ struct etm_memcg_reclaim_res {
  * re-reading memory.stat before each step and stopping as soon as the
  * inactive anon falls to @keep (what is left there are the pages whose
  * second chance is still running: hot pages the LRU had not scanned yet),
- * never below etm_memcg_floor().
+ * never below etm_memcg_floor(), and stopping early when what it took
+ * comes back meanwhile (etm_memcg_refault_stop()).
  *
  * v2: writes to memory.reclaim. v1: lowers memory.limit_in_bytes from the
  * current usage (each write reclaims synchronously) and writes the

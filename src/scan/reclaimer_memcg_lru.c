@@ -27,8 +27,9 @@
  * window lasts, and a cycle that runs at full rate after the cold part is
  * out takes them every time. With each target's learnt state
  * (etm_memcg_target.learnt, memcg_learn.h) the refaults teach a floor the
- * memcg is not reclaimed below, and cycles that find nothing back off
- * until the memcg grows.
+ * memcg is not reclaimed below, cycles that find nothing back off until
+ * the memcg grows, and the first pass over a memcg goes in steps that wait
+ * for their refaults to settle (rule 4).
  */
 #include "scan/reclaimer.h"
 
@@ -174,7 +175,10 @@ static int reclaimed(struct lru_ctx *c, const struct etm_memcg_dir *d, const str
 	etm_info("memcg_lru: %s: inactive anon %llu MiB, active %llu MiB: asked %llu MiB in %u steps%s, swapped %llu "
 		 "MiB in %.3f s",
 		 d->dir, (unsigned long long)(s->inactive_anon >> 20), (unsigned long long)(s->active_anon >> 20),
-		 (unsigned long long)(r->asked >> 20), r->steps, r->busy ? " (kernel stopped early)" : "",
+		 (unsigned long long)(r->asked >> 20), r->steps,
+		 r->busy	 ? " (kernel stopped early)"
+		 : r->refaulting ? " (stopped: what it took came back)"
+				 : "",
 		 (unsigned long long)(r->swapped >> 20), r->seconds);
 	if (r->restore_failed)
 		snprintf(why, len,
@@ -239,7 +243,7 @@ static int reclaim_one(struct lru_ctx *c, const struct etm_memcg_dir *d, struct 
 		       const struct reading *rd, uint64_t amount, char *why, size_t len)
 {
 	struct etm_memcg_reclaim_res r;
-	int err = etm_memcg_reclaim_above(d, amount, 0, l ? l->floor : 0, ETM_RUN_DIR, &r);
+	int err = etm_memcg_reclaim_above(d, amount, 0, l ? etm_memcg_learn_min_usage(l) : 0, ETM_RUN_DIR, &r);
 
 	after_reclaim(c, d, l, rd, &r);
 	return reclaimed(c, d, &rd->s, &r, err, why, len);
@@ -268,6 +272,7 @@ static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char 
 	}
 	if (l) {
 		etm_memcg_learn_observe(l, etm_mono_now(), rd.s.has_refault, rd.s.refault_anon);
+		etm_memcg_learn_lru(l, rd.s.active_anon, rd.usage);
 		c->total.bytes_refaulted += l->refaulted_bytes - refaulted0;
 	}
 	/* Backing off: nothing is tried, graded cold or aged; what is resident stays hot. */
@@ -303,7 +308,7 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 	int ret = 0;
 
 	c->total.bytes_hot = c->total.bytes_learnt = 0; /* this update's, summed over the memcgs */
-	c->total.memcgs_idle = 0;
+	c->total.memcgs_idle = c->total.memcgs_first = 0;
 	for (size_t i = 0; i < n; i++) {
 		int err = update_one(c, &t[i], why, len);
 
@@ -312,6 +317,7 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 		if (t[i].learnt) {
 			c->total.bytes_learnt += t[i].learnt->floor;
 			c->total.memcgs_idle += t[i].learnt->skip > 0;
+			c->total.memcgs_first += !t[i].learnt->passed;
 		}
 	}
 	c->total.hot_known = c->total.learning = true;

@@ -16,6 +16,13 @@
 /* Refault counters are in pages. */
 #define PAGES(bytes) ((bytes) / ETM_PAGE_SIZE)
 
+/* A state past its first pass (rule 4): rules 1-3 on their own. */
+static void reset_passed(struct etm_memcg_learnt *l, uint64_t id)
+{
+	etm_memcg_learn_reset(l, id);
+	l->passed = true;
+}
+
 static void test_nothing_before_a_reclaim(void **state)
 {
 	struct etm_memcg_learnt l;
@@ -28,9 +35,12 @@ static void test_nothing_before_a_reclaim(void **state)
 	etm_memcg_learn_observe(&l, 2, true, 1000 + PAGES(50 * MiB));
 	assert_int_equal(l.floor, 0);
 	assert_int_equal(l.refaulted_bytes, 0);
-	/* No counter in this kernel: nothing is read, nothing learnt. */
+	/* No counter in this kernel: nothing is read, nothing learnt, no first pass to pace. */
+	assert_false(l.passed);
 	etm_memcg_learn_observe(&l, 4, false, 0);
 	assert_int_equal(l.refault_seen, 1000 + PAGES(50 * MiB));
+	assert_true(l.passed);
+	assert_int_equal(l.floor, 0);
 }
 
 static void test_floor_from_refaults(void **state)
@@ -39,7 +49,7 @@ static void test_floor_from_refaults(void **state)
 	uint64_t c = 500;
 
 	(void)state;
-	etm_memcg_learn_reset(&l, 1);
+	reset_passed(&l, 1);
 	etm_memcg_learn_observe(&l, 0, true, c);
 	/* A reclaim took 100 MiB down to 50 MiB; 2 MiB came back while it ran. */
 	c += PAGES(2 * MiB);
@@ -78,7 +88,7 @@ static void test_amount_above_floor(void **state)
 	struct etm_memcg_learnt l;
 
 	(void)state;
-	etm_memcg_learn_reset(&l, 1);
+	reset_passed(&l, 1);
 	/* Nothing learnt: what the LRU holds cold. */
 	assert_int_equal(etm_memcg_learn_amount(&l, 100 * MiB, 40 * MiB), 40 * MiB);
 	l.floor = 77 * MiB;
@@ -98,7 +108,7 @@ static void test_back_off(void **state)
 	unsigned want = 2;
 
 	(void)state;
-	etm_memcg_learn_reset(&l, 1);
+	reset_passed(&l, 1);
 	assert_false(etm_memcg_learn_skip(&l, 64 * MiB));
 	/* Each cycle that finds nothing doubles the skip, up to 2^ETM_LEARN_LEVEL_MAX. */
 	for (unsigned round = 0; round < ETM_LEARN_LEVEL_MAX + 2; round++) {
@@ -130,7 +140,7 @@ static void test_wake_on_growth(void **state)
 	uint64_t skipped;
 
 	(void)state;
-	etm_memcg_learn_reset(&l, 1);
+	reset_passed(&l, 1);
 	l.floor = 77 * MiB;
 	for (int i = 0; i < 4; i++)
 		etm_memcg_learn_idle(&l, 100 * MiB);
@@ -149,7 +159,7 @@ static void test_wake_on_growth(void **state)
 	assert_int_equal(l.skip, 32);
 	assert_int_equal(l.wake_cap, 0);
 	/* Small memcgs: at least ETM_MEMCG_MIN_RECLAIM of growth wakes it, and the base is the floor when higher. */
-	etm_memcg_learn_reset(&l, 2);
+	reset_passed(&l, 2);
 	l.floor = 8 * MiB;
 	etm_memcg_learn_idle(&l, 4 * MiB);
 	assert_true(etm_memcg_learn_skip(&l, 9 * MiB));
@@ -174,7 +184,7 @@ static void test_decay(void **state)
 	uint64_t c = 0, f;
 
 	(void)state;
-	etm_memcg_learn_reset(&l, 1);
+	reset_passed(&l, 1);
 	etm_memcg_learn_observe(&l, now, true, c);
 	l.floor = 64 * MiB;
 	/* Quiet for one half-life: about half of it is left. */
@@ -198,6 +208,239 @@ static void test_decay(void **state)
 	/* It ends at zero. */
 	readings(&l, &now, 40 * ETM_LEARN_HALF_LIFE_S, &c, 0);
 	assert_int_equal(l.floor, 0);
+}
+
+static void test_first_pace(void **state)
+{
+	(void)state;
+	/* 1/64 of the usage, page aligned: the server's 442 MiB memcg starts at 6.9 MiB. */
+	assert_int_equal(etm_memcg_learn_first_pace(442 * MiB), (442 * MiB / 64) & ~(uint64_t)(ETM_PAGE_SIZE - 1));
+	/* At least 4 MiB, at most one v1 cut. */
+	assert_int_equal(etm_memcg_learn_first_pace(100 * MiB), ETM_LEARN_PACE_MIN);
+	assert_int_equal(etm_memcg_learn_first_pace(0), ETM_LEARN_PACE_MIN);
+	assert_int_equal(etm_memcg_learn_first_pace(8192 * MiB), ETM_MEMCG_STEP);
+}
+
+/* One pass step at @now: skip() says go, amount() gives the pace, the reclaim takes it. */
+static uint64_t pass_step(struct etm_memcg_learnt *l, double now, uint64_t *usage, uint64_t c, uint64_t cold)
+{
+	uint64_t a;
+
+	etm_memcg_learn_observe(l, now, true, c);
+	assert_false(etm_memcg_learn_skip(l, *usage));
+	a = etm_memcg_learn_amount(l, *usage, cold);
+	*usage -= a;
+	etm_memcg_learn_reclaimed(l, *usage, true, c, a);
+	return a;
+}
+
+/* 1 s readings of the refaults @per_s (pages, one a second) until a cycle is not skipped; the seconds waited. */
+static int settle(struct etm_memcg_learnt *l, double *now, uint64_t *c, const uint64_t *per_s, size_t n, uint64_t usage)
+{
+	for (size_t i = 0;; i++) {
+		*now += 1;
+		*c += i < n ? per_s[i] : 0;
+		etm_memcg_learn_observe(l, *now, true, *c);
+		if (!etm_memcg_learn_skip(l, usage))
+			return (int)i + 1;
+	}
+}
+
+/*
+ * Rule 4 on the figures measured on the server (bench/README.md): an
+ * 8 MiB cut at the tail of a fresh 442 MiB Redis memcg brought back 265,
+ * 161, 149, 147, 105, 104, 73, 78, 61, 53, 34, 26 pages in the 12 s after
+ * it: the working set the LRU put first.
+ */
+static void test_pass_waits_for_refaults(void **state)
+{
+	static const uint64_t tail_hot[] = { 265, 161, 149, 147, 105, 104, 73, 78, 61, 53, 34, 26 };
+	static const uint64_t idle[] = { 20, 9, 5, 3 };
+	struct etm_memcg_learnt l;
+	uint64_t c = 1000, usage = 442 * MiB, pace, a;
+	double now = 0;
+	int waited;
+
+	(void)state;
+	etm_memcg_learn_reset(&l, 1);
+	assert_false(l.passed);
+	/* The first step: 1/64 of the usage, not the 430 MiB the LRU calls cold. */
+	a = pass_step(&l, now, &usage, c, 430 * MiB);
+	pace = etm_memcg_learn_first_pace(442 * MiB);
+	assert_int_equal(a, pace);
+	assert_true(l.settling);
+	/*
+	 * The next waits while the step comes back at more than 1/64 of it per
+	 * second (27.6 pages/s for 1767 pages): 11 s, not one cycle.
+	 */
+	waited = settle(&l, &now, &c, tail_hot, 12, usage);
+	assert_int_equal(waited, 12);
+	assert_int_equal(l.skipped_cycles, 11);
+	/* 1256 of 1767 pages came back: the pace stays, and it is not a floor (usage is still mostly idle). */
+	assert_int_equal(l.pace, pace);
+	assert_false(l.grown);
+	assert_false(l.hit);
+	assert_int_equal(l.floor, 0);
+	assert_false(l.passed);
+	/*
+	 * A step the workload does not want back: 20 pages in the first
+	 * second is below 1/64 of it per second, but every step waits as long
+	 * as the first one's refaults took (12 s: what the pages the kernel
+	 * deactivates need before they are checked again); below 1/16 of it
+	 * in all doubles the pace.
+	 */
+	assert_int_equal(l.ws_s, 12);
+	a = pass_step(&l, now, &usage, c, 420 * MiB);
+	assert_int_equal(a, pace);
+	waited = settle(&l, &now, &c, idle, 4, usage);
+	assert_int_equal(waited, 12);
+	assert_int_equal(l.pace, 2 * pace);
+	assert_true(l.grown);
+	a = pass_step(&l, now, &usage, c, 420 * MiB);
+	assert_int_equal(a, 2 * pace);
+	/* A step with its refaults still coming after ETM_LEARN_SETTLE_MAX_S is let go then. */
+	for (int i = 0; i < 100; i++) {
+		now += 1;
+		c += 200;
+		etm_memcg_learn_observe(&l, now, true, c);
+		if (!etm_memcg_learn_skip(&l, usage))
+			break;
+	}
+	assert_false(l.settling);
+	assert_true(now - l.step_s >= ETM_LEARN_SETTLE_MAX_S && now - l.step_s < ETM_LEARN_SETTLE_MAX_S + 1);
+	/* It came back whole after the pace had grown: the working set at the end, rule 1's hit ends the pass. */
+	assert_true(l.passed);
+	assert_true(l.hit);
+	assert_int_equal(l.floor, usage + l.back);
+}
+
+/* The pass ends when nothing more is cold: the working set is what stays. */
+static void test_pass_ends_when_nothing_is_left(void **state)
+{
+	struct etm_memcg_learnt l;
+	uint64_t c = 0, usage = 300 * MiB;
+	double now = 0;
+	int steps = 0;
+
+	(void)state;
+	etm_memcg_learn_reset(&l, 1);
+	/* Never reclaimed: nothing to learn, the pass is just over. */
+	etm_memcg_learn_idle(&l, usage);
+	assert_true(l.passed);
+	assert_false(l.hit);
+	assert_int_equal(l.floor, 0);
+
+	etm_memcg_learn_reset(&l, 1);
+	/* 240 MiB cold, no refaults: 4, 8, 16, .. MiB a cycle, one step a cycle. */
+	while (usage > 60 * MiB && steps < 20) {
+		now += 2;
+		etm_memcg_learn_observe(&l, now, true, c);
+		uint64_t a;
+
+		assert_false(etm_memcg_learn_skip(&l, usage));
+		a = etm_memcg_learn_amount(&l, usage, usage - 60 * MiB);
+		usage -= a;
+		etm_memcg_learn_reclaimed(&l, usage, true, c, a);
+		assert_true(l.settling);
+		steps++;
+	}
+	/* 4+8+16+32+64+116: six cycles for what one reclaim took before. */
+	assert_int_equal(steps, 6);
+	assert_int_equal(usage, 60 * MiB);
+	assert_false(l.passed);
+	/* The next finds nothing: the pass ends, the floor is the 60 MiB left, later refaults raise it. */
+	now += 2;
+	etm_memcg_learn_observe(&l, now, true, c);
+	assert_false(etm_memcg_learn_skip(&l, usage));
+	assert_int_equal(etm_memcg_learn_amount(&l, usage, 0), 0);
+	etm_memcg_learn_idle(&l, usage);
+	assert_true(l.passed);
+	assert_int_equal(l.floor, 60 * MiB);
+	assert_int_equal(l.skip, 2);
+	c += PAGES(2 * MiB);
+	etm_memcg_learn_observe(&l, now + 2, true, c);
+	assert_int_equal(l.floor, 62 * MiB);
+	/* A reclaim that swaps less than the minimum ends it too. */
+	etm_memcg_learn_reset(&l, 3);
+	etm_memcg_learn_reclaimed(&l, 50 * MiB, true, 0, 4 * MiB);
+	assert_false(l.passed);
+	l.settling = false;
+	etm_memcg_learn_reclaimed(&l, 50 * MiB, true, 0, 4096);
+	assert_true(l.passed);
+	assert_int_equal(l.floor, 50 * MiB);
+}
+
+/* Rule 4: in the pass, no step below the kernel's active anon at its largest (its LRU floor). */
+static void test_pass_floor_from_active(void **state)
+{
+	struct etm_memcg_learnt l;
+
+	(void)state;
+	etm_memcg_learn_reset(&l, 1);
+	etm_memcg_learn_lru(&l, 40 * MiB, 400 * MiB);
+	etm_memcg_learn_lru(&l, 42 * MiB, 380 * MiB);
+	/* Less active than before: the largest counts. */
+	etm_memcg_learn_lru(&l, 30 * MiB, 360 * MiB);
+	assert_int_equal(l.active_max, 42 * MiB);
+	assert_false(l.passed);
+	assert_int_equal(etm_memcg_learn_min_usage(&l), etm_memcg_floor(42 * MiB));
+	/* 58 MiB resident, 56 MiB inactive: 10.75 MiB may go, not the 28 MiB the kernel found. */
+	l.pace = 64 * MiB;
+	assert_int_equal(etm_memcg_learn_amount(&l, 58 * MiB, 56 * MiB), 58 * MiB - etm_memcg_floor(42 * MiB));
+	/* A learnt floor above it wins. */
+	l.floor = 50 * MiB;
+	assert_int_equal(etm_memcg_learn_min_usage(&l), 50 * MiB);
+	/* After the pass only the learnt floor. */
+	l.passed = true;
+	l.floor = 0;
+	etm_memcg_learn_lru(&l, 100 * MiB, 400 * MiB);
+	assert_int_equal(l.active_max, 42 * MiB);
+	assert_int_equal(etm_memcg_learn_min_usage(&l), 0);
+}
+
+/*
+ * Rule 4's end on the server (bench/README.md): a 152 MiB step drained the
+ * inactive list, the kernel deactivated the 42 MiB active one, and the
+ * next reading showed active 0 of 58 MiB resident: the pass is over, the
+ * 58 MiB are the working set (the step after would have taken 9 MiB of it).
+ */
+static void test_pass_ends_when_the_kernel_deactivates(void **state)
+{
+	struct etm_memcg_learnt l;
+
+	(void)state;
+	etm_memcg_learn_reset(&l, 1);
+	/* No reclaim of ours yet (the kernel's own aging): nothing ends. */
+	etm_memcg_learn_lru(&l, 42 * MiB, 440 * MiB);
+	etm_memcg_learn_lru(&l, 0, 440 * MiB);
+	assert_false(l.passed);
+	etm_memcg_learn_reclaimed(&l, 210 * MiB, true, 0, 152 * MiB);
+	etm_memcg_learn_lru(&l, 22 * MiB, 60 * MiB);
+	assert_false(l.passed);
+	etm_memcg_learn_lru(&l, 0, 58 * MiB);
+	assert_true(l.passed);
+	assert_true(l.hit);
+	assert_int_equal(l.floor, 58 * MiB);
+	assert_int_equal(etm_memcg_learn_amount(&l, 58 * MiB, 56 * MiB), 0);
+	/* A memcg too small to tell (active never reached the first pace): not from that. */
+	etm_memcg_learn_reset(&l, 2);
+	etm_memcg_learn_reclaimed(&l, 20 * MiB, true, 0, 4 * MiB);
+	etm_memcg_learn_lru(&l, 3 * MiB, 20 * MiB);
+	etm_memcg_learn_lru(&l, 0, 20 * MiB);
+	assert_false(l.passed);
+}
+
+static void test_refault_stop(void **state)
+{
+	(void)state;
+	/* Refaults during one reclaim: 1/16 of what its steps asked (and more than a trickle) ends it. */
+	assert_false(etm_memcg_refault_stop(0, 64 * MiB));
+	assert_false(etm_memcg_refault_stop(ETM_MEMCG_REFAULT_STOP_MIN, 4096));
+	assert_true(etm_memcg_refault_stop(ETM_MEMCG_REFAULT_STOP_MIN + 1, 4096));
+	assert_false(etm_memcg_refault_stop(PAGES(4 * MiB) - 1, 64 * MiB));
+	assert_true(etm_memcg_refault_stop(PAGES(4 * MiB), 64 * MiB));
+	/* Before any step asked anything, past the trickle: stop. */
+	assert_true(etm_memcg_refault_stop(100, 0));
 }
 
 /* The steady state end to end: a working set reclaimed once, learnt, then nothing taken and the cycles skipped. */
@@ -232,15 +475,14 @@ static void test_converges(void **state)
 		}
 	}
 	/*
-	 * Two reclaims learn it: the first takes the working set too, the
-	 * second what was left above it before the refaults reached a quarter.
-	 * Then only the decay's probes, about 1 MiB below the floor each (one
-	 * in ~150 s of a 64 MiB floor), taken and learnt back: the cycles are
-	 * skipped but for those.
+	 * The first pass learns it: 4, 8, 16, 32, 64 MiB with nothing back
+	 * (each doubles the pace), then the rest down to 16 MiB, whose 48 MiB
+	 * back after the pace grew are rule 1's hit: six reclaims. Then only the decay's probes, about 1 MiB below the
+	 * floor each (one in ~150 s of a 64 MiB floor), taken and learnt back: the cycles are skipped but for those.
 	 */
 	assert_in_range(l.floor, 60 * MiB, 64 * MiB);
 	assert_int_equal(usage, 64 * MiB);
-	assert_in_range(reclaims, 2, 2 + 2 * cycles / 120);
+	assert_in_range(reclaims, 6, 6 + 2 * cycles / 120);
 	assert_true(l.skipped_cycles > cycles * 85 / 100);
 }
 
@@ -253,6 +495,12 @@ int main(void)
 		cmocka_unit_test(test_back_off),
 		cmocka_unit_test(test_wake_on_growth),
 		cmocka_unit_test(test_decay),
+		cmocka_unit_test(test_first_pace),
+		cmocka_unit_test(test_pass_waits_for_refaults),
+		cmocka_unit_test(test_pass_ends_when_nothing_is_left),
+		cmocka_unit_test(test_pass_floor_from_active),
+		cmocka_unit_test(test_pass_ends_when_the_kernel_deactivates),
+		cmocka_unit_test(test_refault_stop),
 		cmocka_unit_test(test_converges),
 	};
 

@@ -29,6 +29,8 @@ static void learning_figures(const struct slide_rt *rt, struct etm_figures *figs
 		    rt->mstats.bytes_learnt);
 	etm_fig_u64(figs, "refaulted_bytes", ETM_FIG_COUNTER, "bytes back after reclaim", rt->mstats.bytes_refaulted);
 	etm_fig_u64(figs, "backing_off_memcgs", ETM_FIG_GAUGE, "memory cgroups backing off", rt->mstats.memcgs_idle);
+	etm_fig_u64(figs, "first_pass_memcgs", ETM_FIG_GAUGE, "memory cgroups in their first pass (paced)",
+		    rt->mstats.memcgs_first);
 	etm_fig_u64(figs, "skipped_cycles", ETM_FIG_COUNTER, "cycles skipped (backing off)", rt->mstats.cycles_skipped);
 }
 
