@@ -141,9 +141,12 @@ static void cycle_cg(struct psi_rt *rt, struct psi_cg *cg, uint64_t n)
 	else if (l.d.state == PSI_STATE_RECLAIMING)
 		o = reclaim(rt, cg, &l, &res);
 	/*
-	 * A reclaim the kernel stopped short took memory too (often the working
-	 * set, which then refaults): the next cycle judges it by the usage it
-	 * brought down. A contended one did nothing of its own.
+	 * What the reclaim took, for the next cycle's refault check: what it
+	 * asked, or the usage it brought down when that is more. A reclaim the
+	 * kernel stopped short counts as 0 asked but took memory too (often
+	 * the working set, which then refaults); the kernel also reclaims in
+	 * batches of 32 pages, more than a small step asks. A contended one
+	 * did nothing of its own.
 	 */
 	if (l.d.state == PSI_STATE_RECLAIMING && !l.err && !res.contended) {
 		l.asked = res.asked > res.reclaimed ? res.asked : res.reclaimed;
