@@ -129,7 +129,8 @@ class Run:
 
     def agent_psi(self):
         a = self.a
-        p = self.start([f"{a.bin}/etmemd", "-l", "1", "-s", self.sock], f"{a.tmp}/etmemd.log")
+        # --keep: at debug level, every cycle's decision is in the log
+        p = self.start([f"{a.bin}/etmemd", "-l", "0" if a.keep else "1", "-s", self.sock], f"{a.tmp}/etmemd.log")
         for _ in range(50):
             if self.etmem("project", "show")[0] == 0:
                 break
@@ -148,6 +149,17 @@ class Run:
                 self.stop(p)
                 return None, f"etmem {' '.join(step[:2])}: {out}"
         return p, None
+
+    def keep(self, name):
+        """--keep: the agent's own record (psi: its last cycles as JSON, then its debug log; senpai: its lines)."""
+        a = self.a
+        os.makedirs(a.keep, exist_ok=True)
+        if name == "psi":
+            with open(f"{a.keep}/psi-pressure.json", "w") as f:
+                f.write(self.etmem("engine", "pressure", "-n", "psibench", "-e", "psi", "--json")[1] + "\n")
+        log_name = "etmemd.log" if name == "psi" else "senpai.out"
+        with open(f"{a.tmp}/{log_name}") as src, open(f"{a.keep}/{log_name}", "w") as dst:
+            dst.write(src.read())
 
     # ---- one agent on a fresh workload ---------------------------------
     def sample(self, t0, r_prev, agent, cpu0):
@@ -186,6 +198,8 @@ class Run:
             series.append(s)
             emit({"bench": "psi_series", "agent": name, **s})
         refault1 = memcg_stat(a.memcg_dir, "workingset_refault_anon")
+        if a.keep:
+            self.keep(name)
         self.stop(agent)
         restored = [read(k) for k in self.knobs] == knobs0
         rc = self.stop(self.wl, timeout=120)
@@ -236,6 +250,7 @@ def main():
     p.add_argument("--psi-interval", type=int, default=2)
     p.add_argument("--psi-pressure", type=float, default=0.1)
     p.add_argument("--psi-rate", type=float, default=0.05)
+    p.add_argument("--keep", default="", help="copy each agent's own record (etmemd's debug log) here")
     p.add_argument("--tmp", required=True)
     a = p.parse_args()
     r = Run(a)

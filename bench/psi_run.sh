@@ -5,13 +5,15 @@
 # on stdout (progress on stderr); see bench/README.md.
 #
 # Usage: sudo bench/psi_run.sh [--bin DIR] [--size SIZE] [--hot-frac F] [--duration S]
-#                              [--window S] [--agents senpai,psi]
+#                              [--window S] [--agents senpai,psi] [--keep DIR]
 #   --bin DIR       directory with etmemd, etmem and etmem-workload (default: build/bin)
 #   --size SIZE     workload buffer (default 1G)
 #   --hot-frac F    its working set, read continuously (default 0.2)
 #   --duration S    how long each agent runs (default 120)
 #   --window S      baseline window without an agent (default 15)
 #   --agents LIST   which agents, in order (default senpai,psi)
+#   --keep DIR      keep each agent's record there: etmemd's debug log and its
+#                   last cycles (`etmem engine pressure --json`), senpai's lines
 #
 # What it changes, all undone on exit (also on failure or ^C): a swap device
 # when none is active (zram via hot_add, else a swapfile in /var/tmp), one
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) BIN=$2; shift 2 ;;
 	--size | --hot-frac | --duration | --window | --agents) ARGS+=("$1" "$2"); shift 2 ;;
+	--keep) mkdir -p "$2" && ARGS+=("$1" "$(cd "$2" && pwd)"); shift 2 ;;
 	-h | --help) sed -n '3,/^set -u/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac

@@ -49,8 +49,9 @@ static void others(const char *buf, size_t size)
 	size_t half = size / 2;
 	bool covered;
 
-	/* refaults are 0 unless memory.stat had them */
-	if (!psi_stat_parse(buf, size, &st) && !st.has_refaults && st.refaults)
+	/* refaults are 0 unless memory.stat had them; the active lists are part of the LRUs */
+	if (!psi_stat_parse(buf, size, &st) &&
+	    ((!st.has_refaults && st.refaults) || (st.active > st.anon && st.active - st.anon > st.file)))
 		abort();
 	(void)psi_procs_covered(buf, half, buf + half, size - half, &covered);
 	(void)psi_cmdline_bool(buf, size, "psi");

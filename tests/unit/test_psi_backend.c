@@ -385,9 +385,11 @@ static void test_stat_parse(void **state)
 	assert_int_equal(s.anon, 300);
 	assert_int_equal(s.file, 700);
 	assert_int_equal(s.unevictable, 8);
+	assert_int_equal(s.active, 600);
 	assert_int_equal(psi_stat_parse(v2, strlen(v2), &s), 0);
 	assert_int_equal(s.anon, 300);
 	assert_int_equal(s.file, 700);
+	assert_int_equal(s.active, 400);
 	/* an LRU line missing, or a malformed value */
 	assert_int_equal(psi_stat_parse("active_anon 1\ninactive_anon 2\nactive_file 3\n", 43, &s), -EINVAL);
 	assert_int_equal(psi_stat_parse("active_anon 1\ninactive_anon 2\nactive_file 3\ninactive_file x\n", 60, &s),

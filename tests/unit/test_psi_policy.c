@@ -328,7 +328,9 @@ static void test_learnt_working_set(void **state)
 {
 	struct psi_policy p = defaults;
 	struct psi_readings r = base();
-	struct psi_prev prev = { .known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 16 * MiB };
+	struct psi_prev prev = {
+		.known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 16 * MiB, .active = 100 * MiB
+	};
 	struct psi_rate rate;
 	struct psi_decision d;
 
@@ -369,9 +371,12 @@ static void test_learnt_working_set(void **state)
 	assert_int_equal(d.floor.by, PSI_FLOOR_LIMIT_MIN_BYTES);
 	/* a new refault raises it back to the usage at once */
 	p.limit_min_bytes = 0;
-	prev = (struct psi_prev){
-		.known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 8 * MiB, .learnt_ws = 50 * MiB
-	};
+	prev = (struct psi_prev){ .known = true,
+				  .refaults = 1000,
+				  .has_refaults = true,
+				  .reclaimed = 8 * MiB,
+				  .active = 100 * MiB,
+				  .learnt_ws = 50 * MiB };
 	r.refaults = 1000 + 2048;
 	psi_decide(&p, &rate, &r, &prev, &d);
 	assert_int_equal(d.learnt_ws, 220 * MiB);
@@ -380,13 +385,150 @@ static void test_learnt_working_set(void **state)
 	assert_int_equal(d.learnt_ws, 0);
 }
 
+/* The factor on the rate as the usage nears where the working set is thought to be. */
+static void test_approach(void **state)
+{
+	(void)state;
+	/* nowhere known: full speed */
+	assert_float_equal(psi_approach(GiB, 0), 1.0, 1e-12);
+	assert_float_equal(psi_approach(GiB, 1), 1.0, 1e-12);
+	/* 200 MiB: full speed from 300 MiB (half of it above) up */
+	assert_float_equal(psi_approach(GiB, 200 * MiB), 1.0, 1e-12);
+	assert_float_equal(psi_approach(300 * MiB, 200 * MiB), 1.0, 1e-12);
+	/* 250 MiB: half of the 100 MiB zone left: half the rate */
+	assert_float_equal(psi_approach(250 * MiB, 200 * MiB), 0.5, 1e-12);
+	assert_float_equal(psi_approach(225 * MiB, 200 * MiB), 0.25, 1e-12);
+	/* 210 MiB: 0.1, but never below 1/8 (also at and below it) */
+	assert_float_equal(psi_approach(210 * MiB, 200 * MiB), 0.125, 1e-12);
+	assert_float_equal(psi_approach(200 * MiB, 200 * MiB), 0.125, 1e-12);
+	assert_float_equal(psi_approach(100 * MiB, 200 * MiB), 0.125, 1e-12);
+	/* hostile figures: no wrap of near + near / 2 */
+	assert_float_equal(psi_approach(UINT64_MAX, UINT64_MAX - 1), 0.125, 1e-12);
+	assert_float_equal(psi_approach(UINT64_MAX, UINT64_MAX / 2), 1.0, 1e-12);
+}
+
+/*
+ * The step near the working set, in a cgroup of 1 GiB with a 200 MiB hot
+ * set, no limit and no keys (so no floor) at rate 0.1: the kernel's
+ * active lists show 200 MiB after the first reclaims.
+ */
+static void test_approach_decide(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_prev prev = { .known = true, .has_refaults = true, .active = 200 * MiB, .hot_hint = 0 };
+	struct psi_rate rate = { .rate = 0.1 };
+	struct psi_decision d;
+
+	(void)state;
+	p.limit_min_ratio = 0;
+	p.learnt_decay = psi_learnt_decay(2);
+	r.has_refaults = true;
+	r.active = 200 * MiB;
+	/* far above: (1 GiB - 0) * 0.1, rounded down to 4 KiB */
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.hot_hint, 200 * MiB);
+	assert_int_equal(d.near, 200 * MiB);
+	assert_float_equal(d.approach, 1.0, 1e-12);
+	assert_int_equal(d.amount, 107372544);
+	/* 250 MiB: 250 MiB * 0.1 * 0.5 = 12.5 MiB */
+	r.usage = 250 * MiB;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_float_equal(d.approach, 0.5, 1e-12);
+	assert_int_equal(d.amount, 13107200);
+	/* the kernel deactivated half of the hot set (inactive lists ran short): the hint keeps the largest, decayed */
+	r.active = 80 * MiB;
+	prev.hot_hint = 200 * MiB;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.hot_hint, (uint64_t)((double)(200 * MiB) * psi_learnt_decay(2)));
+	assert_true(d.approach > 0.49 && d.approach < 0.51);
+	/* at the hint, one eighth of the rate: 200 MiB * 0.1 / 8 = 2.5 MiB; no floor, so still reclaiming */
+	r.usage = 200 * MiB;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_float_equal(d.approach, 0.125, 1e-12);
+	assert_int_equal(d.state, PSI_STATE_RECLAIMING);
+	assert_int_equal(d.amount, 2621440);
+	/* at a learnt floor of 220 MiB, 1 MiB above it: 1 MiB * 0.1 / 8 = 13107 bytes, 3 pages */
+	r.usage = 221 * MiB;
+	prev.learnt_ws = (uint64_t)((double)(220 * MiB) / psi_learnt_decay(2)) + 1;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.floor.by, PSI_FLOOR_WORKING_SET);
+	assert_int_equal(d.near, d.floor.bytes);
+	assert_float_equal(d.approach, 0.125, 1e-12);
+	assert_int_equal(d.amount, 12288);
+	/* backing off computes the approach all the same (project show, the log) */
+	r.pressure = 1;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_int_equal(d.amount, 0);
+	assert_float_equal(d.approach, 0.125, 1e-12);
+}
+
+/*
+ * A reclaim the kernel stopped short teaches the working set like refaults;
+ * refaults after a reclaim of a cgroup the kernel had never sorted (no
+ * active pages) back off but teach nothing.
+ */
+static void test_stopped_and_unsorted(void **state)
+{
+	struct psi_policy p = defaults;
+	struct psi_readings r = base();
+	struct psi_prev prev = { .known = true,
+				 .refaults = 1000,
+				 .has_refaults = true,
+				 .reclaimed = 15 * MiB,
+				 .stopped = true,
+				 .active = 200 * MiB };
+	struct psi_rate rate;
+	struct psi_decision d;
+
+	(void)state;
+	p.limit_min_ratio = 0;
+	p.learnt_decay = 1;
+	psi_rate_init(&p, &rate);
+	r.has_refaults = true;
+	r.refaults = 1000; /* none yet */
+	r.usage = 221 * MiB;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_true(d.stopped);
+	assert_false(d.refaulting);
+	assert_int_equal(d.learnt_ws, 221 * MiB);
+	assert_int_equal(d.floor.by, PSI_FLOOR_WORKING_SET);
+	/* stopped short on a cgroup without active pages: still the kernel's word */
+	prev.active = 0;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.learnt_ws, 221 * MiB);
+	/* the first reclaim of a never-scanned 1 GiB took 54 MiB of hot pages, 58 MiB came back */
+	prev = (struct psi_prev){ .known = true, .refaults = 1000, .has_refaults = true, .reclaimed = 54 * MiB };
+	r.usage = 1000 * MiB;
+	r.refaults = 1000 + 58 * 256;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.state, PSI_STATE_BACKING_OFF);
+	assert_true(d.refaulting);
+	assert_false(d.stopped);
+	assert_int_equal(d.learnt_ws, 0);
+	assert_int_not_equal(d.floor.by, PSI_FLOOR_WORKING_SET);
+	/* the same once the kernel has sorted it: learnt */
+	prev.active = 160 * MiB;
+	psi_decide(&p, &rate, &r, &prev, &d);
+	assert_int_equal(d.learnt_ws, 1000 * MiB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_floor_each_term), cmocka_unit_test(test_floor_none_ties_and_limits),
-		cmocka_unit_test(test_amount),		cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_refaults),	cmocka_unit_test(test_rate_up_down),
-		cmocka_unit_test(test_rate_clamps),	cmocka_unit_test(test_learnt_working_set),
+		cmocka_unit_test(test_floor_each_term),
+		cmocka_unit_test(test_floor_none_ties_and_limits),
+		cmocka_unit_test(test_amount),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_refaults),
+		cmocka_unit_test(test_rate_up_down),
+		cmocka_unit_test(test_rate_clamps),
+		cmocka_unit_test(test_learnt_working_set),
+		cmocka_unit_test(test_approach),
+		cmocka_unit_test(test_approach_decide),
+		cmocka_unit_test(test_stopped_and_unsorted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,8 @@ static void fixture_fill(struct fixture *f)
 	a->last.d.state = PSI_STATE_BACKING_OFF;
 	a->last.d.floor.bytes = 200 * MiB;
 	a->last.d.floor.by = PSI_FLOOR_LIMIT_MIN_BYTES;
+	a->last.d.hot_hint = 180 * MiB;
+	a->last.d.approach = 0.5;
 	f->rt.cycles = 70;
 	f->rt.last_cycle_s = 0.5;
 	f->tk.name = "t";
@@ -125,6 +127,8 @@ static void test_figures(void **state)
 				      "        state: backing off\n"
 				      "        floor: 209715200\n"
 				      "        floor set by: limit_min_bytes\n"
+				      "        hot hint (largest active LRU): 188743680\n"
+				      "        approach (share of the rate): 0.5\n"
 				      "        rate: 0.05\n"
 				      "        bytes reclaimed: 36700160\n"
 				      "        bytes reclaimed last cycle: 0\n"
@@ -172,6 +176,8 @@ static void test_figures(void **state)
 		assert_non_null(strstr(doc->str, "\"pressure_percent\": 0.25,"));
 		assert_non_null(strstr(doc->str, "\"pressure_percent\": null,"));
 		assert_non_null(strstr(doc->str, "\"floor_term\": \"limit_min_bytes\","));
+		assert_non_null(strstr(doc->str, "\"hot_hint_bytes\": 188743680,"));
+		assert_non_null(strstr(doc->str, "\"approach\": 0.5,"));
 	}
 	/* A task not running shows nothing. */
 	f.tk.timer_inst = NULL;

@@ -127,6 +127,7 @@ int psi_stat_parse(const char *buf, size_t len, struct psi_stat *out)
 	out->anon = sat_add(v[h][S_IANON], v[h][S_AANON]);
 	out->file = sat_add(v[h][S_IFILE], v[h][S_AFILE]);
 	out->unevictable = v[h][S_UNEVICT];
+	out->active = sat_add(v[h][S_AANON], v[h][S_AFILE]);
 	/* Since 5.9 anon and file apart; before, one count of file pages (anon had no refault detection) */
 	if (has[h] & (1u << S_RF_ANON | 1u << S_RF_FILE)) {
 		out->refaults = sat_add(v[h][S_RF_ANON], v[h][S_RF_FILE]);

@@ -108,6 +108,7 @@ int psi_backend_read(const struct psi_backend *b, const char *rel, struct psi_re
 /* LRU sizes from memory.stat (bytes). v1: the hierarchical total_* win over the cgroup's own. */
 struct psi_stat {
 	uint64_t anon, file, unevictable;
+	uint64_t active;   /* active_anon + active_file: the pages reclaim found referenced more than once */
 	uint64_t refaults; /* workingset refaults, anon + file (pages, a running total) */
 	bool has_refaults;
 };

@@ -44,6 +44,7 @@ static int v1_readings(const struct psi_backend *b, const char *rel, struct psi_
 	out->min = out->low = 0; /* v1 has no protections (soft_limit_in_bytes is a reclaim target, not one) */
 	out->anon = st.anon;
 	out->file = st.file;
+	out->active = st.active;
 	out->refaults = st.refaults;
 	out->has_refaults = st.has_refaults;
 	out->swap_room = v1_swap_room(&d);

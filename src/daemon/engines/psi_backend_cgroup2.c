@@ -35,6 +35,7 @@ static int v2_readings(const struct psi_backend *b, const char *rel, struct psi_
 		return err;
 	out->anon = st.anon;
 	out->file = st.file;
+	out->active = st.active;
 	out->refaults = st.refaults;
 	out->has_refaults = st.has_refaults;
 	out->swap_room = v2_swap_room(&d);

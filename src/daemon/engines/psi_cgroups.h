@@ -39,7 +39,13 @@ struct psi_cg_last {
 	enum psi_source src;
 	struct psi_readings r;
 	struct psi_decision d;
-	uint64_t asked; /* what its reclaim asked of the kernel and got (0: none, or the kernel took less) */
+	/*
+	 * What its reclaim took: what it asked of the kernel, or the usage it
+	 * brought down when the kernel stopped short (0: none, or it failed);
+	 * the next cycle judges its refaults against this.
+	 */
+	uint64_t asked;
+	bool stopped; /* the kernel stopped its reclaim short (EBUSY / EAGAIN) */
 };
 
 /* One tracked cgroup. */

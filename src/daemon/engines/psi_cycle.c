@@ -68,12 +68,14 @@ static void log_decision(const struct psi_rt *rt, const struct psi_cg *cg, const
 	char lim[24];
 
 	etm_debug("psi task %s: cgroup %s: pressure %.2f (%s), usage %" PRIu64 ", limit %s, min %" PRIu64
-		  ", low %" PRIu64 ", file %" PRIu64 ", anon %" PRIu64 ", swap room %" PRIu64 ", refaulted %" PRIu64
-		  "; floor %" PRIu64 " (%s); rate %.3f: %s%s, %" PRIu64 " bytes%s",
+		  ", low %" PRIu64 ", file %" PRIu64 ", anon %" PRIu64 ", active %" PRIu64 ", swap room %" PRIu64
+		  ", refaulted %" PRIu64 "; floor %" PRIu64 " (%s), hot hint %" PRIu64
+		  ", approach %.3f; rate %.3f: %s%s%s, %" PRIu64 " bytes%s",
 		  rt->name, cg->rel, r->pressure, psi_source_name(l->src), r->usage,
-		  limit_text(r->limit, lim, sizeof(lim)), r->min, r->low, r->file, r->anon, r->swap_room,
-		  d->refault_bytes, d->floor.bytes, psi_floor_term_name(d->floor.by), d->rate, psi_state_name(d->state),
-		  d->refaulting ? " (the last reclaim refaulted)" : "", d->amount,
+		  limit_text(r->limit, lim, sizeof(lim)), r->min, r->low, r->file, r->anon, r->active, r->swap_room,
+		  d->refault_bytes, d->floor.bytes, psi_floor_term_name(d->floor.by), d->hot_hint, d->approach, d->rate,
+		  psi_state_name(d->state), d->refaulting ? " (the last reclaim refaulted)" : "",
+		  d->stopped ? " (the kernel stopped the last reclaim short)" : "", d->amount,
 		  d->capped ? " (capped by reclaim_max_bytes)" : "");
 }
 
@@ -110,7 +112,10 @@ static void cycle_cg(struct psi_rt *rt, struct psi_cg *cg, uint64_t n)
 				       .refaults = cg->last.r.refaults,
 				       .has_refaults = cg->last.r.has_refaults,
 				       .reclaimed = cg->last.asked,
-				       .learnt_ws = cg->last.d.learnt_ws };
+				       .stopped = cg->last.stopped,
+				       .active = cg->last.r.active,
+				       .learnt_ws = cg->last.d.learnt_ws,
+				       .hot_hint = cg->last.d.hot_hint };
 	struct psi_reclaim_res res = { 0 };
 	enum psi_outcome o = PSI_OUTCOME_NONE;
 	struct psi_sample s;
@@ -128,14 +133,25 @@ static void cycle_cg(struct psi_rt *rt, struct psi_cg *cg, uint64_t n)
 	l.known = true;
 	l.err = 0;
 	l.asked = 0;
+	l.stopped = false;
 	psi_decide(&rt->policy, &cg->rate, &l.r, &prev, &l.d);
 	log_decision(rt, cg, &l);
 	if (l.d.state == PSI_STATE_BACKING_OFF)
 		o = PSI_OUTCOME_PRESSURED;
 	else if (l.d.state == PSI_STATE_RECLAIMING)
 		o = reclaim(rt, cg, &l, &res);
-	if (o == PSI_OUTCOME_RECLAIMED)
-		l.asked = res.asked;
+	/*
+	 * What the reclaim took, for the next cycle's refault check: what it
+	 * asked, or the usage it brought down when that is more. A reclaim the
+	 * kernel stopped short counts as 0 asked but took memory too (often
+	 * the working set, which then refaults); the kernel also reclaims in
+	 * batches of 32 pages, more than a small step asks. A contended one
+	 * did nothing of its own.
+	 */
+	if (l.d.state == PSI_STATE_RECLAIMING && !l.err && !res.contended) {
+		l.asked = res.asked > res.reclaimed ? res.asked : res.reclaimed;
+		l.stopped = res.busy;
+	}
 	s = (struct psi_sample){ .cycle = n,
 				 .pressure = l.r.pressure,
 				 .usage = l.r.usage,

@@ -95,6 +95,20 @@ uint64_t psi_reclaim_amount(uint64_t usage, uint64_t floor, double rate, uint64_
 	return a & ~(PSI_PAGE - 1);
 }
 
+double psi_approach(uint64_t usage, uint64_t near)
+{
+	uint64_t zone = near / PSI_APPROACH_ZONE_DIV;
+	double f;
+
+	if (!zone)
+		return 1.0;
+	/* usage - near, not near + zone: that could wrap */
+	f = usage > near ? (double)(usage - near) / (double)zone : 0;
+	if (f >= 1)
+		return 1.0;
+	return f > 1.0 / PSI_APPROACH_MIN_DIV ? f : 1.0 / PSI_APPROACH_MIN_DIV;
+}
+
 void psi_rate_init(const struct psi_policy *p, struct psi_rate *r)
 {
 	r->rate = p->rate_init < p->rate_min ? p->rate_min : p->rate_init > p->rate_max ? p->rate_max : p->rate_init;
@@ -119,13 +133,21 @@ double psi_learnt_decay(double interval_s)
 	return interval_s > 0 ? pow(0.5, interval_s / PSI_LEARNT_HALF_LIFE_S) : 1.0;
 }
 
-/* The learnt working set as this cycle's floor term: the previous one decayed, raised by a refault. */
+/*
+ * The learnt working set as this cycle's floor term: the previous one
+ * decayed, raised to the usage by a refault or a reclaim the kernel stopped
+ * short. Not by refaults after a reclaim of a cgroup without active pages:
+ * the kernel had never scanned it, so that reclaim took hot and cold alike.
+ */
 static void learn_working_set(const struct psi_policy *p, const struct psi_readings *r, const struct psi_prev *prev,
 			      struct psi_decision *d)
 {
-	uint64_t ws = prev && prev->known ? scale(prev->learnt_ws, p->learnt_decay) : 0;
+	bool known = prev && prev->known;
+	uint64_t ws = known ? scale(prev->learnt_ws, p->learnt_decay) : 0;
+	uint64_t hint = known ? scale(prev->hot_hint, p->learnt_decay) : 0;
 
-	if (d->refaulting && r->usage > ws)
+	d->hot_hint = r->active > hint ? r->active : hint;
+	if (((d->refaulting && prev->active) || d->stopped) && r->usage > ws)
 		ws = r->usage;
 	d->learnt_ws = ws;
 	d->floor.term[PSI_FLOOR_WORKING_SET] = ws;
@@ -144,13 +166,17 @@ void psi_decide(const struct psi_policy *p, const struct psi_rate *rate, const s
 	d->amount = 0;
 	d->capped = false;
 	d->refaulting = psi_refaulting(prev, r, &d->refault_bytes);
+	d->stopped = prev && prev->known && prev->stopped;
 	learn_working_set(p, r, prev, d);
+	d->near = d->hot_hint > d->floor.bytes ? d->hot_hint : d->floor.bytes;
+	d->approach = psi_approach(r->usage, d->near);
 	/* Not "!(pressure < target)" by accident: a NaN cannot come from psi_pressure_parse(). */
-	if (r->pressure >= p->pressure || d->refaulting) {
+	if (r->pressure >= p->pressure || d->refaulting || d->stopped) {
 		d->state = PSI_STATE_BACKING_OFF;
 		return;
 	}
-	d->amount = psi_reclaim_amount(r->usage, d->floor.bytes, rate->rate, p->reclaim_max_bytes, &d->capped);
+	d->amount =
+	    psi_reclaim_amount(r->usage, d->floor.bytes, rate->rate * d->approach, p->reclaim_max_bytes, &d->capped);
 	d->state = d->amount ? PSI_STATE_RECLAIMING : PSI_STATE_AT_FLOOR;
 }
 

@@ -33,6 +33,8 @@ static void cg_figures(const struct psi_cg *cg, struct etm_figures *it)
 		etm_fig_text(it, "state", "state", psi_state_name(l->d.state));
 		etm_fig_u64(it, "floor_bytes", ETM_FIG_GAUGE, "floor", l->d.floor.bytes);
 		etm_fig_text(it, "floor_term", "floor set by", psi_floor_term_name(l->d.floor.by));
+		etm_fig_u64(it, "hot_hint_bytes", ETM_FIG_GAUGE, "hot hint (largest active LRU)", l->d.hot_hint);
+		etm_fig_double(it, "approach", ETM_FIG_GAUGE, "approach (share of the rate)", l->d.approach);
 	}
 	etm_fig_double(it, "reclaim_rate", ETM_FIG_GAUGE, "rate", cg->rate.rate);
 	etm_fig_u64(it, "reclaimed_bytes", ETM_FIG_COUNTER, "bytes reclaimed", cg->reclaimed_total);
