@@ -39,7 +39,7 @@ struct etm_metrics_writer {
 	bool stop;
 	bool pending;	   /* a cycle finished since the last write */
 	double pending_at; /* when the first of them did (etm_mono_now()) */
-	int last_err; /* the last write's error, logged once until it changes */
+	int last_err;	   /* the last write's error, logged once until it changes */
 };
 
 int etm_metrics_write_file(const char *path, const char *text, size_t len)
