@@ -106,14 +106,15 @@ static void *writer_main(void *arg)
 	struct etm_metrics_writer *w = arg;
 	double last = etm_mono_now(); /* start wrote the first one */
 	struct timespec dl;
-	double due;
+	double due, now;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
 		due = next_write(w, last);
-		if (etm_mono_now() < due) {
+		now = etm_mono_now();
+		if (now < due) {
 			/* Woken early by a cycle, a stop or a spurious wake-up: the loop works out which. */
-			etm_mono_after(due - etm_mono_now(), &dl);
+			etm_mono_after(due - now, &dl);
 			pthread_cond_timedwait(&w->wake, &w->lock, &dl);
 			continue;
 		}
