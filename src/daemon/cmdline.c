@@ -25,9 +25,9 @@ static const struct etmemd_option options[] = {
 	{ 'h', "help", NULL, "  Show this message" },
 	{ 'm', "mode-systemctl", NULL, " mode used to start(systemctl)" },
 	{ OPT_METRICS_FILE, "metrics-file", "<path>",
-	  "  Write the metrics (Prometheus text) to this file, atomically, every interval" },
+	  "  Write the metrics (Prometheus text) to this file, atomically, after cycles and every interval" },
 	{ OPT_METRICS_INTERVAL, "metrics-interval", "<seconds>",
-	  "  Seconds between metrics file writes (1..3600, 10)" },
+	  "  Longest time between metrics file writes, in seconds (1..3600, 10)" },
 };
 
 #define N_OPTIONS G_N_ELEMENTS(options)

@@ -6,6 +6,13 @@
  * the same directory (mkostemp: never an existing file, whatever another
  * user placed there; its name does not end in .prom) and is renamed over
  * the path, which readers then see whole, old or new.
+ *
+ * When: soon after a task finishes a cycle (the registry's cycle hook,
+ * cycle_hook.h, sets `pending`), and every interval when nothing cycles,
+ * so that the daemon's own RSS and CPU still move. A cycle's write waits
+ * ETM_METRICS_SETTLE_S, so that tasks finishing together (projects started
+ * together, one cslide thread's tasks) make one write, and comes at least
+ * ETM_METRICS_FLOOR_S after the previous one (metrics.h says why).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +26,7 @@
 #include "common/fdio.h"
 #include "common/log.h"
 #include "metrics.h"
+#include "registry.h"
 #include "scan/clock.h"
 
 struct etm_metrics_writer {
@@ -29,7 +37,9 @@ struct etm_metrics_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* CLOCK_MONOTONIC */
 	bool stop;
-	int last_err; /* the last write's error, logged once until it changes */
+	bool pending;	   /* a cycle finished since the last write */
+	double pending_at; /* when the first of them did (etm_mono_now()) */
+	int last_err;	   /* the last write's error, logged once until it changes */
 };
 
 int etm_metrics_write_file(const char *path, const char *text, size_t len)
@@ -67,12 +77,54 @@ static int write_once(struct etm_metrics_writer *w)
 	return err;
 }
 
+/* The cycle hook's listener, on an engine's thread: note it and wake the writer, nothing more. */
+static void on_cycle(void *data)
+{
+	struct etm_metrics_writer *w = data;
+
+	pthread_mutex_lock(&w->lock);
+	if (!w->pending) {
+		w->pending = true;
+		w->pending_at = etm_mono_now();
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Lock held: when the next write is due, the previous one having been at @last. */
+static double next_write(const struct etm_metrics_writer *w, double last)
+{
+	double due = last + w->interval_s;
+
+	if (w->pending)
+		due = MIN(due, MAX(w->pending_at + ETM_METRICS_SETTLE_S, last + ETM_METRICS_FLOOR_S));
+	return due;
+}
+
 static void *writer_main(void *arg)
 {
 	struct etm_metrics_writer *w = arg;
+	double last = etm_mono_now(); /* start wrote the first one */
+	struct timespec dl;
+	double due, now;
 
-	while (!etm_mono_wait_unless(&w->lock, &w->wake, &w->stop, w->interval_s))
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		due = next_write(w, last);
+		now = etm_mono_now();
+		if (now < due) {
+			/* Woken early by a cycle, a stop or a spurious wake-up: the loop works out which. */
+			etm_mono_after(due - now, &dl);
+			pthread_cond_timedwait(&w->wake, &w->lock, &dl);
+			continue;
+		}
+		w->pending = false; /* a cycle finishing while this write renders is in it, or in the next */
+		pthread_mutex_unlock(&w->lock);
 		write_once(w);
+		last = etm_mono_now();
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
@@ -106,7 +158,9 @@ int etm_metrics_writer_start(struct etm_registry *reg, const char *path, unsigne
 		writer_free(w);
 		return ret;
 	}
-	etm_info("metrics written to %s every %u s", path, interval_s);
+	etm_registry_on_cycle(reg, on_cycle, w);
+	etm_info("metrics written to %s after each cycle (at most every %g s) and at least every %u s", path,
+		 ETM_METRICS_FLOOR_S, interval_s);
 	*out = w;
 	return 0;
 }
@@ -115,6 +169,8 @@ void etm_metrics_writer_stop(struct etm_metrics_writer *w)
 {
 	if (!w)
 		return;
+	/* No engine thread calls on_cycle() once this returns: @w may go. */
+	etm_registry_on_cycle(w->reg, NULL, NULL);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	pthread_cond_broadcast(&w->wake);

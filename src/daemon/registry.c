@@ -45,6 +45,7 @@ struct etm_registry *etm_registry_new(void)
 	etm_mono_cond_init(&reg->load_done);
 	reg->conf_owner = etm_conf_owner_root;
 	reg->learnt = etm_learnt_new();
+	etm_cycle_hook_init(&reg->cycle_hook);
 	reg->started_at = (double)g_get_real_time() / G_USEC_PER_SEC;
 	return reg;
 }
@@ -72,6 +73,11 @@ void etm_reg_unlink_project(struct etm_registry *reg, struct etm_project *proj)
 			return;
 		}
 	}
+}
+
+void etm_registry_on_cycle(struct etm_registry *reg, void (*fn)(void *data), void *data)
+{
+	etm_cycle_hook_set(&reg->cycle_hook, fn, data);
 }
 
 struct etm_learnt *etm_task_learnt(struct task *tk)
@@ -159,6 +165,7 @@ int etm_reg_engine_start_task(struct etm_registry *reg, struct etm_task *tk, GSt
 	}
 	g_string_truncate(err, 0);
 	tk->learnt = reg->learnt;
+	tk->cycle_hook = &reg->cycle_hook;
 	if (eng->engine_type == THIRDPARTY_ENGINE)
 		plugin_task_pids(eng, &tk->pub);
 	tk->start_err = err;
@@ -302,6 +309,7 @@ void etm_registry_free(struct etm_registry *reg)
 		etm_project_free(p);
 	}
 	etm_learnt_free(reg->learnt); /* after every task stopped: none uses it any more */
+	etm_cycle_hook_destroy(&reg->cycle_hook);
 	pthread_cond_destroy(&reg->settled);
 	pthread_cond_destroy(&reg->load_done);
 	pthread_mutex_destroy(&reg->lock);

@@ -55,6 +55,7 @@ enum etm_task_state {
 };
 
 struct etm_learnt;
+struct etm_cycle_hook;
 
 struct etm_task {
 	struct task pub;
@@ -63,6 +64,8 @@ struct etm_task {
 	GString *start_err;
 	/* The registry's store of what engines learnt (learnt.h), set before start_task; NULL outside a registry. */
 	struct etm_learnt *learnt;
+	/* The registry's cycle-done hook (cycle_hook.h), set before start_task; NULL outside a registry. */
+	struct etm_cycle_hook *cycle_hook;
 };
 
 static inline struct etm_project *etm_project_of(struct project *p)
@@ -155,6 +158,13 @@ void etm_task_report_error(struct task *tk, const char *fmt, ...) __attribute__(
  * the task runs. NULL for a task started outside a registry.
  */
 struct etm_learnt *etm_task_learnt(struct task *tk);
+
+/*
+ * Listen to every task's finished cycles (cycle_hook.h): @fn(@data) runs on
+ * the engine's thread, briefly, after each cycle of a built-in engine's
+ * task. NULL removes it; once that returns, @fn runs no more.
+ */
+void etm_registry_on_cycle(struct etm_registry *reg, void (*fn)(void *data), void *data);
 
 /*
  * Stops every started project (SIGTERM path). Requests in flight are waited

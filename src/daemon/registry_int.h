@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "cycle_hook.h"
 #include "registry.h"
 
 struct etm_registry {
@@ -26,6 +27,8 @@ struct etm_registry {
 	etm_conf_owner_fn conf_owner;
 	/* What engines learnt about their targets, kept across task restarts (its own lock). */
 	struct etm_learnt *learnt;
+	/* Who hears of tasks' finished cycles (the metrics writer, when there is one); its own lock. */
+	struct etm_cycle_hook cycle_hook;
 	/* When the registry was made (seconds since the epoch): the daemon's start, for the metrics. */
 	double started_at;
 };

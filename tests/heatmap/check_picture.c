@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * check-heatmap-picture SERIES.json PICTURE.png: does the picture show the
- * series? The PNG is decoded by cairo's own reader (not by the code that
+ * check-heatmap-picture SERIES.json PICTURE.png [--allow-flat]
+ *                      [--hot START-END --cold START-END]:
+ * does the picture show the series? The PNG is decoded by cairo's own reader (not by the code that
  * drew it); it must have the size the geometry gives, and in the newest
  * cycle the cells must be ordered by the data itself (not by the drawing's
  * colour function):
@@ -9,12 +10,20 @@
  *     is brighter than the third with the fewest;
  *   - residency mode: regions (nearly) all resident are brighter than
  *     regions (nearly) all swapped out, when the cycle has both.
- * Prints one JSON line of what it measured; exit 0 when all holds.
+ * With --hot and --cold (addresses, 0x... or decimal, END excluded): what
+ * the workload says, not what the series says. The newest cycle must be in
+ * accesses mode, and its regions that lie wholly in the hot range must
+ * have more accesses per page, and be drawn brighter, than those wholly in
+ * the cold range (at least one of each).
+ * Prints one JSON line per check of what it measured; exit 0 when all holds.
  */
 #include <cairo.h>
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "heatmap/heatmap.h"
 
@@ -90,20 +99,126 @@ static int check_order(const struct etm_heat_data *d, cairo_surface_t *s, const 
 	return hot > cold + 0.1 ? 0 : 1;
 }
 
+struct range {
+	uint64_t start, end;
+	bool set;
+};
+
+/* Region @r of cycle @c: its first address and the next region's (its own end when it is the last of its process). */
+static void region_span(const struct etm_heat_data *d, unsigned c, unsigned r, uint64_t *start, uint64_t *end)
+{
+	const struct etm_heat_cellv *x = &d->cell[(size_t)c * d->nregions + r];
+
+	*start = x->start;
+	if (r + 1 < d->n[c] && x[1].pid == x->pid)
+		*end = x[1].start; /* past any gap the region spans: "wholly inside" stays strict */
+	else
+		*end = x->start + x->pages * 4096;
+}
+
+/* Accesses per page and luminance of the newest cycle's regions wholly inside @in. */
+static unsigned range_means(const struct etm_heat_data *d, cairo_surface_t *s, const struct etm_heat_geom *g,
+			    const struct range *in, double *acc, double *lum)
+{
+	unsigned c = d->ncycles - 1, n = 0;
+	double a = 0, l = 0;
+
+	for (unsigned r = 0; r < d->n[c]; r++) {
+		const struct etm_heat_cellv *x = &d->cell[(size_t)c * d->nregions + r];
+		uint64_t start, end;
+
+		region_span(d, c, r, &start, &end);
+		if (start < in->start || end > in->end || !x->pages)
+			continue;
+		a += (double)x->accesses / (double)x->pages;
+		l += cell_lum(s, g, c, r);
+		n++;
+	}
+	*acc = n ? a / n : 0;
+	*lum = n ? l / n : 0;
+	return n;
+}
+
+/* The workload's hot range against its cold one: 0 when it holds, 1 when not. */
+static int check_ranges(const struct etm_heat_data *d, cairo_surface_t *s, const struct etm_heat_geom *g,
+			const struct range *hot, const struct range *cold)
+{
+	unsigned c = d->ncycles - 1, nh, nc;
+	double ah, lh, ac, lc;
+
+	nh = range_means(d, s, g, hot, &ah, &lh);
+	nc = range_means(d, s, g, cold, &ac, &lc);
+	printf("{\"check\":\"ranges\",\"mode\":\"%s\",\"hot_range_cells\":%u,\"cold_range_cells\":%u,"
+	       "\"hot_accesses_per_page\":%.3f,\"cold_accesses_per_page\":%.3f,"
+	       "\"hot_luminance\":%.3f,\"cold_luminance\":%.3f}\n",
+	       d->residency[c] ? "residency" : "accesses", nh, nc, ah, ac, lh, lc);
+	if (d->residency[c]) {
+		fprintf(stderr, "check-heatmap-picture: the newest cycle is in residency mode, not accesses\n");
+		return 1;
+	}
+	if (!nh || !nc) {
+		fprintf(stderr, "check-heatmap-picture: no region lies wholly in the %s range\n", nh ? "cold" : "hot");
+		return 1;
+	}
+	if (ah <= ac) {
+		fprintf(stderr, "check-heatmap-picture: the hot range has no more accesses per page than the cold\n");
+		return 1;
+	}
+	if (lh <= lc + 0.1) {
+		fprintf(stderr, "check-heatmap-picture: the hot range is not drawn brighter than the cold\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* START-END, each 0x... or decimal, START < END. */
+static bool parse_range(const char *arg, struct range *out)
+{
+	char *end;
+
+	errno = 0;
+	out->start = g_ascii_strtoull(arg, &end, 0);
+	if (errno || end == arg || *end != '-')
+		return false;
+	arg = end + 1;
+	out->end = g_ascii_strtoull(arg, &end, 0);
+	out->set = true;
+	return !errno && end != arg && !*end && out->start < out->end;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: check-heatmap-picture SERIES.json PICTURE.png [--allow-flat] "
+			"[--hot START-END --cold START-END]\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	g_autofree char *json = NULL;
 	struct etm_heat_data *d = NULL;
 	struct etm_heat_geom g;
+	struct range hot = { 0 }, cold = { 0 };
+	bool allow_flat = false;
 	cairo_surface_t *s;
 	char err[512];
 	gsize len;
 	int ret;
 
-	if (argc != 3 && !(argc == 4 && !g_strcmp0(argv[3], "--allow-flat"))) {
-		fprintf(stderr, "usage: check-heatmap-picture SERIES.json PICTURE.png [--allow-flat]\n");
-		return 2;
+	if (argc < 3)
+		return usage();
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--allow-flat"))
+			allow_flat = true;
+		else if (!strcmp(argv[i], "--hot") && i + 1 < argc && parse_range(argv[i + 1], &hot))
+			i++;
+		else if (!strcmp(argv[i], "--cold") && i + 1 < argc && parse_range(argv[i + 1], &cold))
+			i++;
+		else
+			return usage();
 	}
+	if (hot.set != cold.set)
+		return usage();
 	if (!g_file_get_contents(argv[1], &json, &len, NULL) || etm_heat_data_parse(json, len, &d, err, sizeof(err))) {
 		fprintf(stderr, "check-heatmap-picture: %s: not a heatmap series\n", argv[1]);
 		return 1;
@@ -124,11 +239,13 @@ int main(int argc, char **argv)
 		ret = check_order(d, s, &g);
 		if (ret == 1)
 			fprintf(stderr, "check-heatmap-picture: hot cells are not brighter than cold ones\n");
-		else if (ret == 2 && argc == 4)
+		else if (ret == 2 && allow_flat)
 			ret = 0; /* the caller knows the series may have nothing to compare */
 		else if (ret == 2)
 			fprintf(stderr,
 				"check-heatmap-picture: the series' newest cycle has no hot and cold to compare\n");
+		if (hot.set && check_ranges(d, s, &g, &hot, &cold))
+			ret = 1;
 	}
 	cairo_surface_destroy(s);
 	etm_heat_data_free(d);

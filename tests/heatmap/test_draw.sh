@@ -54,6 +54,28 @@ else
 	check "checker: a picture of another series fails" grep -q "hot cells are not brighter than cold ones" "$TMP/err"
 fi
 
+# --hot/--cold: the workload's ranges (regions 8..15 hot, 40..47 cold; 1 MiB each from 0x7f0000000000).
+HOT=(--hot 0x7f0000800000-0x7f0001000000 --cold 0x7f0002800000-0x7f0003000000)
+check "ranges: the hot range brighter than the cold" "$CHECK" "$TMP/accesses.json" "$TMP/accesses.png" "${HOT[@]}"
+if "$CHECK" "$TMP/accesses.json" "$TMP/accesses.png" --hot 0x7f0002800000-0x7f0003000000 \
+	--cold 0x7f0000800000-0x7f0001000000 >/dev/null 2>"$TMP/err"; then
+	bad "ranges: swapped ranges passed"
+else
+	check "ranges: swapped ranges fail" grep -q "the hot range has no more accesses per page than the cold" "$TMP/err"
+fi
+if "$CHECK" "$TMP/residency.json" "$TMP/residency.png" "${HOT[@]}" >/dev/null 2>"$TMP/err"; then
+	bad "ranges: a residency series passed"
+else
+	check "ranges: need accesses mode" grep -q "residency mode, not accesses" "$TMP/err"
+fi
+if "$CHECK" "$TMP/accesses.json" "$TMP/accesses.png" --hot 0x7f0000800000-0x7f0000900000 \
+	--cold 0x7f0000800001-0x7f0000900000 >/dev/null 2>"$TMP/err"; then
+	bad "ranges: an empty cold range passed"
+else
+	check "ranges: a range without a whole region fails" grep -q "no region lies wholly in the cold range" "$TMP/err"
+fi
+check "ranges: --hot without --cold is a usage error" bash -c "'$CHECK' '$TMP/accesses.json' '$TMP/accesses.png' --hot 1-2; [ \$? = 2 ]"
+
 # refuse FILE MESSAGE NAME: etmem-heatmap fails on FILE, saying MESSAGE, and writes nothing.
 refuse() {
 	if "$DRAW" "$1" "$TMP/bad.png" 2>"$TMP/err"; then

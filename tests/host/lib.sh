@@ -89,3 +89,65 @@ host_start_etmemd() {
 json_get() {
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# ---- the preamble of a test that swaps a workload ---------------------------
+# host_test_begin BIN_DIR NAME: root and BIN_DIR's etmemd, etmem and
+# etmem-workload are needed. Sets D (a scratch directory, /tmp/NAME.XXXXXX),
+# SOCK (NAME-PID), DPID (empty: host_start_etmemd sets it), WL (the
+# workload binary; a test may point it elsewhere before starting one) and
+# the workload's files in D (wl_files). The EXIT trap (host_test_exit)
+# runs the test's own host_test_cleanup first when it defines one, then
+# stops etmemd and the workload, undoes host_cleanup's changes and removes D.
+host_test_begin() {
+	local b
+	need_root
+	for b in etmemd etmem etmem-workload; do
+		[ -x "$1/$b" ] || fail "$1/$b missing"
+	done
+	D=$(mktemp -d "/tmp/$2.XXXXXX")
+	SOCK=$2-$$
+	DPID=""
+	WL=$1/etmem-workload
+	wl_files "$D"
+	trap host_test_exit EXIT
+	trap 'exit 1' INT TERM
+}
+
+host_test_exit() {
+	declare -F host_test_cleanup >/dev/null && host_test_cleanup
+	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$WL_PID" ] && kill -TERM "$WL_PID" 2>/dev/null && wait "$WL_PID" 2>/dev/null
+	host_cleanup
+	rm -rf "$D"
+}
+
+# host_swap_cgroup NAME: take the swap lock (/tmp/etmem-test-swap.lock, fd
+# 8, held until the test exits: the tests that set up swap or measure
+# swapping run one at a time), set up swap (host_swap_setup) and make the
+# workload's memory cgroup NAME-PID. Sets CG (its name) and HOST_WL_CG (its
+# directory).
+host_swap_cgroup() {
+	exec 8>/tmp/etmem-test-swap.lock
+	echo "waiting for /tmp/etmem-test-swap.lock"
+	flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
+	host_swap_setup /var/tmp
+	CG=$1-$$
+	host_memcg_new "$CG"
+	HOST_WL_CG=$HOST_MEMCG_ROOT/$CG
+}
+
+# host_workload_start [--join DIR] WORKLOAD_ARGS...: $WL in HOST_WL_CG
+# (wl_start: waits until its buffer is filled; sets WL_PID, WL_READY,
+# WL_REPORT, WL_OUT...). --join DIR: the workload joins the cgroup DIR
+# first (a cgroup2 twin beside a v1 memory cgroup), then HOST_WL_CG.
+host_workload_start() {
+	local wl=$WL
+	if [ "${1:-}" = --join ]; then
+		printf '#!/bin/sh\necho $$ >"%s/cgroup.procs" && exec "%s" "$@"\n' "$2" "$WL" >"$D/wl-join.sh"
+		chmod 700 "$D/wl-join.sh"
+		WL=$D/wl-join.sh
+		shift 2
+	fi
+	wl_start "$@" --cgroup "$HOST_WL_CG"
+	WL=$wl
+}

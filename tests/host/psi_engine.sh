@@ -15,37 +15,16 @@ set -u
 BIN=${1:?usage: psi_engine.sh BIN_DIR}
 . "$(dirname "$0")/lib.sh"
 
-need_root
-for b in etmemd etmem etmem-workload; do
-	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
-done
+host_test_begin "$BIN" etmem-psi-engine
 [ -d /sys/fs/cgroup/memory ] || skip "no cgroup v1 memory controller (the cgroup2 path is the rig's, vm.psi_engine)"
 U=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 [ -n "$U" ] || skip "no cgroup2 mounted beside cgroup v1"
 [ -r /proc/pressure/memory ] || skip "no PSI (boot with psi=1, CONFIG_PSI)"
 
 TARGET=1 # some avg10/avg60, percent of the time stalled
-D=$(mktemp -d /tmp/etmem-psi-engine.XXXXXX)
-SOCK=etmem-psi-engine-$$
-DPID=""
-WPID=""
-cleanup() {
-	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	host_cleanup
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-exec 8>/tmp/etmem-test-swap.lock
-echo "waiting for /tmp/etmem-test-swap.lock"
-flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
-host_swap_setup /var/tmp
-
-CG=etm-psi-engine-$$
-host_memcg_new "$CG"
-M=$HOST_MEMCG_ROOT/$CG
+host_swap_cgroup etmem-psi-engine
+M=$HOST_WL_CG
 mkdir "$U/$CG" || fail "mkdir $U/$CG"
 HOST_CGROUPS+=("$U/$CG")
 # A limit of its own (the original's floor term limit_min_ratio applies to it): 2 GiB.
@@ -53,18 +32,9 @@ echo $((2 << 30)) >"$M/memory.limit_in_bytes" || fail "setting $M/memory.limit_i
 ORIG=$(cat "$M/memory.limit_in_bytes")
 
 # The workload joins the twin first, then (--cgroup) the v1 memory cgroup.
-sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$U/$CG" \
-	"$BIN/etmem-workload" --size 1G --hot-frac 0.2 --cgroup "$M" \
-	--ready-file "$D/ready" --report-file "$D/report" >"$D/workload.out" 2>&1 &
-WPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$D/ready" ] && break
-	kill -0 "$WPID" 2>/dev/null || fail "workload died: $(cat "$D/workload.out")"
-	sleep 0.1
-done
-[ -s "$D/ready" ] || fail "workload not ready after 60 s"
-COLD=$(jpart "$D/ready" cold pages)
-note "workload pid $WPID, cold pages $COLD, usage $(cat "$M/memory.usage_in_bytes"), limit $ORIG"
+host_workload_start --join "$U/$CG" --size 1G --hot-frac 0.2
+COLD=$(jpart "$WL_READY" cold pages)
+note "workload pid $WL_PID, cold pages $COLD, usage $(cat "$M/memory.usage_in_bytes"), limit $ORIG"
 
 cat >"$D/psi.yaml" <<EOF
 [project]
@@ -93,10 +63,10 @@ host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 T0=$(date +%s)
 
 wl_report_file() {
-	rm -f "$D/report"
-	kill -USR1 "$WPID"
+	rm -f "$WL_REPORT"
+	kill -USR1 "$WL_PID"
 	for _ in $(seq 1 300); do
-		[ -s "$D/report" ] && return 0
+		[ -s "$WL_REPORT" ] && return 0
 		sleep 0.1
 	done
 	fail "no workload report after 30 s"
@@ -108,7 +78,7 @@ REACHED=""
 while [ $(($(date +%s) - T0)) -lt 120 ]; do
 	sleep 4
 	wl_report_file
-	swapped=$(jpart "$D/report" cold swapped)
+	swapped=$(jpart "$WL_REPORT" cold swapped)
 	note "$(($(date +%s) - T0)) s: cold swapped $swapped of $COLD, usage $(cat "$M/memory.usage_in_bytes")"
 	[ -z "$REACHED" ] && [ $((swapped * 100)) -ge $((COLD * 60)) ] && REACHED=$(($(date +%s) - T0)) &&
 		REACHED_PCT=$((swapped * 100 / COLD))
@@ -174,18 +144,10 @@ got=$(cat "$M/memory.limit_in_bytes")
 
 # kill -9 in the middle of a limit cut: make the workload's idle pages come back
 # (reading them), start again, wait for a cut, kill; the next etmemd restores it.
-kill -TERM "$WPID"
-wait "$WPID" || bad "workload: content not intact after the reclaim: $(tail -1 "$D/workload.out")"
-WPID=""
-sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$U/$CG" \
-	"$BIN/etmem-workload" --size 1G --hot-frac 0.2 --cgroup "$M" --seed 2 \
-	--ready-file "$D/ready2" >"$D/workload2.out" 2>&1 &
-WPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$D/ready2" ] && break
-	sleep 0.1
-done
-[ -s "$D/ready2" ] || fail "second workload not ready: $(cat "$D/workload2.out")"
+kill -TERM "$WL_PID"
+wait "$WL_PID" || bad "workload: content not intact after the reclaim: $(tail -1 "$WL_OUT")"
+WL_PID=""
+host_workload_start --join "$U/$CG" --size 1G --hot-frac 0.2 --seed 2
 "$BIN/etmem" project start -n psiproj -s "$SOCK" || fail "project start (again)"
 caught=""
 deadline=$(($(date +%s) + 60))
@@ -226,7 +188,7 @@ rc=$?
 DPID=""
 [ "$rc" = 0 ] && ! grep -qE "Sanitizer|runtime error" "$D/etmemd2.log" && ok "etmemd exits 0, no sanitizer report" ||
 	bad "etmemd exit status $rc; log: $(grep -E -A5 "Sanitizer|runtime error" "$D/etmemd2.log" | head -20)"
-kill -TERM "$WPID"
-wait "$WPID" && ok "content intact (second workload)" || bad "second workload: $(tail -1 "$D/workload2.out")"
-WPID=""
+kill -TERM "$WL_PID"
+wait "$WL_PID" && ok "content intact (second workload)" || bad "second workload: $(tail -1 "$WL_OUT")"
+WL_PID=""
 finish

@@ -26,11 +26,7 @@ set -u
 BIN=${1:?usage: slide_pmu.sh BIN_DIR}
 . "$(dirname "$0")/lib.sh"
 
-need_root
-for b in etmemd etmem etmem-workload; do
-	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
-done
-WL=$BIN/etmem-workload
+host_test_begin "$BIN" etmem-pmu
 # The sanitizer build's workload carries ASan's 16 TiB shadow, which slide's
 # page state would grade byte by byte every cycle (tools/workload/CMakeLists.txt):
 # there, the workload built without sanitizers; etmemd stays sanitized.
@@ -39,26 +35,8 @@ if [ -x "$BIN/etmem-workload-plain" ]; then
 	echo "workload: $WL (the sanitizer build's etmemd against a workload without ASan's shadow)"
 fi
 
-D=$(mktemp -d /tmp/etmem-pmu.XXXXXX)
-wl_files "$D"
-SOCK=etmem-pmu-$$
-DPID=""
-cleanup() {
-	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$WL_PID" ] && kill -TERM "$WL_PID" 2>/dev/null && wait "$WL_PID" 2>/dev/null
-	host_cleanup
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-exec 8>/tmp/etmem-test-swap.lock
-flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
-host_swap_setup /var/tmp
-CG=etmem-pmu-$$
-host_memcg_new "$CG"
-
-wl_start --size 64M --hot-frac 0.1 --layout interleaved --op read --cgroup "$HOST_MEMCG_ROOT/$CG"
+host_swap_cgroup etmem-pmu
+host_workload_start --size 64M --hot-frac 0.1 --layout interleaved --op read
 host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 
 # conf FILE TASK [KEY=VALUE...]: the project, slide and a PMU task on the workload.
@@ -176,7 +154,7 @@ else
 	echo "hardware path: the task started on PMU ${have_pmu:-?}"
 	# A fresh workload: its pages all resident again.
 	wl_stop
-	wl_start --size 64M --hot-frac 0.1 --layout interleaved --op read --cgroup "$HOST_MEMCG_ROOT/$CG"
+	host_workload_start --size 64M --hot-frac 0.1 --layout interleaved --op read
 	"$BIN/etmem" obj del -f "$D/hw.conf" -s "$SOCK" || fail "obj del"
 	conf "$D/hw.conf" pmu_hw sample_period=1000
 	"$BIN/etmem" obj add -f "$D/hw.conf" -s "$SOCK" || fail "obj add"

@@ -24,31 +24,18 @@ set -u
 BIN=${1:?usage: slide_steady.sh BIN_DIR}
 . "$(dirname "$0")/lib.sh"
 
-need_root
-for b in etmemd etmem etmem-workload; do
-	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
-done
-
-D=$(mktemp -d /tmp/etmem-steady.XXXXXX)
-SOCK=etmem-steady-$$
-DPID=""
-WPID=""
 TRACE=""
 INST=()
-cleanup() {
+# Run by host_test_exit before the rest of the cleanup: the tracefs instances go.
+host_test_cleanup() {
 	local i
 	for i in "${INST[@]}"; do
 		echo 0 >"$i/tracing_on" 2>/dev/null
 		echo 0 >"$i/events/enable" 2>/dev/null
 		rmdir "$i" 2>/dev/null
 	done
-	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	host_cleanup
-	rm -rf "$D"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+host_test_begin "$BIN" etmem-steady
 
 HOST_MEMCG_ROOT=$(memcg_root) || skip "no memory cgroup controller"
 V1=0
@@ -61,30 +48,18 @@ if [ -z "$TRACE" ] && [ "$V1" = 1 ]; then
 		"available: no way to count reclaim in the workload's own context"
 fi
 
-exec 8>/tmp/etmem-test-swap.lock
-flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
-host_swap_setup /var/tmp
-CG=etmem-steady-$$
-host_memcg_new "$CG"
-MS=$HOST_MEMCG_ROOT/$CG/memory.stat
+host_swap_cgroup etmem-steady
+MS=$HOST_WL_CG/memory.stat
 
 # 16384 hot pages at 3000 reads/s: each hot page every ~5.5 s on average.
-"$BIN/etmem-workload" --size 256M --hot-frac 0.25 --pattern uniform --rate 3000 --cgroup "$HOST_MEMCG_ROOT/$CG" \
-	--ready-file "$D/ready" --report-file "$D/report" >"$D/workload.out" 2>&1 &
-WPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$D/ready" ] && break
-	kill -0 "$WPID" 2>/dev/null || fail "workload died: $(cat "$D/workload.out")"
-	sleep 0.1
-done
-[ -s "$D/ready" ] || fail "workload not ready after 60 s"
-HOT=$(json_get "$D/ready" "r['hot_pages']")
+host_workload_start --size 256M --hot-frac 0.25 --pattern uniform --rate 3000
+HOT=$(json_get "$WL_READY" "r['hot_pages']")
 
 host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 {
 	printf '[project]\nname=steady\nloop=1\ninterval=1\nsleep=1\n'
 	printf '[engine]\nname=slide\nproject=steady\n'
-	printf '[task]\nproject=steady\nengine=slide\nname=wl\ntype=pid\nvalue=%s\nT=1\nmax_threads=1\n' "$WPID"
+	printf '[task]\nproject=steady\nengine=slide\nname=wl\ntype=pid\nvalue=%s\nT=1\nmax_threads=1\n' "$WL_PID"
 } >"$D/steady.conf"
 chmod 600 "$D/steady.conf"
 "$BIN/etmem" obj add -f "$D/steady.conf" -s "$SOCK" || fail "obj add: $(tail -5 "$D/etmemd.log")"
@@ -131,7 +106,7 @@ fig() { # the value of a `project show` line
 "$BIN/etmem" project start -n steady -s "$SOCK" || fail "project start: $(tail -5 "$D/etmemd.log")"
 WL_TR=etmem-steady-wl-$$ D_TR=etmem-steady-d-$$
 if [ -n "$TRACE" ]; then
-	trace_new "$WL_TR" "$WPID"
+	trace_new "$WL_TR" "$WL_PID"
 	trace_new "$D_TR" "$DPID"
 fi
 
@@ -141,12 +116,12 @@ fi
 conv=""
 for i in $(seq 1 240); do
 	sleep 1
-	rm -f "$D/report"
-	kill -USR1 "$WPID"
-	for _ in $(seq 1 50); do [ -s "$D/report" ] && break; sleep 0.1; done
-	[ -s "$D/report" ] || continue
-	cold=$(json_get "$D/report" "r['cold']['swapped']/r['cold']['pages']")
-	hot=$(json_get "$D/report" "r['hot']['swapped']/r['hot']['pages']")
+	rm -f "$WL_REPORT"
+	kill -USR1 "$WL_PID"
+	for _ in $(seq 1 50); do [ -s "$WL_REPORT" ] && break; sleep 0.1; done
+	[ -s "$WL_REPORT" ] || continue
+	cold=$(json_get "$WL_REPORT" "r['cold']['swapped']/r['cold']['pages']")
+	hot=$(json_get "$WL_REPORT" "r['hot']['swapped']/r['hot']['pages']")
 	idle=$(fig 'memory cgroups backing off')
 	[ $((i % 10)) = 0 ] && echo "t=${i}s idle pages out $cold, hot pages out $hot, backing off: $idle"
 	if python3 -c "import sys; sys.exit(0 if $cold >= 0.95 and $hot <= 0.02 else 1)" && [ "$idle" = 1 ]; then
@@ -210,10 +185,10 @@ if [ "$V1" = 1 ]; then
 	lim=$(cat "$HOST_MEMCG_ROOT/$CG/memory.limit_in_bytes")
 	[ "$lim" -ge $((1 << 40)) ] || fail "memory.limit_in_bytes of $CG left lowered: $lim"
 fi
-kill -TERM "$WPID"
-wait "$WPID"
+kill -TERM "$WL_PID"
+wait "$WL_PID"
 rc=$?
-WPID=""
-tail -1 "$D/workload.out"
+WL_PID=""
+tail -1 "$WL_OUT"
 [ "$rc" = 0 ] || fail "workload content verification failed (exit $rc)"
 echo PASS

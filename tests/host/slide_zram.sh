@@ -14,41 +14,9 @@ set -u
 BIN=${1:?usage: slide_zram.sh BIN_DIR}
 . "$(dirname "$0")/lib.sh"
 
-need_root
-for b in etmemd etmem etmem-workload; do
-	[ -x "$BIN/$b" ] || fail "$BIN/$b missing"
-done
-
-D=$(mktemp -d /tmp/etmem-host.XXXXXX)
-SOCK=etmem-host-$$
-DPID=""
-WPID=""
-cleanup() {
-	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	host_cleanup
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Serialise with the other tests that set up swap or measure swapping.
-exec 8>/tmp/etmem-test-swap.lock
-flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
-host_swap_setup /var/tmp
-CG=etmem-test-$$
-host_memcg_new "$CG"
-
-"$BIN/etmem-workload" --size 1G --hot-frac 0.1 --cgroup "$HOST_MEMCG_ROOT/$CG" \
-	--ready-file "$D/ready" --report-file "$D/report" >"$D/workload.out" 2>&1 &
-WPID=$!
-for _ in $(seq 1 600); do
-	[ -s "$D/ready" ] && break
-	kill -0 "$WPID" 2>/dev/null || fail "workload died: $(cat "$D/workload.out")"
-	sleep 0.1
-done
-[ -s "$D/ready" ] || fail "workload not ready after 60 s"
-
+host_test_begin "$BIN" etmem-host
+host_swap_cgroup etmem-test
+host_workload_start --size 1G --hot-frac 0.1
 host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 
 conf() { # $1 file, $2 task name, $3 type, $4 value [, $5 "task": only the [task] section]
@@ -61,7 +29,7 @@ conf() { # $1 file, $2 task name, $3 type, $4 value [, $5 "task": only the [task
 	} >"$1"
 	chmod 600 "$1"
 }
-conf "$D/wl.conf" wl pid "$WPID"
+conf "$D/wl.conf" wl pid "$WL_PID"
 "$BIN/etmem" obj add -f "$D/wl.conf" -s "$SOCK" || fail "obj add: $(tail -5 "$D/etmemd.log")"
 if ! "$BIN/etmem" project start -n hostproj -s "$SOCK" >"$D/start.out" 2>&1; then
 	cat "$D/start.out"
@@ -75,12 +43,12 @@ fi
 ok=""
 for i in $(seq 1 90); do
 	sleep 1
-	rm -f "$D/report"
-	kill -USR1 "$WPID"
-	for _ in $(seq 1 50); do [ -s "$D/report" ] && break; sleep 0.1; done
-	[ -s "$D/report" ] || continue
-	cold=$(json_get "$D/report" "r['cold']['swapped']/r['cold']['pages']")
-	hot=$(json_get "$D/report" "r['hot']['swapped']/r['hot']['pages']")
+	rm -f "$WL_REPORT"
+	kill -USR1 "$WL_PID"
+	for _ in $(seq 1 50); do [ -s "$WL_REPORT" ] && break; sleep 0.1; done
+	[ -s "$WL_REPORT" ] || continue
+	cold=$(json_get "$WL_REPORT" "r['cold']['swapped']/r['cold']['pages']")
+	hot=$(json_get "$WL_REPORT" "r['hot']['swapped']/r['hot']['pages']")
 	echo "t=${i}s cold swapped $cold hot swapped $hot"
 	if python3 -c "import sys; sys.exit(0 if float('$cold') >= 0.95 else 1)"; then
 		ok=1
@@ -126,10 +94,10 @@ cat "$D/show2.out"
 "$BIN/etmem" obj del -f "$D/none.conf" -s "$SOCK" || fail "obj del"
 
 # Content: the workload verifies every page on SIGTERM.
-kill -TERM "$WPID"
-wait "$WPID"
+kill -TERM "$WL_PID"
+wait "$WL_PID"
 rc=$?
-WPID=""
-tail -1 "$D/workload.out"
+WL_PID=""
+tail -1 "$WL_OUT"
 [ "$rc" = 0 ] || fail "workload content verification failed (exit $rc)"
 echo PASS

@@ -3,9 +3,11 @@
 # The real daemon's metrics: `etmem metrics` and the --metrics-file it keeps
 # for node_exporter's textfile collector, through python3-prometheus-client's
 # parser and promtool check metrics (tests/metrics/check_metrics.py), with a
-# slide task running on a workload; the file is replaced whole each
-# interval (a new inode, never half written) and removed when etmemd stops;
-# a metrics file etmemd cannot write, or a bad interval, stops it at start.
+# slide task running on a workload. The file is rewritten after the task's
+# cycles (the interval is an hour there, so only the cycle-done path can
+# have written it) and every interval when nothing cycles; it is replaced
+# whole (a new inode, never half written) and removed when etmemd stops; a
+# metrics file etmemd cannot write, or a bad interval, stops it at start.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -26,7 +28,8 @@ check "help names the options" bash -c "'$ETMEMD' --help | grep -q -- '--metrics
 need_swap
 PROM="$TMP/textfile/etmem.prom"
 mkdir "$TMP/textfile"
-start_daemon --metrics-file "$PROM" --metrics-interval 1
+# An hour: every rewrite while the project runs comes from a finished cycle.
+start_daemon --metrics-file "$PROM" --metrics-interval 3600
 check "metrics file written at start" test -s "$PROM"
 check "metrics file readable by the collector (0644)" test "$(stat -c %a "$PROM")" = 644
 check "daemon only: valid" "${CHECK[@]}" --require etmem_daemon_resident_memory_bytes --require etmem_daemon_cpu_seconds_total "$PROM"
@@ -53,7 +56,16 @@ access_tracker=memcg_lru
 EOF
 )
 check "obj add" "$ETMEM" obj add -f "$conf" -s "$SOCK"
+ino=$(stat -c %i "$PROM")
 check "project start" "$ETMEM" project start -n mt -s "$SOCK"
+# The cycle path: the file shows the task's cycles long before the hour is
+# up (a generous minute allowed; a cycle here takes about two seconds).
+cycled='^etmem_task_cycles_total{project="mt",engine="slide",task="wl"} ([2-9]|[1-9][0-9]+)$'
+for _ in $(seq 1 120); do
+	grep -Eq "$cycled" "$PROM" && break
+	sleep 0.5
+done
+check "metrics file rewritten after cycles, interval 3600 s" grep -Eq "$cycled" "$PROM"
 for _ in $(seq 1 60); do
 	"$ETMEM" metrics -s "$SOCK" >"$TMP/m.txt" || break
 	grep -q '^etmem_task_cycles_total{project="mt",engine="slide",task="wl"} [1-9]' "$TMP/m.txt" && break
@@ -70,12 +82,7 @@ check "errors by kind" grep -q '^etmem_task_errors_total{project="mt",engine="sl
 check "backend as an info label" grep -q '^etmem_task_info{project="mt",engine="slide",task="wl",engine_type="slide",backend="memcg_lru' "$TMP/m.txt"
 check "cold memory swapped out (a counter that moved)" grep -Eq '^etmem_task_swapped_out_bytes_total\{[^}]*\} [1-9]' "$TMP/m.txt"
 
-# The file: replaced whole (a new inode) each interval, valid every time.
-ino=$(stat -c %i "$PROM")
-for _ in $(seq 1 30); do
-	[ "$(stat -c %i "$PROM")" != "$ino" ] && grep -q 'etmem_task_cycles_total' "$PROM" && break
-	sleep 0.2
-done
+# The file: replaced whole (a new inode) at each write, valid every time.
 check "metrics file replaced by rename (new inode)" test "$(stat -c %i "$PROM")" != "$ino"
 check "metrics file: valid, with the task" "${CHECK[@]}" --require etmem_task_cycles_total "$PROM"
 check "no temporary file left beside it" test "$(ls "$TMP/textfile")" = etmem.prom
@@ -90,4 +97,15 @@ check "project stop" "$ETMEM" project stop -n mt -s "$SOCK"
 check "stop_daemon" stop_daemon
 check "metrics file removed when etmemd stops" test ! -e "$PROM"
 stop_workload || bad "workload pages damaged"
+
+# The ceiling: with nothing cycling the file is still rewritten every
+# interval (the daemon's RSS and CPU move).
+start_daemon --metrics-file "$PROM" --metrics-interval 1
+ino=$(stat -c %i "$PROM")
+for _ in $(seq 1 60); do
+	[ "$(stat -c %i "$PROM")" != "$ino" ] && break
+	sleep 0.5
+done
+check "metrics file rewritten each interval with no project" test "$(stat -c %i "$PROM")" != "$ino"
+check "stop_daemon (no project)" stop_daemon
 finish

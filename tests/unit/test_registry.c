@@ -10,15 +10,18 @@
  * psi's `obj add` checks that the kernel has PSI and memory cgroups (the
  * real ones; no cgroup is written), so this test needs such a kernel.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sys/mman.h>
 
 #include "common/proto.h"
+#include "daemon/cycle_hook.h"
 #include "daemon/engine.h"
 #include "daemon/figures.h"
 #include "daemon/metrics.h"
@@ -55,6 +58,8 @@ static const char TASK_FMT[] = "[task]\nproject=p\nengine=psi\nname=%s\ncg_dir=g
 #define MAX_TASKS 8
 
 static struct {
+	/* The cycle hook the registry handed the last task started. */
+	struct etm_cycle_hook *_Atomic hook;
 	atomic_int starts, stops, violations;
 	atomic_int running[MAX_TASKS]; /* by the task name's digit */
 	atomic_int fail_start;	       /* start_task fails while set */
@@ -86,6 +91,7 @@ static int test_start(struct engine *eng, struct task *tk)
 	if (atomic_fetch_add(running_of(tk), 1) != 0)
 		atomic_fetch_add(&eng_log.violations, 1);
 	atomic_fetch_add(&eng_log.starts, 1);
+	atomic_store(&eng_log.hook, etm_task_cycle_hook(tk));
 	usleep(200); /* widen the window a racing request could hit */
 	return 0;
 }
@@ -678,6 +684,91 @@ static void test_metrics(void **state)
 	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
 }
 
+/* The cycle hook a started task is handed reaches whoever listens, and nobody once removed. */
+static void count_cycle(void *data)
+{
+	atomic_fetch_add((atomic_int *)data, 1);
+}
+
+static void test_cycle_hook(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	atomic_int heard = 0;
+
+	add_project(f);
+	assert_int_equal(add(f, f->tasks[1], err), ETM_OK);
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	assert_ptr_equal(atomic_load(&eng_log.hook), &f->reg->cycle_hook);
+	etm_cycle_hook_fire(eng_log.hook); /* nobody listens yet */
+	etm_registry_on_cycle(f->reg, count_cycle, &heard);
+	etm_cycle_hook_fire(eng_log.hook);
+	etm_cycle_hook_fire(eng_log.hook);
+	assert_int_equal(atomic_load(&heard), 2);
+	etm_registry_on_cycle(f->reg, NULL, NULL);
+	etm_cycle_hook_fire(eng_log.hook);
+	assert_int_equal(atomic_load(&heard), 2);
+	etm_cycle_hook_fire(NULL); /* a task outside a registry */
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
+}
+
+/* Renames onto the metrics file seen by @ino within @secs (inotify: IN_MOVED_TO of its directory). */
+static int renames_within(int ino, double secs)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct pollfd pfd = { .fd = ino, .events = POLLIN };
+	gint64 end = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
+	int n = 0;
+
+	for (gint64 now; (now = g_get_monotonic_time()) < end;) {
+		ssize_t len;
+
+		if (poll(&pfd, 1, (int)((end - now) / 1000) + 1) <= 0)
+			continue;
+		len = read(ino, buf, sizeof(buf));
+		for (ssize_t off = 0; off < len;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+
+			n += (ev->mask & IN_MOVED_TO) && ev->len && strcmp(ev->name, "m.prom") == 0;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+	}
+	return n;
+}
+
+/*
+ * The metrics writer listens to cycles: with an hour's interval, a burst of
+ * finished cycles (dozens of tasks ending together) rewrites the file, and
+ * in one write or two (the settle and the floor), not one per cycle.
+ */
+static void test_metrics_writer_cycles(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GString) err = g_string_new(NULL);
+	g_autofree char *path = g_strdup_printf("%s/m.prom", dir);
+	struct etm_metrics_writer *w = NULL;
+	int ino = inotify_init1(IN_CLOEXEC);
+	int n;
+
+	assert_true(ino >= 0);
+	add_project(f);
+	assert_int_equal(add(f, f->tasks[1], err), ETM_OK);
+	assert_int_equal(etm_registry_start(f->reg, "p", err), ETM_OK);
+	assert_int_equal(etm_metrics_writer_start(f->reg, path, 3600, &w, err), 0);
+	assert_true(inotify_add_watch(ino, dir, IN_MOVED_TO) >= 0);
+	for (int i = 0; i < 50; i++)
+		etm_cycle_hook_fire(eng_log.hook);
+	/* Generous: the write is due 0.2 s after the burst; the rest shows no second burst of writes. */
+	n = renames_within(ino, 5.0);
+	assert_in_range(n, 1, 2);
+	etm_metrics_writer_stop(w);
+	assert_int_equal(access(path, F_OK), -1);
+	/* The writer's listener is gone with it: firing now reaches nobody. */
+	etm_cycle_hook_fire(eng_log.hook);
+	close(ino);
+	assert_int_equal(etm_registry_stop(f->reg, "p", err), ETM_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +781,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_show_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cycle_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_writer_cycles, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

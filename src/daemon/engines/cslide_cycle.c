@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "daemon/cycle_hook.h"
 #include "cslide_rt.h"
 #include "scan/clock.h"
 #include "scan/numa_move.h"
@@ -312,8 +313,10 @@ void cslide_cycle_run(struct cslide_rt *rt)
 		for (guint i = 0; i < cycle->len; i++) {
 			struct cslide_task *ct = g_ptr_array_index(cycle, i);
 
-			if (cslide_task_live(rt, ct))
+			if (cslide_task_live(rt, ct)) {
 				cslide_figs_publish(ct, now, etm_mono_now() - t0);
+				etm_cycle_hook_fire(ct->cycle_hook);
+			}
 		}
 		cslide_host_publish(rt, cycle, now);
 	}

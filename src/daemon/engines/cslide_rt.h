@@ -93,6 +93,7 @@ struct cslide_task_figs {
 struct cslide_task {
 	struct task *tk;
 	struct cslide_rt *rt;
+	struct etm_cycle_hook *cycle_hook; /* fired after each of its cycles (daemon/cycle_hook.h) */
 	/* configuration snapshot */
 	char *type, *value, *name;
 	bool hugetlb;		       /* vm_flags=ht: 2 MiB hugetlb pages only, from the hugetlb pools */

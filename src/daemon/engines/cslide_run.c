@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "cslide_rt.h"
+#include "daemon/cycle_hook.h"
 #include "daemon/registry.h"
 #include "etmem/etmemd_scan_exp.h"
 #include "scan/clock.h"
@@ -313,6 +314,7 @@ static struct cslide_task *task_new(struct cslide_rt *rt, struct engine *eng, st
 
 	ct->tk = tk;
 	ct->rt = rt;
+	ct->cycle_hook = etm_task_cycle_hook(tk);
 	ct->type = g_strdup(tk->type ? tk->type : "");
 	ct->value = g_strdup(tk->value ? tk->value : "");
 	ct->name = g_strdup(tk->name ? tk->name : "");

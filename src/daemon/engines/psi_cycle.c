@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/cycle_hook.h"
 #include "psi_rt.h"
 #include "scan/clock.h"
 
@@ -187,4 +188,5 @@ void psi_cycle_run(struct psi_rt *rt)
 	rt->cycles = n;
 	rt->last_cycle_s = etm_mono_now() - t0;
 	pthread_mutex_unlock(&rt->lock);
+	etm_cycle_hook_fire(rt->cycle_hook);
 }

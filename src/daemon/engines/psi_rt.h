@@ -37,7 +37,8 @@ struct psi_rt {
 	bool timer_started;
 
 	/* Fixed while the task runs. */
-	char *name; /* the task's */
+	char *name;			   /* the task's */
+	struct etm_cycle_hook *cycle_hook; /* fired after each cycle (daemon/cycle_hook.h); may be NULL */
 	int interval;
 	char *cg_dir;
 	struct psi_policy policy;

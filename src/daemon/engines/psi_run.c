@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "daemon/cycle_hook.h"
 #include "daemon/registry.h"
 #include "psi.h"
 #include "psi_rt.h"
@@ -95,6 +96,7 @@ static struct psi_rt *rt_new(struct task *tk, const struct psi_task_params *pp, 
 	pthread_mutex_init(&rt->lock, NULL);
 	etm_mono_cond_init(&rt->wake);
 	rt->name = g_strdup(tk->name ? tk->name : "");
+	rt->cycle_hook = etm_task_cycle_hook(tk);
 	rt->interval = interval > 0 ? interval : 1;
 	rt->cg_dir = g_strdup(pp->cg_dir);
 	policy_of(pp, &rt->policy);

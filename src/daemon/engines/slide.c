@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/cycle_hook.h"
 #include "daemon/learnt.h"
 #include "daemon/heatmap.h"
 #include "daemon/registry.h"
@@ -132,6 +133,7 @@ static struct slide_rt *rt_new(const struct project *proj, const struct page_sca
 	rt->swap_flag = tk->swap_flag != 0;
 	rt->memcg_shared = sp->memcg_shared;
 	/* Outside a registry (tests) the task keeps what it learns to itself. */
+	rt->cycle_hook = etm_task_cycle_hook(tk);
 	if (!(rt->learnt = etm_task_learnt(tk))) {
 		rt->learnt = etm_learnt_new();
 		rt->own_learnt = true;

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/cycle_hook.h"
 #include "daemon/heatmap.h"
 #include "daemon/target.h"
 #include "scan/clock.h"
@@ -343,6 +344,7 @@ void slide_cycle_run(struct slide_rt *rt)
 	pid_t *pids = NULL;
 	size_t n = 0;
 	char why[256];
+	bool done;
 	int err;
 
 	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
@@ -379,7 +381,8 @@ void slide_cycle_run(struct slide_rt *rt)
 		rt->heat_cycle = NULL;
 	}
 	pthread_mutex_lock(&rt->lock);
-	if (!rt->stop) {
+	done = !rt->stop;
+	if (done) {
 		rt->cycles++;
 		rt->scanned = rt->cyc_scanned;
 		rt->hot = rt->cyc_hot;
@@ -389,4 +392,6 @@ void slide_cycle_run(struct slide_rt *rt)
 		rt->last_cycle_s = etm_mono_now() - t0;
 	}
 	pthread_mutex_unlock(&rt->lock);
+	if (done)
+		etm_cycle_hook_fire(rt->cycle_hook);
 }

@@ -73,6 +73,8 @@ struct slide_rt {
 	/* What the cycles learnt, kept across restarts: the registry's store, or the task's own (own_learnt). */
 	struct etm_learnt *learnt;
 	bool own_learnt;
+	/* Fired after each cycle (daemon/cycle_hook.h); NULL outside a registry. */
+	struct etm_cycle_hook *cycle_hook;
 
 	/* Figures (guarded by lock). */
 	pid_t fig_pids[FIGURE_PIDS_MAX];
