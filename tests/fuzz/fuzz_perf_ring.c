@@ -21,8 +21,9 @@
 #define HDR 11
 #define PID 7
 
-static const struct etm_addr_range r1[] = { { 0x1000, 0x100000 }, { 0x7f0000000000, 0x7f0000100000 } };
-static const struct etm_addr_range r2[] = { { 0x80000, 0x200000 } };
+static const struct etm_pmu_range r1[] = { { .start = 0x1000, .end = 0x100000 },
+					   { .start = 0x7f0000000000, .end = 0x7f0000100000 } };
+static const struct etm_pmu_range r2[] = { { .start = 0x80000, .end = 0x200000 } };
 
 static void check(struct etm_pmu_counter *c, const struct etm_perf_ring_stats *rs)
 {

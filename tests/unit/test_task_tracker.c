@@ -84,8 +84,9 @@ static void test_without_keys(void **state)
 
 /*
  * cslide's requests (per-page trackers only): the PMU keys choose pmu, as
- * for slide; with vm_flags=ht the sampler is refused (its index holds
- * anonymous VMAs only), the reason named.
+ * for slide, with vm_flags=ht too (the sampler counts hugetlb pages); only
+ * an event that cannot see them, major faults, is refused there, the
+ * reason named.
  */
 static void test_cslide_request(void **state)
 {
@@ -113,8 +114,32 @@ static void test_cslide_request(void **state)
 	assert_string_equal(why, "access_tracker=damon_vaddr: the PMU keys sample with the pmu tracker");
 	req.tracker = 0;
 	req.hugetlb = true;
-	assert_int_not_equal(etm_tracker_choose(&req, &b, why, sizeof(why)), 0);
-	assert_non_null(strstr(why, "pmu cannot see accesses to hugetlb pages (vm_flags=ht)"));
+	for (int i = 0; i < 3; i++) {
+		const char *ev[] = { "page-faults", "minor-faults", "major-faults,page-faults" };
+		int rc;
+
+		k.event = (char *)ev[i];
+		b = NULL;
+		if ((rc = etm_tracker_choose(&req, &b, why, sizeof(why)))) {
+			assert_int_equal(rc, -ENOTSUP);
+			assert_non_null(strstr(why, "access tracker pmu unavailable: "));
+			continue;
+		}
+		assert_ptr_equal(b, etm_backend_by_id(ETM_BACKEND_ID_pmu));
+	}
+	/* major faults only: a hugetlb page never faults majorly, refused whatever the kernel offers */
+	k.event = "major-faults";
+	b = NULL;
+	assert_int_equal(etm_tracker_choose(&req, &b, why, sizeof(why)), -EINVAL);
+	assert_null(b);
+	assert_non_null(strstr(why, "pmu_event=major-faults: a hugetlb page's faults are never major"));
+	assert_non_null(strstr(why, "use page-faults or minor-faults"));
+	/* without vm_flags=ht major faults are what slide's refaults are: accepted */
+	req.hugetlb = false;
+	if (!etm_tracker_choose(&req, &b, why, sizeof(why)))
+		assert_ptr_equal(b, etm_backend_by_id(ETM_BACKEND_ID_pmu));
+	else
+		assert_non_null(strstr(why, "access tracker pmu unavailable: "));
 }
 
 /* A zeroed or refused tracker is released without harm. */
