@@ -94,7 +94,7 @@ static double replay(const uint8_t *recs, size_t len, int reps, struct etm_pmu_c
 	return cpu + now(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 }
 
-static void replay_line(const char *source, const uint8_t *recs, size_t len, int reps, const struct etm_addr_range *r,
+static void replay_line(const char *source, const uint8_t *recs, size_t len, int reps, const struct etm_pmu_range *r,
 			size_t nr, pid_t pid)
 {
 	struct etm_perf_ring_stats rs = { 0 };
@@ -120,7 +120,7 @@ static void bench_replay(const struct opts *o)
 {
 	const size_t n = 1 << 20;
 	uint8_t *recs = malloc(n * REC_SAMPLE_LEN);
-	struct etm_addr_range r = { IDX_BASE, IDX_BASE + IDX_PAGES * PG };
+	struct etm_pmu_range r = { .start = IDX_BASE, .end = IDX_BASE + IDX_PAGES * PG };
 	struct pmu_stream *st;
 	uint64_t seed = 88172645463325252ULL;
 

@@ -90,6 +90,8 @@ void etm_task_tracker_figures(const struct etm_task_tracker *t, struct etm_figur
 		    st.count.unmapped);
 	etm_fig_u64(figs, "pmu_coolings", ETM_FIG_COUNTER, "PMU count halvings", st.count.coolings);
 	etm_fig_u64(figs, "pmu_index_rebuilds", ETM_FIG_COUNTER, "PMU VMA index rebuilds", st.count.rebuilds);
+	etm_fig_u64(figs, "pmu_indexed_pages", ETM_FIG_GAUGE, "PMU pages indexed", st.count.pages);
+	etm_fig_u64(figs, "pmu_count_bytes", ETM_FIG_GAUGE, "PMU count bytes", st.count.bytes);
 	etm_fig_u64(figs, "pmu_event_fds", ETM_FIG_GAUGE, "perf events open", st.fds);
 	etm_fig_double(figs, "pmu_reader_cpu_seconds", ETM_FIG_COUNTER, "PMU readers' CPU", st.reader_cpu_s);
 }

@@ -96,7 +96,7 @@ static int insert(struct etm_pmu_counter *c, size_t at, pid_t pid, struct etm_pm
 	return 0;
 }
 
-int etm_pmu_counter_set(struct etm_pmu_counter *c, pid_t pid, const struct etm_addr_range *r, size_t n)
+int etm_pmu_counter_set(struct etm_pmu_counter *c, pid_t pid, const struct etm_pmu_range *r, size_t n)
 {
 	struct etm_pmu_pages *p, *old = NULL;
 	bool found;

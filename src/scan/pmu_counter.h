@@ -54,7 +54,7 @@ void etm_pmu_counter_free(struct etm_pmu_counter *c);
  * Index @pid over the @n ranges @r; a known pid keeps the counts of the
  * pages its old and new index share. 0, -EINVAL, -ENOMEM.
  */
-int etm_pmu_counter_set(struct etm_pmu_counter *c, pid_t pid, const struct etm_addr_range *r, size_t n);
+int etm_pmu_counter_set(struct etm_pmu_counter *c, pid_t pid, const struct etm_pmu_range *r, size_t n);
 void etm_pmu_counter_remove(struct etm_pmu_counter *c, pid_t pid);
 
 /* A batch of decoded samples (the signature of etm_perf_reader.samples; @arg is the counter). */

@@ -316,6 +316,34 @@ static int start_rings(struct etm_pmu_sampler *s, char *why, size_t len)
 	return 0;
 }
 
+/* The engine's VMA filter, kept for the sampler's life (the index is rebuilt from it). */
+static int filter_copy(struct etm_pmu_sampler *s, const struct etm_vma_filter *f)
+{
+	int n = f->nvmflags > 0 ? f->nvmflags : 0;
+
+	if (f->name && !(s->filter_name = strdup(f->name)))
+		return -ENOMEM;
+	if (n && !(s->vmflags = calloc((size_t)n, sizeof(char *))))
+		return -ENOMEM;
+	/* Set before the copies: filter_free() frees what a failure leaves. */
+	s->filter = (struct etm_vma_filter){
+		.anon_only = f->anon_only, .name = s->filter_name, .vmflags = s->vmflags, .nvmflags = n
+	};
+	for (int i = 0; i < n; i++)
+		if (!(s->vmflags[i] = strdup(f->vmflags[i])))
+			return -ENOMEM;
+	s->c.filter = &s->filter;
+	return 0;
+}
+
+static void filter_free(struct etm_pmu_sampler *s)
+{
+	for (int i = 0; s->vmflags && i < s->filter.nvmflags; i++)
+		free(s->vmflags[i]);
+	free(s->vmflags);
+	free(s->filter_name);
+}
+
 int etm_pmu_sampler_new(const struct etm_pmu_conf *c, struct etm_pmu_sampler **out, char *why, size_t len)
 {
 	struct etm_pmu_sampler *s = calloc(1, sizeof(*s));
@@ -332,6 +360,9 @@ int etm_pmu_sampler_new(const struct etm_pmu_conf *c, struct etm_pmu_sampler **o
 	if (!rc && c->vma_name && !(s->vma_name = strdup(c->vma_name)))
 		rc = -ENOMEM;
 	s->c.vma_name = s->vma_name;
+	s->c.filter = NULL;
+	if (!rc && c->filter)
+		rc = filter_copy(s, c->filter);
 	if (!rc)
 		rc = etm_pmu_events_choose(c->event, c->sample_period, &s->ev, why, len);
 	if (!rc)
@@ -371,6 +402,7 @@ void etm_pmu_sampler_free(struct etm_pmu_sampler *s)
 	free(s->cpus);
 	free(s->procs);
 	free(s->vma_name);
+	filter_free(s);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

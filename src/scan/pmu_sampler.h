@@ -19,8 +19,9 @@
  *    woken by the kernel when a ring is a quarter full (wakeup watermark):
  *    an idle target costs no CPU at all; fold() drains every ring first,
  *    so nothing below the watermark is missed;
- *  - the counts (pmu_counter.h): one byte per indexed page, halved every
- *    cooling_interval counted samples, never reset.
+ *  - the counts (pmu_counter.h): one byte per indexed page (a hugetlb
+ *    VMA's pages are its huge pages), halved every cooling_interval
+ *    counted samples, never reset.
  *
  * The control calls (attach, detach, set_targets, fold, cool, stats) may
  * come from any thread but are serialised; the readers run concurrently.
@@ -69,11 +70,19 @@ struct etm_pmu_conf {
 	/* Which VMAs are indexed: the tracker's choice (anon_only, the swap_flag name). */
 	bool anon_only;
 	const char *vma_name;
+	/*
+	 * Or the engine's own VMA filter (cslide: anon_only, vm_flags), which
+	 * replaces the two above (copied). With VmFlags in it (vm_flags=ht) the
+	 * index is read from /proc/PID/smaps, which gives each hugetlb VMA's
+	 * page size: its samples count per huge page (pmu_pages.h). Without,
+	 * /proc/PID/maps, whose VMAs are all indexed in 4 KiB pages.
+	 */
+	const struct etm_vma_filter *filter;
 	/* Tests and benchmarks: */
 	const int *cpus; /* the CPUs to sample; NULL = all online CPUs */
 	size_t ncpus;
-	/* The ranges to index for @pid (NULL = /proc/PID/maps through anon_only/vma_name); *r is free()d. */
-	int (*ranges)(pid_t pid, void *arg, struct etm_addr_range **r, size_t *n);
+	/* The ranges to index for @pid (NULL = /proc/PID/maps or smaps through the filter); *r is free()d. */
+	int (*ranges)(pid_t pid, void *arg, struct etm_pmu_range **r, size_t *n);
 	void *ranges_arg;
 	/* Every well-formed record as read (from reader threads, concurrently: must be thread-safe). */
 	void (*tap)(void *arg, const void *rec, size_t len);

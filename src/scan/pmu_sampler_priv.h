@@ -44,6 +44,10 @@ struct pmu_proc {
 struct etm_pmu_sampler {
 	struct etm_pmu_conf c;
 	char *vma_name; /* c.vma_name, owned */
+	/* c.filter's copy (c.filter points here when set) */
+	struct etm_vma_filter filter;
+	char *filter_name;
+	char **vmflags;
 	struct etm_pmu_events ev;
 	struct etm_perf_layout layout;
 	bool inherit_thread;

@@ -197,16 +197,43 @@ void pmu_procs_release_all(struct etm_pmu_sampler *s)
 		proc_drop(s, s->nprocs - 1);
 }
 
-static int maps_ranges(const struct etm_pmu_sampler *s, pid_t pid, struct etm_addr_range **r, size_t *n)
+/* The VMAs of smaps that @f selects, each with its page size. */
+static int smaps_ranges(pid_t pid, const struct etm_vma_filter *f, struct etm_pmu_range **r, size_t *n)
 {
-	struct etm_vma_filter f = { .anon_only = s->c.anon_only, .name = s->c.vma_name };
-	struct vmas *v;
-	size_t i = 0;
-	int rc = etm_proc_vmas(pid, &f, &v);
+	struct etm_smaps_vma *v = NULL;
+	size_t nv = 0;
+	int rc = etm_proc_smaps(pid, f, &v, &nv);
 
 	*r = NULL;
 	*n = 0;
 	if (rc)
+		return rc;
+	rc = etm_pmu_ranges_of_smaps(v, nv, r);
+	if (!rc)
+		*n = nv;
+	free(v);
+	return rc;
+}
+
+/*
+ * The ranges to index: the engine's filter, else anon_only and vma_name.
+ * Only smaps tells a hugetlb VMA's page size; it is read when the filter
+ * asks for VmFlags (cslide's vm_flags=ht), the one case where hugetlb VMAs
+ * are graded. maps is cheaper (no page-table walk) and serves the rest.
+ */
+static int maps_ranges(const struct etm_pmu_sampler *s, pid_t pid, struct etm_pmu_range **r, size_t *n)
+{
+	struct etm_vma_filter own = { .anon_only = s->c.anon_only, .name = s->c.vma_name };
+	const struct etm_vma_filter *f = s->c.filter ? s->c.filter : &own;
+	struct vmas *v;
+	size_t i = 0;
+	int rc;
+
+	if (f->nvmflags > 0)
+		return smaps_ranges(pid, f, r, n);
+	*r = NULL;
+	*n = 0;
+	if ((rc = etm_proc_vmas(pid, f, &v)))
 		return rc;
 	*r = calloc(v->vma_cnt ? v->vma_cnt : 1, sizeof(**r));
 	if (!*r) {
@@ -214,7 +241,7 @@ static int maps_ranges(const struct etm_pmu_sampler *s, pid_t pid, struct etm_ad
 		return -ENOMEM;
 	}
 	for (struct vma *x = v->vma_list; x && i < v->vma_cnt; x = x->next)
-		(*r)[i++] = (struct etm_addr_range){ .start = x->start, .end = x->end };
+		(*r)[i++] = (struct etm_pmu_range){ .start = x->start, .end = x->end };
 	*n = i;
 	etm_vmas_free(v);
 	return 0;
@@ -223,7 +250,7 @@ static int maps_ranges(const struct etm_pmu_sampler *s, pid_t pid, struct etm_ad
 /* (Re)build @pid's VMA index; pages it keeps keep their counts. */
 static int index_proc(struct etm_pmu_sampler *s, pid_t pid)
 {
-	struct etm_addr_range *r = NULL;
+	struct etm_pmu_range *r = NULL;
 	size_t n = 0;
 	int rc;
 

@@ -62,9 +62,10 @@ static int pmu_task_new(const struct etm_tracker_opts *o, const struct etm_pmu_c
 	if (!(t = calloc(1, sizeof(*t))))
 		return -ENOMEM;
 	c = *pmu;
-	/* Index the pages the engine's page state tracks (etm_tracker_ranges()). */
+	/* Index the pages the engine's page state tracks (etm_tracker_ranges()): its filter, hugetlb VMAs too. */
 	c.anon_only = true;
 	c.vma_name = o->vma_name;
+	c.filter = o->filter;
 	c.fold = o->sample_counts ? ETM_PMU_FOLD_COUNT : ETM_PMU_FOLD_WEIGHT;
 	t->cool_each_cycle = !c.cooling_interval;
 	if ((rc = etm_pmu_sampler_new(&c, &t->s, why, len))) {
@@ -134,6 +135,8 @@ static void pmu_close(void *ctx)
 
 const struct etm_tracker_ops etm_tracker_pmu = {
 	.keyed = true,
+	/* a sample's address is where the access went, whatever maps it: a hugetlb page counts whole */
+	.sees_hugetlb = true,
 	.probe = pmu_probe,
 	.task_new = pmu_task_new,
 	.task_cycle = pmu_task_cycle,

@@ -215,7 +215,7 @@ static void save_stream(const char *path, const struct wl *w, struct rec *r)
 	st->sample_type = ETM_PMU_SAMPLE_TYPE;
 	st->pid = w->pid;
 	for (struct vma *x = v->vma_list; x && st->nrange < PMU_STREAM_MAX_RANGES; x = x->next)
-		st->range[st->nrange++] = (struct etm_addr_range){ x->start, x->end };
+		st->range[st->nrange++] = (struct etm_pmu_range){ .start = x->start, .end = x->end };
 	etm_vmas_free(v);
 	st->buf_addr = w->addr;
 	st->buf_pages = w->pages;

@@ -22,14 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/procfs.h"
+#include "scan/pmu_pages.h"
 
 #define PMU_STREAM_MAX_RANGES 4096
 
 struct pmu_stream {
 	uint64_t sample_type;
 	int pid;
-	struct etm_addr_range range[PMU_STREAM_MAX_RANGES];
+	struct etm_pmu_range range[PMU_STREAM_MAX_RANGES];
 	size_t nrange;
 	uint64_t buf_addr, buf_pages, buf_hot;
 	uint8_t *data;
@@ -61,7 +61,7 @@ static inline struct pmu_stream *pmu_stream_load(const char *path)
 		} else if (sscanf(line, "pid %llu", &a) == 1) {
 			st->pid = (int)a;
 		} else if (sscanf(line, "range %llx %llx", &a, &b) == 2 && st->nrange < PMU_STREAM_MAX_RANGES) {
-			st->range[st->nrange++] = (struct etm_addr_range){ a, b };
+			st->range[st->nrange++] = (struct etm_pmu_range){ .start = a, .end = b };
 		} else if (sscanf(line, "buffer %llx %llu %llu", &a, &b, &c) == 3) {
 			st->buf_addr = a;
 			st->buf_pages = b;

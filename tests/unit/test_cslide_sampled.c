@@ -54,7 +54,7 @@ static int count_at(const struct etm_pagestate *ps, uint64_t addr)
 /* A fault weighs 16: halved every 4 counted samples, it is 8, 4, 2, 1, then 0; folds change nothing. */
 static void test_fault_cooling(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + 64 * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + 64 * PG } };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct etm_pmu_counter *c;
 	struct etm_pmu_count_stats st;
@@ -96,7 +96,7 @@ static void test_fault_cooling(void **state)
 /* The fold as counts: the count itself (saturating at the page state's 254), not its bit length. */
 static void test_fold_counts(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + 8 * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + 8 * PG } };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct etm_pmu_pages *p;
 
@@ -158,7 +158,7 @@ static void test_unit_counts(void **state)
 static void test_buckets_from_samples(void **state)
 {
 	static const size_t times[] = { 0, 3, 4, 16, 40 };
-	struct etm_addr_range r[] = { { A, A + 8 * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + 8 * PG } };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct cslide_page pages[8];
 	struct cslide_buckets b = { 0 };

@@ -31,10 +31,10 @@
 
 static void test_index(void **state)
 {
-	struct etm_addr_range up[] = { { B, B + PG }, { A, A + PG } };
-	struct etm_addr_range over[] = { { A, A + 4 * PG }, { A + 2 * PG, A + 8 * PG } };
-	struct etm_addr_range empty[] = { { A, A } };
-	struct etm_addr_range odd[] = { { A + 1, A + PG + 1 }, { B, B + 2 * PG } };
+	struct etm_pmu_range up[] = { { .start = B, .end = B + PG }, { .start = A, .end = A + PG } };
+	struct etm_pmu_range over[] = { { .start = A, .end = A + 4 * PG }, { .start = A + 2 * PG, .end = A + 8 * PG } };
+	struct etm_pmu_range empty[] = { { .start = A, .end = A } };
+	struct etm_pmu_range odd[] = { { .start = A + 1, .end = A + PG + 1 }, { .start = B, .end = B + 2 * PG } };
 	struct etm_pmu_pages *p;
 
 	(void)state;
@@ -61,7 +61,7 @@ static void test_index(void **state)
 
 static void test_saturate_and_cool(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + 4 * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + 4 * PG } };
 	struct etm_pmu_pages *p;
 	size_t hint = 99; /* a stale hint is harmless */
 
@@ -83,8 +83,9 @@ static void test_saturate_and_cool(void **state)
 /* The process maps and unmaps: pages that stay keep their counts, the rest start at 0. */
 static void test_carry_across_rebuild(void **state)
 {
-	struct etm_addr_range r1[] = { { A, A + 10 * PG }, { B, B + 10 * PG } };
-	struct etm_addr_range r2[] = { { A + 5 * PG, A + 20 * PG }, { B + 20 * PG, B + 30 * PG } };
+	struct etm_pmu_range r1[] = { { .start = A, .end = A + 10 * PG }, { .start = B, .end = B + 10 * PG } };
+	struct etm_pmu_range r2[] = { { .start = A + 5 * PG, .end = A + 20 * PG },
+				      { .start = B + 20 * PG, .end = B + 30 * PG } };
 	struct etm_pmu_pages *p, *q;
 
 	(void)state;
@@ -106,7 +107,7 @@ static void test_carry_across_rebuild(void **state)
 
 static void test_fold(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + 8 * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + 8 * PG } };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct etm_pmu_pages *p;
 	struct etm_grade g;
@@ -149,7 +150,7 @@ static void test_fold_resident_only(void **state)
 	const uint64_t len = 64ULL << 30;
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	uint64_t a = (uint64_t)(uintptr_t)m;
-	struct etm_addr_range r[1];
+	struct etm_pmu_range r[1];
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct etm_pmu_pages *p;
 	struct pm_probe {
@@ -161,7 +162,7 @@ static void test_fold_resident_only(void **state)
 
 	(void)state;
 	assert_true(m != MAP_FAILED);
-	r[0] = (struct etm_addr_range){ a, a + len };
+	r[0] = (struct etm_pmu_range){ .start = a, .end = a + len };
 	m[0] = 1;
 	m[PG * 1000] = 1;
 	m[len - 1] = 1;
@@ -199,8 +200,9 @@ static void test_fold_resident_only(void **state)
 static void test_sparse_reservation(void **state)
 {
 	const uint64_t huge = 16ULL << 40;
-	struct etm_addr_range r[] = { { A, A + huge }, { 0x7f0000000000ULL, 0x7f0000000000ULL + 4 * PG } };
-	struct etm_addr_range shrunk[] = { { A, A + (1ULL << 30) } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + huge },
+				     { .start = 0x7f0000000000ULL, .end = 0x7f0000000000ULL + 4 * PG } };
+	struct etm_pmu_range shrunk[] = { { .start = A, .end = A + (1ULL << 30) } };
 	struct etm_pagestate *ps = etm_pagestate_new();
 	struct etm_pmu_pages *p, *q, *bad;
 
@@ -244,7 +246,7 @@ static struct etm_perf_sample smp(uint32_t pid, uint64_t addr)
 
 static void test_counter_matching(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + 4 * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + 4 * PG } };
 	struct etm_perf_sample s[] = { smp(7, A), smp(7, A + PG), smp(8, A), smp(7, 0), smp(7, B), smp(9, A + PG) };
 	struct etm_pmu_count_stats st;
 	struct etm_pmu_counter *c;
@@ -278,8 +280,8 @@ static void test_counter_matching(void **state)
 /* Samples mostly outside the index: it is stale, and a set (rebuild) catches up, keeping counts. */
 static void test_counter_stale_rebuild(void **state)
 {
-	struct etm_addr_range r1[] = { { A, A + 4 * PG } };
-	struct etm_addr_range r2[] = { { A, A + 4 * PG }, { B, B + 4 * PG } };
+	struct etm_pmu_range r1[] = { { .start = A, .end = A + 4 * PG } };
+	struct etm_pmu_range r2[] = { { .start = A, .end = A + 4 * PG }, { .start = B, .end = B + 4 * PG } };
 	struct etm_perf_sample s[100];
 	struct etm_pmu_count_stats st;
 	struct etm_pmu_counter *c;
@@ -306,7 +308,7 @@ static void test_counter_stale_rebuild(void **state)
 /* cooling_interval: every 10 counted samples (checked per batch) halve all counts. */
 static void test_counter_auto_cooling(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + PG } };
 	struct etm_perf_sample s[10];
 	struct etm_pmu_count_stats st;
 	struct etm_pmu_counter *c;
@@ -353,7 +355,7 @@ static void *hammer(void *arg)
 /* Readers on several CPUs hitting the same pages lose no increment. */
 static void test_counter_concurrent(void **state)
 {
-	struct etm_addr_range r[] = { { A, A + PAGES * PG } };
+	struct etm_pmu_range r[] = { { .start = A, .end = A + PAGES * PG } };
 	struct etm_pmu_counter *c;
 	pthread_t th[THREADS];
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +20,7 @@
 #include "daemon/figures.h"
 #include "daemon/task_tracker.h"
 #include "scan/pmu_event.h"
+#include "scan/procfs.h"
 #include "scan/tracker.h"
 
 static char why[4096];
@@ -84,8 +86,9 @@ static void test_without_keys(void **state)
 
 /*
  * cslide's requests (per-page trackers only): the PMU keys choose pmu, as
- * for slide; with vm_flags=ht the sampler is refused (its index holds
- * anonymous VMAs only), the reason named.
+ * for slide, with vm_flags=ht too (the sampler counts hugetlb pages); only
+ * an event that cannot see them, major faults, is refused there, the
+ * reason named.
  */
 static void test_cslide_request(void **state)
 {
@@ -113,8 +116,32 @@ static void test_cslide_request(void **state)
 	assert_string_equal(why, "access_tracker=damon_vaddr: the PMU keys sample with the pmu tracker");
 	req.tracker = 0;
 	req.hugetlb = true;
-	assert_int_not_equal(etm_tracker_choose(&req, &b, why, sizeof(why)), 0);
-	assert_non_null(strstr(why, "pmu cannot see accesses to hugetlb pages (vm_flags=ht)"));
+	for (int i = 0; i < 3; i++) {
+		const char *ev[] = { "page-faults", "minor-faults", "major-faults,page-faults" };
+		int rc;
+
+		k.event = (char *)ev[i];
+		b = NULL;
+		if ((rc = etm_tracker_choose(&req, &b, why, sizeof(why)))) {
+			assert_int_equal(rc, -ENOTSUP);
+			assert_non_null(strstr(why, "access tracker pmu unavailable: "));
+			continue;
+		}
+		assert_ptr_equal(b, etm_backend_by_id(ETM_BACKEND_ID_pmu));
+	}
+	/* major faults only: a hugetlb page never faults majorly, refused whatever the kernel offers */
+	k.event = "major-faults";
+	b = NULL;
+	assert_int_equal(etm_tracker_choose(&req, &b, why, sizeof(why)), -EINVAL);
+	assert_null(b);
+	assert_non_null(strstr(why, "pmu_event=major-faults: a hugetlb page's faults are never major"));
+	assert_non_null(strstr(why, "use page-faults or minor-faults"));
+	/* without vm_flags=ht major faults are what slide's refaults are: accepted */
+	req.hugetlb = false;
+	if (!etm_tracker_choose(&req, &b, why, sizeof(why)))
+		assert_ptr_equal(b, etm_backend_by_id(ETM_BACKEND_ID_pmu));
+	else
+		assert_non_null(strstr(why, "access tracker pmu unavailable: "));
 }
 
 /* A zeroed or refused tracker is released without harm. */
@@ -205,11 +232,49 @@ static void test_page_faults(void **state)
 	assert_non_null(fig(figs, "pmu_lost_samples"));
 	assert_int_equal(fig(figs, "pmu_lost_samples")->kind, ETM_FIG_COUNTER);
 	assert_int_equal(fig(figs, "pmu_event_fds")->u64 > 0, 1);
+	assert_true(fig(figs, "pmu_indexed_pages")->u64 > 0); /* this process's anonymous memory */
 	etm_figures_free(figs);
 	/* A second cycle without the process releases its events. */
 	assert_int_equal(etm_task_tracker_cycle(&t, NULL, 0, why, sizeof(why)), 0);
 	etm_task_tracker_release(&t);
 	assert_null(t.task);
+}
+
+/*
+ * cslide's vm_flags=ht request: the task's filter goes to the sampler (a
+ * copy, read from smaps), which indexes this process's hugetlb VMAs only:
+ * none, or one 4 MiB mapping as 2 pages where the 2 MiB pool has room.
+ */
+static void test_hugetlb_filter(void **state)
+{
+	struct etm_pmu_params k = pmu_keys("page-faults");
+	char *ht[] = { "ht" };
+	struct etm_vma_filter f = { .vmflags = ht, .nvmflags = 1 };
+	struct etm_tracker_opts o = { .loop = 1, .sleep_s = 1, .filter = &f, .sample_counts = true };
+	struct etm_tracker_req req = { .engine = "cslide", .task = "t", .pmu = &k, .per_page = true, .hugetlb = true };
+	void *m = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	struct etm_task_tracker t;
+	struct etm_figures *figs;
+	pid_t self = getpid();
+
+	(void)state;
+	if (etm_task_tracker_choose(&req, &o, &t, why, sizeof(why))) {
+		assert_non_null(strstr(why, "access tracker pmu"));
+		print_message("sampler not started here (%s): the refusal was checked\n", why);
+		goto out;
+	}
+	ht[0] = "xx"; /* the sampler keeps a copy */
+	assert_int_equal(etm_task_tracker_cycle(&t, &self, 1, why, sizeof(why)), 0);
+	figs = etm_figures_new();
+	etm_task_tracker_figures(&t, figs);
+	if (m == MAP_FAILED)
+		print_message("no free 2 MiB hugetlb pages here: the index must be empty\n");
+	assert_int_equal(fig(figs, "pmu_indexed_pages")->u64, m == MAP_FAILED ? 0 : 2);
+	etm_figures_free(figs);
+	etm_task_tracker_release(&t);
+out:
+	if (m != MAP_FAILED)
+		munmap(m, 4 << 20);
 }
 
 int main(void)
@@ -218,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_without_keys),   cmocka_unit_test(test_release_zeroed),
 		cmocka_unit_test(test_cslide_request), cmocka_unit_test(test_unknown_event),
 		cmocka_unit_test(test_default_event),  cmocka_unit_test(test_page_faults),
+		cmocka_unit_test(test_hugetlb_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,10 @@
 # --hot-node/--cold-node on this host: the arguments, and the one-node path
 # (both parts on node 0, the buffer keeping the default policy, content
 # intact) for anon, thp and hugetlb. The rig's cslide_numa.sh places the
-# parts on different nodes for real.
+# parts on different nodes for real. --defer-hot: the hot part is not
+# present until SIGUSR2, then first-touched; never touched, it is left out
+# of the verification (anon, hugetlb; the rig's cslide_pmu.sh hugetlb
+# samples those first touches).
 # hugetlb: when node 0's 2 MiB pool has too few free pages, the pool is
 # grown for the test and ALWAYS put back (trap).
 # Usage: place.sh ETMEM_WORKLOAD
@@ -70,4 +73,34 @@ if [ "$free2m" -lt 8 ]; then
 		fail "could not grow node 0's 2 MiB pool to 8 free pages (memory too fragmented?)"
 fi
 placed hugetlb
-pass "--hot-node/--cold-node: arguments checked; one node: every part on node 0 for anon, thp, hugetlb"
+
+# deferred BACKING: --defer-hot, with and without the SIGUSR2 that touches the hot part
+deferred() {
+	local i=0 hp
+	wl_start --size 16 --hot-frac 0.25 --backing "$1" --defer-hot --op write
+	wl_report
+	hp=$(jpart "$WL_REPORT" hot pages)
+	[ "$(jget "$WL_REPORT" hot_touched)" = false ] && [ "$(jpart "$WL_REPORT" hot not_present)" = "$hp" ] &&
+		[ "$(jpart "$WL_REPORT" cold resident)" = "$(jpart "$WL_REPORT" cold pages)" ] ||
+		fail "$1 --defer-hot: hot part present or cold part not before SIGUSR2: $(cut -c1-600 "$WL_REPORT")"
+	kill -USR2 "$WL_PID"
+	until wl_report && [ "$(jget "$WL_REPORT" hot_touched)" = true ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$1 --defer-hot: the hot part not touched 10 s after SIGUSR2"
+		sleep 0.1
+	done
+	[ "$(jpart "$WL_REPORT" hot resident)" = "$hp" ] || fail "$1: after SIGUSR2: $(cut -c1-600 "$WL_REPORT")"
+	wl_stop
+	[ "$(jget "$WL_SUMMARY" verified_pages)" = "$(jget "$WL_SUMMARY" pages)" ] ||
+		fail "$1: not every page verified: $(cat "$WL_SUMMARY")"
+	# never touched: the cold part alone is verified, and intact
+	wl_start --size 16 --hot-frac 0.25 --backing "$1" --defer-hot --op write
+	wl_stop
+	[ "$(jget "$WL_SUMMARY" verified_pages)" = $(($(jget "$WL_SUMMARY" pages) - hp)) ] ||
+		fail "$1: hot part never touched, yet verified: $(cat "$WL_SUMMARY")"
+	echo "  $1 --defer-hot: $hp hot pages absent until SIGUSR2, then resident; untouched, left out of the check"
+}
+deferred anon
+deferred hugetlb
+pass "--hot-node/--cold-node: arguments checked; one node: every part on node 0 for anon, thp, hugetlb;" \
+	"--defer-hot: the hot part first touched on SIGUSR2"

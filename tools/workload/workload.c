@@ -62,6 +62,7 @@ struct opts {
 	const char *name;
 	uint64_t name_from; /* first page --name and --swapflag apply to */
 	int swapflag;
+	int defer_hot; /* first touch of the hot part on SIGUSR2 */
 	const char *cgroup;
 	const char *file_dir;
 	double duration;
@@ -83,18 +84,21 @@ struct wl {
 	double *zipf_cdf;
 	int name_set;
 	int swapflag_set;
+	int hot_touched; /* the hot part is filled (at once, or on SIGUSR2 with --defer-hot) */
 	uint64_t accesses;
 	double t_start, t_end;
 	unsigned seq;
 	volatile uint64_t sink;
 };
 
-static volatile sig_atomic_t want_report, want_stop;
+static volatile sig_atomic_t want_report, want_stop, want_hot;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		want_report = 1;
+	else if (sig == SIGUSR2)
+		want_hot = 1;
 	else
 		want_stop = 1;
 }
@@ -132,6 +136,11 @@ static void usage(FILE *f)
 		   "                      and the kernel may move the pages later). thp and hugetlb place\n"
 		   "                      2 MiB at a time: one holding a hot page goes to the hot node;\n"
 		   "                      hugetlb needs enough free pages in each node's pool\n"
+		   "  --defer-hot         leave the hot part untouched (not even mapped in) until SIGUSR2,\n"
+		   "                      then first-touch (fill) it and start the accesses; with thp and\n"
+		   "                      hugetlb every 2 MiB holding a hot page waits. For tests of\n"
+		   "                      first-touch samples (pmu_event=page-faults) and of placement\n"
+		   "                      after a tiering engine started\n"
 		   "  --cpu N             pin to CPU N (first-touch pages land on its node)\n"
 		   "  --cgroup DIR        join cgroup DIR (writes own pid to DIR/cgroup.procs) BEFORE\n"
 		   "                      allocating, so the memory is charged there (also on cgroup v1)\n"
@@ -152,16 +161,18 @@ static void usage(FILE *f)
 		   "  --corrupt-page N    TEST ONLY: flip one byte of page N just before verification\n"
 		   "  -h, --help          this text\n"
 		   "\n"
-		   "Signals: SIGUSR1 = write a report; SIGTERM/SIGINT = stop, verify, print summary.\n"
+		   "Signals: SIGUSR1 = write a report; SIGUSR2 = touch the hot part (--defer-hot);\n"
+		   "SIGTERM/SIGINT = stop, verify, print summary.\n"
 		   "Report: one JSON line with keys event, seq, pid, addr, end, len, page_size, pages,\n"
 		   "backing, name, name_set, swapflag_set, layout, hot_frac, hot_pages, pattern, op, seed, node_bind,\n"
-		   "hot_node, cold_node,\n"
+		   "hot_node, cold_node, hot_touched,\n"
 		   "hot and cold (each {pages, resident, swapped, not_present, nodes:[count per node id]}),\n"
 		   "accesses, elapsed_s, accesses_per_s, mib_per_s. Resident/swapped come from\n"
 		   "/proc/self/pagemap, nodes from a move_pages() query (resident pages only).\n"
 		   "The summary (event \"summary\", stdout and --report-file) adds verified_pages, bad_pages,\n"
 		   "bad_hot, bad_cold, first_bad_page (-1 if none) and result (\"ok\" or \"corrupt\");\n"
-		   "its page states are taken before verification (which faults every page in).\n"
+		   "its page states are taken before verification (which faults every page in). A hot\n"
+		   "part never touched (--defer-hot without SIGUSR2) is not verified.\n"
 		   "Exit status: 0 ok, 1 corrupt or lost page, 2 usage error, 3 setup failure.\n");
 }
 
@@ -227,14 +238,31 @@ static int pick(const char *arg, const char *const *names, int n)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "size", 1, 0, 's' },	     { "hot-frac", 1, 0, 'f' },	   { "layout", 1, 0, 'l' },
-		{ "pattern", 1, 0, 'p' },    { "zipf-s", 1, 0, 'z' },	   { "op", 1, 0, 'o' },
-		{ "backing", 1, 0, 'b' },    { "file-dir", 1, 0, 'D' },	   { "node", 1, 0, 'n' },
-		{ "cpu", 1, 0, 'c' },	     { "cgroup", 1, 0, 'g' },	   { "name", 1, 0, 'N' },
-		{ "duration", 1, 0, 'd' },   { "rate", 1, 0, 'r' },	   { "seed", 1, 0, 'S' },
-		{ "ready-file", 1, 0, 'R' }, { "report-file", 1, 0, 'F' }, { "corrupt-page", 1, 0, 'C' },
-		{ "name-from", 1, 0, 'O' },  { "swapflag", 0, 0, 'W' },	   { "hot-node", 1, 0, 'H' },
-		{ "cold-node", 1, 0, 'K' },  { "help", 0, 0, 'h' },	   { 0, 0, 0, 0 },
+		{ "size", 1, 0, 's' },
+		{ "hot-frac", 1, 0, 'f' },
+		{ "layout", 1, 0, 'l' },
+		{ "pattern", 1, 0, 'p' },
+		{ "zipf-s", 1, 0, 'z' },
+		{ "op", 1, 0, 'o' },
+		{ "backing", 1, 0, 'b' },
+		{ "file-dir", 1, 0, 'D' },
+		{ "node", 1, 0, 'n' },
+		{ "cpu", 1, 0, 'c' },
+		{ "cgroup", 1, 0, 'g' },
+		{ "name", 1, 0, 'N' },
+		{ "duration", 1, 0, 'd' },
+		{ "rate", 1, 0, 'r' },
+		{ "seed", 1, 0, 'S' },
+		{ "ready-file", 1, 0, 'R' },
+		{ "report-file", 1, 0, 'F' },
+		{ "corrupt-page", 1, 0, 'C' },
+		{ "name-from", 1, 0, 'O' },
+		{ "swapflag", 0, 0, 'W' },
+		{ "hot-node", 1, 0, 'H' },
+		{ "cold-node", 1, 0, 'K' },
+		{ "defer-hot", 0, 0, 'T' },
+		{ "help", 0, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	uint64_t u;
 	int c, v;
@@ -310,6 +338,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'W':
 			o->swapflag = 1;
+			break;
+		case 'T':
+			o->defer_hot = 1;
 			break;
 		case 'd':
 			o->duration = atof(optarg);
@@ -485,23 +516,42 @@ static int check_placement(const struct wl *w)
 	return 0;
 }
 
-/* Fill the buffer with each unit first touched under a bind to its part's node. */
-static int fill_placed(struct wl *w)
+/*
+ * First touch of the units holding a hot page (@hot) or of the others,
+ * under a bind to the part's node (--hot-node/--cold-node, or --node: file
+ * pages follow the task's policy, not the VMA's). The caller resets the
+ * task's policy.
+ */
+static int fill_part(struct wl *w, int hot)
 {
 	uint64_t unit = place_unit(w);
-	int cur = -1, err;
+	int node = w->o.hot_node >= 0 ? (hot ? w->o.hot_node : w->o.cold_node) : w->o.node, err;
 
+	if (node >= 0 && (err = bind_task(node)))
+		return err;
 	for (uint64_t u = 0; u < w->npages; u += unit) {
 		uint64_t end = u + unit < w->npages ? u + unit : w->npages;
-		int want = unit_is_hot(w, u, end) ? w->o.hot_node : w->o.cold_node;
 
-		if (want != cur && (err = bind_task(want)))
-			return err;
-		cur = want;
+		if (unit_is_hot(w, u, end) != hot)
+			continue;
 		for (uint64_t i = u; i < end; i++)
 			wl_pattern_fill(w->buf + i * w->psz, w->psz, w->o.seed, i, 0);
 	}
+	if (hot)
+		w->hot_touched = 1;
 	return 0;
+}
+
+/* The hot part's first touch (at start, or on SIGUSR2 with --defer-hot). */
+static int touch_hot(struct wl *w)
+{
+	int err = fill_part(w, 1);
+
+	if (w->o.node >= 0 || w->o.hot_node >= 0)
+		syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0);
+	if (err)
+		fprintf(stderr, "etmem-workload: touching the hot part: %s\n", strerror(-err));
+	return err;
 }
 
 static int map_buffer(struct wl *w)
@@ -634,14 +684,14 @@ static int setup(struct wl *w)
 		for (i = 0; i < w->nhot; i++)
 			w->zipf_cdf[i] /= sum;
 	}
-	if (o->hot_node >= 0) {
-		if (!(err = check_placement(w)) && (err = fill_placed(w)))
-			fprintf(stderr, "etmem-workload: place on nodes %d/%d: %s\n", o->hot_node, o->cold_node,
-				strerror(-err));
-	} else {
-		for (i = 0; i < w->npages; i++)
-			wl_pattern_fill(w->buf + i * w->psz, w->psz, o->seed, i, 0);
-	}
+	if (o->hot_node >= 0 && (err = check_placement(w)))
+		return err;
+	/* The cold part, then the hot one unless it waits for SIGUSR2. */
+	if (!(err = fill_part(w, 0)) && !o->defer_hot)
+		err = fill_part(w, 1);
+	if (err && o->hot_node >= 0)
+		fprintf(stderr, "etmem-workload: place on nodes %d/%d: %s\n", o->hot_node, o->cold_node,
+			strerror(-err));
 	if (o->node >= 0 || o->hot_node >= 0)
 		syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0);
 	return err;
@@ -720,7 +770,7 @@ static void json_part(FILE *f, const char *key, const struct part *p, int nnodes
 }
 
 struct verify {
-	uint64_t bad, bad_hot, bad_cold;
+	uint64_t checked, bad, bad_hot, bad_cold;
 	int64_t first_bad;
 };
 
@@ -792,10 +842,11 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 		fprintf(f, "\"name\":null,");
 	fprintf(f,
 		"\"name_set\":%s,\"swapflag_set\":%s,\"layout\":\"%s\",\"hot_frac\":%g,\"hot_pages\":%llu,"
-		"\"pattern\":\"%s\",\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,\"hot_node\":%d,\"cold_node\":%d,",
+		"\"pattern\":\"%s\",\"op\":\"%s\",\"seed\":%llu,\"node_bind\":%d,\"hot_node\":%d,\"cold_node\":%d,"
+		"\"hot_touched\":%s,",
 		w->name_set ? "true" : "false", w->swapflag_set ? "true" : "false", layout_names[o->layout],
 		o->hot_frac, (unsigned long long)w->nhot, pattern_names[o->pattern], o->write ? "write" : "read",
-		(unsigned long long)o->seed, o->node, o->hot_node, o->cold_node);
+		(unsigned long long)o->seed, o->node, o->hot_node, o->cold_node, w->hot_touched ? "true" : "false");
 	json_part(f, "hot", &parts[0], nnodes);
 	fputc(',', f);
 	json_part(f, "cold", &parts[1], nnodes);
@@ -806,7 +857,7 @@ static int write_report(struct wl *w, const char *event, const char *path, const
 		fprintf(f,
 			",\"verified_pages\":%llu,\"bad_pages\":%llu,\"bad_hot\":%llu,\"bad_cold\":%llu,"
 			"\"first_bad_page\":%lld,\"result\":\"%s\"",
-			(unsigned long long)w->npages, (unsigned long long)v->bad, (unsigned long long)v->bad_hot,
+			(unsigned long long)v->checked, (unsigned long long)v->bad, (unsigned long long)v->bad_hot,
 			(unsigned long long)v->bad_cold, (long long)v->first_bad, v->bad ? "corrupt" : "ok");
 	fprintf(f, "}\n");
 	if (path) {
@@ -829,7 +880,9 @@ static void run(struct wl *w)
 			want_report = 0;
 			write_report(w, "report", w->o.report_file, NULL, NULL);
 		}
-		if (!w->nhot) {
+		if (want_hot && !w->hot_touched && touch_hot(w))
+			break; /* a bind that failed: stop and say so (verification still runs) */
+		if (!w->nhot || !w->hot_touched) {
 			usleep(10000);
 		} else {
 			for (n = 0; n < 64; n++)
@@ -847,12 +900,24 @@ static void run(struct wl *w)
 	}
 }
 
+/* Is page @i in a unit still waiting for its first touch (--defer-hot before SIGUSR2)? */
+static int page_untouched(const struct wl *w, uint64_t i)
+{
+	uint64_t unit = place_unit(w), u = i / unit * unit;
+
+	return !w->hot_touched && unit_is_hot(w, u, u + unit < w->npages ? u + unit : w->npages);
+}
+
 static struct verify verify_all(struct wl *w)
 {
 	struct verify v = { .first_bad = -1 };
 	uint64_t i;
 
 	for (i = 0; i < w->npages; i++) {
+		/* a hot part never touched holds nothing to check (reading it would fault it in as zeros) */
+		if (page_untouched(w, i))
+			continue;
+		v.checked++;
 		if (!wl_pattern_check(w->buf + i * w->psz, w->psz, w->o.seed, i, w->gen[i]))
 			continue;
 		if (!v.bad++)
@@ -889,6 +954,7 @@ int main(int argc, char **argv)
 	w.psz = sysconf(_SC_PAGESIZE);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	if ((err = setup(&w))) {

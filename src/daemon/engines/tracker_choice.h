@@ -22,7 +22,10 @@ struct etm_tracker_req {
 	const struct etm_pmu_params *pmu; /* the PMU keys, NULL when the engine has none */
 	/* A per-page tracker only: the engine grades and places each page itself (cslide). */
 	bool per_page;
-	/* It must see accesses to hugetlb pages (cslide with vm_flags=ht). */
+	/*
+	 * It must see accesses to hugetlb pages (cslide with vm_flags=ht):
+	 * page_idle cannot, nor can the sampler with major faults only.
+	 */
 	bool hugetlb;
 };
 
