@@ -517,27 +517,32 @@ static int check_placement(const struct wl *w)
 }
 
 /*
- * First touch of the units holding a hot page (@hot) or of the others,
- * under a bind to the part's node (--hot-node/--cold-node, or --node: file
- * pages follow the task's policy, not the VMA's). The caller resets the
- * task's policy.
+ * First touch of the units holding a hot page (@part 1), of the others (0),
+ * or of all of them in address order (-1, the default: the LRU then holds
+ * the buffer in address order, which the kernel-only rig tests rely on),
+ * each under a bind to its part's node (--hot-node/--cold-node, or --node:
+ * file pages follow the task's policy, not the VMA's). The caller resets
+ * the task's policy.
  */
-static int fill_part(struct wl *w, int hot)
+static int fill_part(struct wl *w, int part)
 {
 	uint64_t unit = place_unit(w);
-	int node = w->o.hot_node >= 0 ? (hot ? w->o.hot_node : w->o.cold_node) : w->o.node, err;
+	int cur = -1, err;
 
-	if (node >= 0 && (err = bind_task(node)))
-		return err;
 	for (uint64_t u = 0; u < w->npages; u += unit) {
 		uint64_t end = u + unit < w->npages ? u + unit : w->npages;
+		int hot = unit_is_hot(w, u, end);
+		int node = w->o.hot_node >= 0 ? (hot ? w->o.hot_node : w->o.cold_node) : w->o.node;
 
-		if (unit_is_hot(w, u, end) != hot)
+		if (part >= 0 && hot != part)
 			continue;
+		if (node >= 0 && node != cur && (err = bind_task(node)))
+			return err;
+		cur = node;
 		for (uint64_t i = u; i < end; i++)
 			wl_pattern_fill(w->buf + i * w->psz, w->psz, w->o.seed, i, 0);
 	}
-	if (hot)
+	if (part != 0)
 		w->hot_touched = 1;
 	return 0;
 }
@@ -686,9 +691,8 @@ static int setup(struct wl *w)
 	}
 	if (o->hot_node >= 0 && (err = check_placement(w)))
 		return err;
-	/* The cold part, then the hot one unless it waits for SIGUSR2. */
-	if (!(err = fill_part(w, 0)) && !o->defer_hot)
-		err = fill_part(w, 1);
+	/* Everything in address order, or the cold part only when the hot one waits for SIGUSR2. */
+	err = fill_part(w, o->defer_hot ? 0 : -1);
 	if (err && o->hot_node >= 0)
 		fprintf(stderr, "etmem-workload: place on nodes %d/%d: %s\n", o->hot_node, o->cold_node,
 			strerror(-err));
