@@ -62,22 +62,13 @@ host_start_etmemd "$BIN" "$SOCK" "$D/etmemd.log"
 "$BIN/etmem" project start -n psiproj -s "$SOCK" || fail "project start: $(tail -3 "$D/etmemd.log")"
 T0=$(date +%s)
 
-wl_report_file() {
-	rm -f "$WL_REPORT"
-	kill -USR1 "$WL_PID"
-	for _ in $(seq 1 300); do
-		[ -s "$WL_REPORT" ] && return 0
-		sleep 0.1
-	done
-	fail "no workload report after 30 s"
-}
 # Up to 2 minutes for 60 % of the idle pages to go out; at least 1 minute
 # (30 cycles) in all, so that the pressure is judged near the floor too.
 swapped=0
 REACHED=""
 while [ $(($(date +%s) - T0)) -lt 120 ]; do
 	sleep 4
-	wl_report_file
+	wl_report
 	swapped=$(jpart "$WL_REPORT" cold swapped)
 	note "$(($(date +%s) - T0)) s: cold swapped $swapped of $COLD, usage $(cat "$M/memory.usage_in_bytes")"
 	[ -z "$REACHED" ] && [ $((swapped * 100)) -ge $((COLD * 60)) ] && REACHED=$(($(date +%s) - T0)) &&
