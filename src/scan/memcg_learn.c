@@ -45,6 +45,11 @@ static void pass_end(struct etm_memcg_learnt *l, uint64_t floor)
 		l->floor = floor;
 }
 
+double etm_memcg_learn_half_life(const struct etm_memcg_learnt *l)
+{
+	return l->half_life_s > 0 ? l->half_life_s : ETM_LEARN_HALF_LIFE_S;
+}
+
 /* Rule 3: @dt seconds observed without refaults. */
 static void decay(struct etm_memcg_learnt *l, double dt)
 {
@@ -53,7 +58,7 @@ static void decay(struct etm_memcg_learnt *l, double dt)
 	if (dt <= 0 || !l->floor)
 		return;
 	/* Not page aligned: rounding each small step down would decay a small floor several times as fast. */
-	lost = (double)l->floor * dt * LN2 / ETM_LEARN_HALF_LIFE_S + 1;
+	lost = (double)l->floor * dt * LN2 / etm_memcg_learn_half_life(l) + 1;
 	l->floor = lost >= (double)l->floor ? 0 : l->floor - (uint64_t)lost;
 }
 
@@ -80,6 +85,12 @@ static void came_back(struct etm_memcg_learnt *l, uint64_t bytes)
 	l->hit = true;
 	if (l->usage_after + l->back > l->floor)
 		l->floor = l->usage_after + l->back;
+	if (!l->probe)
+		return;
+	/* Rule 3: the floor was right (a probe below it came back): probe half as often from now on. */
+	l->half_life_s = etm_memcg_learn_half_life(l) * 2;
+	if (l->half_life_s > ETM_LEARN_HALF_LIFE_MAX_S)
+		l->half_life_s = ETM_LEARN_HALF_LIFE_MAX_S;
 }
 
 /*
@@ -229,6 +240,10 @@ void etm_memcg_learn_reclaimed(struct etm_memcg_learnt *l, uint64_t usage_after,
 		l->has_seen = true;
 		l->refault_seen = refault_pages;
 	}
+	/* Rule 3: the last probe stayed out, the working set shrank: decay at the first half-life again. */
+	if (l->probe && !l->hit && l->swapped >= ETM_MEMCG_MIN_RECLAIM)
+		l->half_life_s = 0;
+	l->probe = l->passed && !l->wake_cap;
 	l->reclaimed = true;
 	l->hit = false;
 	l->usage_after = usage_after;

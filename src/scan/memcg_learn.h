@@ -30,14 +30,21 @@
  *    at most that growth (a small step, not a fresh start's full amount).
  * 3. The decay. A working set can shrink, and a floor kept for ever would
  *    hold its memory. Over observed time in which the refaults stay at
- *    ETM_LEARN_QUIET_PAGES per reading or fewer, the floor decays with a
- *    half-life of ETM_LEARN_HALF_LIFE_S. A working set that did not shrink
- *    then costs one small probe now and then (a reclaim of about
- *    ETM_MEMCG_MIN_RECLAIM below the old floor, faulted back and learnt
- *    again: for a 64 MiB working set about one every 80 s, a few refaults
- *    per second on average); one that shrank is given back within a few
- *    half-lives. Time in which the memcg is not observed (the task
- *    stopped) does not count.
+ *    ETM_LEARN_QUIET_PAGES per reading or fewer, the floor decays, with a
+ *    half-life of ETM_LEARN_HALF_LIFE_S at first. A working set that did
+ *    not shrink then costs one small probe now and then: a reclaim of about
+ *    ETM_MEMCG_MIN_RECLAIM below the old floor, faulted back by the
+ *    workload in its request path (a few hundred major faults on the
+ *    server bench) and learnt again. Each such hit doubles the half-life,
+ *    up to ETM_LEARN_HALF_LIFE_MAX_S, so a working set that keeps proving
+ *    itself is probed ever more rarely (for a 64 MiB floor: after about
+ *    5 min, then 11, 22, 43 .. min); a probe that stays out (no hit by the
+ *    next reclaim: the working set did shrink) brings the half-life back
+ *    to ETM_LEARN_HALF_LIFE_S (a probe: a reclaim after the pass that no
+ *    growth woke; taking new memory that stays out says nothing of the
+ *    working set), and a working set that shrank is given
+ *    back within a few half-lives. Time in which the memcg is not observed
+ *    (the task stopped) does not count.
  * 4. The first pass. Before anything is learnt, one reclaim would take the
  *    whole cold amount at once, and with it the working set: a memcg's
  *    first reclaim finds every page's accessed bit set (nothing cleared it
@@ -91,7 +98,9 @@
 #define ETM_LEARN_LEVEL_MAX 5
 #define ETM_LEARN_WAKE_DIV 64
 #define ETM_LEARN_QUIET_PAGES 16
-#define ETM_LEARN_HALF_LIFE_S 3600.0
+/* Rule 3: the floor's first half-life (4 h), doubled by each hit up to a week. */
+#define ETM_LEARN_HALF_LIFE_S 14400.0
+#define ETM_LEARN_HALF_LIFE_MAX_S (7 * 24 * 3600.0)
 /* The longest stretch between two readings that counts as observed (a stopped task is not observing). */
 #define ETM_LEARN_OBSERVED_MAX_S 60.0
 /* Rule 4: the first pass. */
@@ -115,6 +124,8 @@ struct etm_memcg_learnt {
 	uint64_t back;	      /* bytes faulted back since it started */
 	/* The working set learnt: no reclaim below this usage (bytes). */
 	uint64_t floor;
+	double half_life_s; /* rule 3's, now; 0: ETM_LEARN_HALF_LIFE_S */
+	bool probe;	    /* the last reclaim came after the pass and no growth woke it */
 	/* The back-off. */
 	unsigned level;	     /* the current skip is 2^level cycles; 0: not backing off */
 	unsigned skip;	     /* cycles still to skip */
@@ -138,6 +149,9 @@ void etm_memcg_learn_reset(struct etm_memcg_learnt *l, uint64_t id);
 
 /* Rule 4: the first step of a pass over a memcg of @usage bytes, page aligned. */
 uint64_t etm_memcg_learn_first_pace(uint64_t usage);
+
+/* Rule 3: the floor's half-life now (seconds). */
+double etm_memcg_learn_half_life(const struct etm_memcg_learnt *l);
 
 /*
  * A reading at the start of a cycle, at monotonic time @now: the refaults

@@ -65,6 +65,7 @@ struct etm_reclaimer_stats {
 	uint64_t bytes_learnt;	  /* the last update's floors, summed: the working set learnt from refaults */
 	uint64_t memcgs_idle;	  /* the last update's memcgs backing off */
 	uint64_t memcgs_first;	  /* the last update's memcgs still in their first pass (paced) */
+	double half_life_max_s;	  /* the last update's longest floor half-life (memcg_learn.h rule 3) */
 	uint64_t bytes_refaulted; /* faulted back after its reclaims, all updates */
 	uint64_t cycles_skipped;  /* memcg updates skipped while backing off or pacing, all updates */
 };

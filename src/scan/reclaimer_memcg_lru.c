@@ -309,6 +309,7 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 
 	c->total.bytes_hot = c->total.bytes_learnt = 0; /* this update's, summed over the memcgs */
 	c->total.memcgs_idle = c->total.memcgs_first = 0;
+	c->total.half_life_max_s = 0;
 	for (size_t i = 0; i < n; i++) {
 		int err = update_one(c, &t[i], why, len);
 
@@ -318,6 +319,8 @@ static int lru_update(void *ctx, const struct etm_memcg_target *t, size_t n, str
 			c->total.bytes_learnt += t[i].learnt->floor;
 			c->total.memcgs_idle += t[i].learnt->skip > 0;
 			c->total.memcgs_first += !t[i].learnt->passed;
+			if (etm_memcg_learn_half_life(t[i].learnt) > c->total.half_life_max_s)
+				c->total.half_life_max_s = etm_memcg_learn_half_life(t[i].learnt);
 		}
 	}
 	c->total.hot_known = c->total.learning = true;

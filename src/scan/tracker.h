@@ -73,6 +73,11 @@ struct etm_tracker_ops {
 	 */
 	bool sees_hugetlb;
 	/*
+	 * Grades regions, not pages (DAMON): a region's count is what its
+	 * random samples found, and regions do not end on folio boundaries.
+	 */
+	bool grades_regions;
+	/*
 	 * Does the running kernel offer this tracker? 0, or a negative errno
 	 * with @why (size @len) saying what is missing.
 	 */

@@ -371,6 +371,7 @@ static int vaddr_scan(void *ctx, struct etm_pagestate *ps)
 
 const struct etm_tracker_ops etm_tracker_damon_vaddr = {
 	.sees_hugetlb = true, /* DAMON checks and clears hugetlb entries' accessed bits too */
+	.grades_regions = true,
 	.probe = vaddr_probe,
 	.task_new = vaddr_task_new,
 	.task_cycle = vaddr_task_cycle,

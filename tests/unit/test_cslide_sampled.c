@@ -121,7 +121,10 @@ static void test_fold_counts(void **state)
 	etm_pagestate_free(ps);
 }
 
-/* A unit's count: a sampled unit sums its pages' (saturating), a scanned one takes the lowest; -1 unseen. */
+/*
+ * A unit's count: a sampled unit sums its pages' (saturating), a scanned one
+ * takes the lowest, a region-graded one the median; -1 unseen.
+ */
 static void test_unit_counts(void **state)
 {
 	struct etm_pagestate *ps = etm_pagestate_new();
@@ -135,17 +138,38 @@ static void test_unit_counts(void **state)
 	etm_pagestate_mark(ps, A + 5 * PG, 1, 1);
 	etm_pagestate_mark(ps, A + 6 * PG, 1, 2);
 	etm_pagestate_mark(ps, A + 300 * PG, 1, 16);
-	assert_int_equal(cslide_unit_count(r, A, HUGE, true), 19);
-	assert_int_equal(cslide_unit_count(r, A, HUGE, false), 0);
+	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_SUM), 19);
+	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_LOWEST), 0);
 	/* THP 1: every page at 200, the sum saturates */
 	etm_pagestate_mark(ps, A + HUGE, HUGE / PG, 200);
-	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, true), (int)ETM_PS_COUNT_MAX);
-	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, false), 200);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_SUM), (int)ETM_PS_COUNT_MAX);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_LOWEST), 200);
 	/* a base page, and one past the range's end: unseen */
-	assert_int_equal(cslide_unit_count(r, A + 6 * PG, PG, true), 2);
-	assert_int_equal(cslide_unit_count(r, A + 2 * HUGE, PG, true), -1);
+	assert_int_equal(cslide_unit_count(r, A + 6 * PG, PG, CSLIDE_FOLD_SUM), 2);
+	assert_int_equal(cslide_unit_count(r, A + 2 * HUGE, PG, CSLIDE_FOLD_SUM), -1);
+	/* the median (DAMON's regions): what most of the unit's pages read */
+	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_MAJORITY), 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 200);
+	/*
+	 * THP 1's last 13 pages in a region that read idle (the rig's hot huge
+	 * page whose tail shared a region with cold ones): still hot; half
+	 * of it idle: hot (the upper median); most of it: idle.
+	 */
 	etm_pagestate_reset(ps);
-	assert_int_equal(cslide_unit_count(r, A, HUGE, true), -1);
+	etm_pagestate_mark(ps, A + HUGE, HUGE / PG - 13, 200);
+	etm_pagestate_mark(ps, A + 2 * HUGE - 13 * PG, 13, 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 200);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_LOWEST), 0);
+	etm_pagestate_reset(ps);
+	etm_pagestate_mark(ps, A + HUGE, HUGE / PG / 2, 200);
+	etm_pagestate_mark(ps, A + HUGE + HUGE / 2, HUGE / PG / 2, 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 200);
+	etm_pagestate_reset(ps);
+	etm_pagestate_mark(ps, A + HUGE, HUGE / PG / 2 - 1, 200);
+	etm_pagestate_mark(ps, A + HUGE + HUGE / 2 - PG, HUGE / PG / 2 + 1, 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 0);
+	etm_pagestate_reset(ps);
+	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_SUM), -1);
 	etm_pagestate_free(ps);
 }
 
@@ -175,7 +199,7 @@ static void test_buckets_from_samples(void **state)
 		hit(c, A + i * PG, times[i]);
 	pass(c, ps);
 	for (uint64_t a = A; a < A + 5 * PG; a += PG) {
-		int cnt = cslide_unit_count(&ps->r[0], a, PG, true);
+		int cnt = cslide_unit_count(&ps->r[0], a, PG, CSLIDE_FOLD_SUM);
 
 		assert_true(cnt >= 0);
 		pages[n++] = (struct cslide_page){ .addr = a, .count = (uint16_t)cnt, .node = 1, .shift = 12 };

@@ -257,11 +257,11 @@ static void test_folds(void **state)
 	assert_int_equal(ps_count(ps, 0, HT + H2M + PG), 0);
 	assert_int_equal(ps_count(ps, 0, HT + H2M + 300 * PG), 0);
 	assert_int_equal(ps_count(ps, 0, HT + 2 * H2M), 80);
-	assert_int_equal(cslide_unit_count(pr, HT, H2M, true), 0);
-	assert_int_equal(cslide_unit_count(pr, HT + H2M, H2M, true), 16);
-	assert_int_equal(cslide_unit_count(pr, HT + 2 * H2M, H2M, true), 80);
-	assert_int_equal(cslide_unit_count(pr, HT + 3 * H2M, H2M, true), 0);
-	assert_int_equal(cslide_unit_count(pr, HT + 4 * H2M, H2M, true), -1); /* beyond the index */
+	assert_int_equal(cslide_unit_count(pr, HT, H2M, CSLIDE_FOLD_SUM), 0);
+	assert_int_equal(cslide_unit_count(pr, HT + H2M, H2M, CSLIDE_FOLD_SUM), 16);
+	assert_int_equal(cslide_unit_count(pr, HT + 2 * H2M, H2M, CSLIDE_FOLD_SUM), 80);
+	assert_int_equal(cslide_unit_count(pr, HT + 3 * H2M, H2M, CSLIDE_FOLD_SUM), 0);
+	assert_int_equal(cslide_unit_count(pr, HT + 4 * H2M, H2M, CSLIDE_FOLD_SUM), -1); /* beyond the index */
 	/* slide's fold: every 4 KiB page of a huge page carries its weight */
 	etm_pagestate_reset(ps);
 	etm_pmu_pages_fold(p, ps, -1, ETM_PMU_FOLD_WEIGHT);
@@ -274,7 +274,7 @@ static void test_folds(void **state)
 	ps = etm_pagestate_new();
 	assert_int_equal(etm_pagestate_add_range(ps, HT + H2M + 8 * PG, HT + 2 * H2M), 0);
 	etm_pmu_pages_fold(p, ps, -1, ETM_PMU_FOLD_COUNT);
-	assert_int_equal(cslide_unit_count(&ps->r[0], HT + H2M, H2M, true), 16);
+	assert_int_equal(cslide_unit_count(&ps->r[0], HT + H2M, H2M, CSLIDE_FOLD_SUM), 16);
 	etm_pagestate_free(ps);
 	etm_pmu_pages_free(p);
 }
@@ -323,7 +323,7 @@ static void test_counter_to_buckets(void **state)
 		assert_int_equal(etm_pagestate_add_range(ps, HT, HT + 8 * H2M), 0);
 		assert_int_equal(etm_pmu_counter_fold(c, PID, ps, -1, ETM_PMU_FOLD_COUNT), 0);
 		for (uint64_t i = 0; i < 8; i++) {
-			int cnt = cslide_unit_count(&ps->r[0], HT + i * H2M, H2M, true);
+			int cnt = cslide_unit_count(&ps->r[0], HT + i * H2M, H2M, CSLIDE_FOLD_SUM);
 
 			assert_true(cnt >= 0);
 			pages[n++] = (struct cslide_page){

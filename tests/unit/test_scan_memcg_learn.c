@@ -13,6 +13,7 @@
 #include "scan/pagestate.h"
 
 #define MiB (1ULL << 20)
+#define LN2 0.6931471805599453
 /* Refault counters are in pages. */
 #define PAGES(bytes) ((bytes) / ETM_PAGE_SIZE)
 
@@ -202,12 +203,68 @@ static void test_decay(void **state)
 	now += 10 * ETM_LEARN_HALF_LIFE_S;
 	etm_memcg_learn_observe(&l, now, true, c);
 	assert_int_equal(l.floor, f);
-	/* Slow: a minute takes about 1 % of it. */
+	/* Slow: a minute takes about 0.3 % of it. */
 	readings(&l, &now, 60, &c, 0);
-	assert_in_range(l.floor, f - f / 50, f - f / 200);
+	assert_in_range(l.floor, f - f / 200, f - f / 500);
 	/* It ends at zero. */
 	readings(&l, &now, 40 * ETM_LEARN_HALF_LIFE_S, &c, 0);
 	assert_int_equal(l.floor, 0);
+}
+
+/* Rule 3's back-off: each probe below the floor that comes back doubles the half-life; one that stays out resets it. */
+static void test_probe_back_off(void **state)
+{
+	struct etm_memcg_learnt l;
+	double now = 0, hl = ETM_LEARN_HALF_LIFE_S;
+	uint64_t c = 0, usage = 64 * MiB;
+
+	(void)state;
+	reset_passed(&l, 1);
+	etm_memcg_learn_observe(&l, now, true, c);
+	l.floor = 64 * MiB;
+	assert_true(etm_memcg_learn_half_life(&l) == ETM_LEARN_HALF_LIFE_S);
+	for (int probe = 0; probe < 12; probe++) {
+		double t0 = now;
+		uint64_t amount;
+
+		/* Quiet until the floor has decayed a probe's worth below the usage. */
+		while (!(amount = etm_memcg_learn_amount(&l, usage, 32 * MiB)))
+			readings(&l, &now, 2, &c, 0);
+		/* About half-life / (64 ln 2) for the 1 MiB (1/64) a probe needs: the wait doubles with the half-life. */
+		assert_in_range((uint64_t)(now - t0), (uint64_t)(hl / 64 / LN2 * 0.95), (uint64_t)(hl / 64 / LN2 * 1.05) + 4);
+		assert_false(etm_memcg_learn_skip(&l, usage));
+		etm_memcg_learn_reclaimed(&l, usage - amount, true, c, amount);
+		assert_true(l.probe);
+		/* All of it faults straight back: a hit, the floor was right. */
+		readings(&l, &now, 2, &c, PAGES(amount));
+		assert_true(l.hit);
+		assert_int_equal(l.floor, usage);
+		hl = hl * 2 > ETM_LEARN_HALF_LIFE_MAX_S ? ETM_LEARN_HALF_LIFE_MAX_S : hl * 2;
+		assert_true(etm_memcg_learn_half_life(&l) == hl);
+	}
+	assert_true(etm_memcg_learn_half_life(&l) == ETM_LEARN_HALF_LIFE_MAX_S);
+	/* A probe that stays out (the working set shrank): the next reclaim is back at the first half-life. */
+	while (!etm_memcg_learn_amount(&l, usage, 32 * MiB))
+		readings(&l, &now, 60, &c, 0);
+	etm_memcg_learn_reclaimed(&l, usage - MiB, true, c, MiB);
+	usage -= MiB;
+	readings(&l, &now, 600, &c, 0);
+	assert_false(l.hit);
+	etm_memcg_learn_reclaimed(&l, usage - MiB, true, c, MiB);
+	assert_true(etm_memcg_learn_half_life(&l) == ETM_LEARN_HALF_LIFE_S);
+	/* A reclaim growth woke is no probe: its refaults raise the floor but leave the half-life. */
+	reset_passed(&l, 2);
+	etm_memcg_learn_observe(&l, now, true, c);
+	l.floor = 64 * MiB;
+	etm_memcg_learn_idle(&l, 64 * MiB);
+	assert_false(etm_memcg_learn_skip(&l, 80 * MiB));
+	assert_int_equal(etm_memcg_learn_amount(&l, 80 * MiB, 32 * MiB), 16 * MiB);
+	etm_memcg_learn_reclaimed(&l, 64 * MiB, true, c, 16 * MiB);
+	assert_false(l.probe);
+	readings(&l, &now, 2, &c, PAGES(16 * MiB));
+	assert_true(l.hit);
+	assert_int_equal(l.floor, 80 * MiB);
+	assert_true(etm_memcg_learn_half_life(&l) == ETM_LEARN_HALF_LIFE_S);
 }
 
 static void test_first_pace(void **state)
@@ -478,7 +535,8 @@ static void test_converges(void **state)
 	 * The first pass learns it: 4, 8, 16, 32, 64 MiB with nothing back
 	 * (each doubles the pace), then the rest down to 16 MiB, whose 48 MiB
 	 * back after the pace grew are rule 1's hit: six reclaims. Then only the decay's probes, about 1 MiB below the
-	 * floor each (one in ~150 s of a 64 MiB floor), taken and learnt back: the cycles are skipped but for those.
+	 * floor each (the first after ~5 min of a 64 MiB floor, each later one twice as far), taken and learnt back: the
+	 * cycles are skipped but for those.
 	 */
 	assert_in_range(l.floor, 60 * MiB, 64 * MiB);
 	assert_int_equal(usage, 64 * MiB);
@@ -495,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_back_off),
 		cmocka_unit_test(test_wake_on_growth),
 		cmocka_unit_test(test_decay),
+		cmocka_unit_test(test_probe_back_off),
 		cmocka_unit_test(test_first_pace),
 		cmocka_unit_test(test_pass_waits_for_refaults),
 		cmocka_unit_test(test_pass_ends_when_nothing_is_left),

@@ -6,22 +6,30 @@
 #include <string.h>
 
 /*
- * A scanned unit's count: the lowest of its pages' that were seen. Every
- * scanning tracker gives a folio's pages one count, or reads some of them
- * too high, never too low: page_idle tracks a large folio by its head (the
- * bits of tail pages are never set, so tails always read accessed); DAMON
- * grades regions, and a region holding part of a cold folio and part of a
- * hot neighbour reads accessed, while a folio accessed anywhere reads
- * accessed in every region that holds part of it.
+ * A folio-reading tracker's unit: the lowest of its pages' counts that
+ * were seen. page_idle and idle_pages give a folio's pages one count, or
+ * read some too high, never too low: page_idle tracks a large folio by
+ * its head (the bits of tail pages are never set, so tails always read
+ * accessed).
+ *
+ * A region-grading tracker's unit (DAMON): the median. A region's count
+ * is how many of its samples, one random address each, found the page
+ * there accessed, and regions do not end on folio boundaries: a region
+ * holding the last 52 KiB of a hot huge page and megabytes of cold ones
+ * samples the hot page about 1 % of the time and reads idle (seen in the
+ * rig: a hot huge page moved to the slow node), while the region holding
+ * the rest of it reads hot. What most of the unit's pages read is what
+ * the regions that hold most of it found.
  *
  * A sampled unit's count: the sum of its pages'. A sample is an access
  * that happened, on the one page its address fell in: a THP sampled on 3
  * of its 512 pages was accessed (at least) 3 times, and a fault of it
  * samples one address; the lowest count would call it cold.
  */
-int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, bool sampled)
+int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, enum cslide_fold fold)
 {
 	uint64_t s = a > r->start ? a : r->start, e = a + len < r->end ? a + len : r->end;
+	uint32_t hist[ETM_PS_COUNT_MAX + 1] = { 0 }, seen = 0, below = 0;
 	int acc = -1;
 
 	for (uint64_t p = s; p < e; p += ETM_PAGE_SIZE) {
@@ -29,13 +37,21 @@ int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, bo
 
 		if (c < 0)
 			continue;
-		if (acc < 0)
+		seen++;
+		if (fold == CSLIDE_FOLD_MAJORITY)
+			hist[MIN(c, (int)ETM_PS_COUNT_MAX)]++;
+		else if (acc < 0)
 			acc = c;
-		else if (sampled)
+		else if (fold == CSLIDE_FOLD_SUM)
 			acc = MIN(acc + c, (int)ETM_PS_COUNT_MAX);
 		else
 			acc = MIN(acc, c);
 	}
+	if (fold != CSLIDE_FOLD_MAJORITY || !seen)
+		return acc;
+	/* The upper median: an even split between an idle and an accessed region reads accessed. */
+	for (acc = 0; (below += hist[acc]) <= seen / 2; acc++)
+		;
 	return acc;
 }
 

@@ -43,14 +43,19 @@ static inline uint64_t cslide_page_bytes(const struct cslide_page *p)
 	return 1ULL << p->shift;
 }
 
+/* How a large unit's count comes from its 4 KiB pages' (cslide_policy.c says why). */
+enum cslide_fold {
+	CSLIDE_FOLD_LOWEST,   /* scanning trackers that read folios (page_idle, idle_pages): the lowest */
+	CSLIDE_FOLD_SUM,      /* sampled counts (pmu): the sum, saturating at ETM_PS_COUNT_MAX */
+	CSLIDE_FOLD_MAJORITY, /* trackers that grade regions (DAMON): the median */
+};
+
 /*
  * The count of the unit [@a, @a + @len) (a base page, THP or hugetlb page)
- * from its 4 KiB pages' in @r, the page state of its VMA; -1 when the
- * tracker saw none of them. A scanning tracker's unit counts its lowest
- * page's; a sampled one (@sampled: the pmu tracker's counts) the sum of
- * its pages', saturating at ETM_PS_COUNT_MAX (cslide_policy.c says why).
+ * from its 4 KiB pages' in @r, the page state of its VMA, folded by @fold;
+ * -1 when the tracker saw none of them.
  */
-int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, bool sampled);
+int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, enum cslide_fold fold);
 
 /* One task's pages by (count, node): the original's count_page_refs[count].node_pfs[node]. */
 struct cslide_buckets {

@@ -105,6 +105,7 @@ struct cslide_task {
 	struct etm_task_tracker trk;
 	/* pmu: a page's count is its sampled count (0..254, halved by cooling), not a sum of passes */
 	bool sampled;
+	enum cslide_fold fold; /* how a large unit's count comes from its pages' */
 	/* rt->lock */
 	bool stop;     /* stop_task asked: the thread lets go at its next checkpoint */
 	bool in_cycle; /* the engine thread holds the cycle data below */

@@ -10,7 +10,8 @@
  *    (numa_units.h), so that a THP is planned and counted as the 2 MiB it
  *    moves as;
  *  - other VMAs: 4 KiB pages.
- * A large unit's count is the lowest of its 4 KiB pages' (cslide_unit_count());
+ * A large unit's count is the lowest of its 4 KiB pages' (cslide_unit_count()),
+ * the median with a tracker that grades regions (DAMON);
  * units the tracker did not see (not present) are left out, and so are
  * those the node query finds absent.
  *
@@ -199,7 +200,7 @@ static void add_unit(struct cslide_task *ct, size_t first, uint64_t addr, int co
 static void hugetlb_units(struct cslide_task *ct, size_t first, const struct etm_ps_range *r)
 {
 	for (uint64_t a = (r->start + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1); a + HUGE_SIZE <= r->end; a += HUGE_SIZE) {
-		int c = cslide_unit_count(r, a, HUGE_SIZE, ct->sampled);
+		int c = cslide_unit_count(r, a, HUGE_SIZE, ct->fold);
 
 		if (c >= 0)
 			add_unit(ct, first, a, c, CSLIDE_HUGE_SHIFT);
@@ -234,7 +235,7 @@ static int thp_units(struct cslide_task *ct, struct cslide_pid *cp, size_t first
 		if ((err = etm_numa_units(cp->pid, c, (size_t)((e - c) >> ETM_PAGE_SHIFT), u, &nu)))
 			return err;
 		for (size_t i = 0; i < nu; i++) {
-			int cnt = cslide_unit_count(r, u[i].addr, etm_numa_page_bytes(&u[i]), ct->sampled);
+			int cnt = cslide_unit_count(r, u[i].addr, etm_numa_page_bytes(&u[i]), ct->fold);
 
 			if (cnt >= 0)
 				add_unit(ct, first, u[i].addr, cnt, u[i].shift);

@@ -32,6 +32,8 @@ static void learning_figures(const struct slide_rt *rt, struct etm_figures *figs
 	etm_fig_u64(figs, "first_pass_memcgs", ETM_FIG_GAUGE, "memory cgroups in their first pass (paced)",
 		    rt->mstats.memcgs_first);
 	etm_fig_u64(figs, "skipped_cycles", ETM_FIG_COUNTER, "cycles skipped (backing off)", rt->mstats.cycles_skipped);
+	etm_fig_double(figs, "floor_half_life_seconds", ETM_FIG_GAUGE, "learnt floor's half-life (longest)",
+		       rt->mstats.half_life_max_s);
 }
 
 /*
