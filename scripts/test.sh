@@ -17,7 +17,14 @@ status=0
 
 scripts/install-deps.sh || exit 1
 
-step() { printf '\n===== %s =====\n' "$*"; }
+# step NAME: a heading, and the time the step before it took (the budget is 20 minutes).
+step_name="" step_t0=$SECONDS
+step_times=""
+step() {
+	[[ -z $step_name ]] || step_times+="$(printf '%5d s  %s' $((SECONDS - step_t0)) "$step_name")"$'\n'
+	step_name=$* step_t0=$SECONDS
+	[[ $# -eq 0 ]] || printf '\n===== %s =====\n' "$*"
+}
 # run_ctest BUILD_DIR ARGS...: runs ctest and adds its counts to the totals.
 run_ctest() {
 	local dir=$1 out
@@ -124,6 +131,7 @@ for ((i = 0; i < ${#fuzzers[@]}; i += jobs)); do
 	done
 done
 
-echo
+step
+printf '\nstep times:\n%s%5d s  total\n' "$step_times" $SECONDS
 echo "$total_pass passed, $total_fail failed"
 exit $status
