@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-/* The built-in engine types and their parameter hooks (engine.h). */
+/* The built-in engine types, their parameter hooks, and a task's last error (engine.h). */
 #include "engine.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "keys.h"
 
 const struct etm_engine_type *const etm_engine_types[] = {
@@ -70,4 +72,18 @@ void etm_engine_type_free_task(const struct etm_engine_type *type, void *params)
 		type->free_task(params);
 	else if (type->task_keys)
 		etm_keys_free(type->task_keys, params);
+}
+
+void etm_task_last_error(pthread_mutex_t *lock, char *last, size_t size, const char *what, const char *fmt, va_list ap)
+{
+	char msg[256];
+	bool fresh;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	pthread_mutex_lock(lock);
+	fresh = strncmp(last, msg, size) != 0;
+	snprintf(last, size, "%s", msg);
+	pthread_mutex_unlock(lock);
+	if (fresh)
+		etm_err("%s: %s", what, msg);
 }

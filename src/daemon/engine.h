@@ -37,6 +37,8 @@
 #define ETM_ENGINE_H
 
 #include <glib.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -147,6 +149,15 @@ void etm_engine_type_free_task(const struct etm_engine_type *type, void *params)
  */
 int etm_task_pids_sync(struct engine *eng, struct task *tk, const pid_t *pids, size_t n);
 void etm_task_pids_clear(struct engine *eng, struct task *tk);
+
+/*
+ * A task's last error, kept for project show: format it into @last (@size
+ * bytes) under @lock, and log it (at error level, after @what, the task's
+ * engine and name) unless it is the one kept already: the same failure
+ * every cycle is logged once. @fmt is the caller's.
+ */
+void etm_task_last_error(pthread_mutex_t *lock, char *last, size_t size, const char *what, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 /* Every built-in type, NULL-terminated. */
 extern const struct etm_engine_type *const etm_engine_types[];

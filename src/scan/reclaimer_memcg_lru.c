@@ -293,6 +293,13 @@ static int update_one(struct lru_ctx *c, const struct etm_memcg_target *t, char 
 	if (l)
 		amount = etm_memcg_learn_amount(l, rd.usage, amount);
 	c->total.bytes_cold += amount;
+	if (amount && l && l->passed)
+		/* After the pass every reclaim is rare: say what let it through, for the operator and the bench. */
+		etm_info("memcg_lru: %s: usage %llu KiB, learnt floor %llu KiB (half-life %.1f h): %s, %llu KiB", d.dir,
+			 (unsigned long long)(rd.usage >> 10), (unsigned long long)(l->floor >> 10),
+			 etm_memcg_learn_half_life(l) / 3600,
+			 l->wake_cap ? "grown past where it backed off" : "room above the floor",
+			 (unsigned long long)(amount >> 10));
 	if (amount)
 		return reclaim_one(c, &d, l, &rd, amount, why, len);
 	if (l)

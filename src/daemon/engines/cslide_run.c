@@ -91,19 +91,12 @@ int cslide_wait(struct cslide_rt *rt, GPtrArray *cycle, double secs)
 
 void cslide_task_error(struct cslide_task *ct, const char *fmt, ...)
 {
-	char msg[256];
+	g_autofree char *what = g_strdup_printf("cslide task %s", ct->name);
 	va_list ap;
-	bool fresh;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	etm_task_last_error(&ct->rt->lock, ct->figs.last_error, sizeof(ct->figs.last_error), what, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&ct->rt->lock);
-	fresh = strcmp(ct->figs.last_error, msg) != 0;
-	snprintf(ct->figs.last_error, sizeof(ct->figs.last_error), "%s", msg);
-	pthread_mutex_unlock(&ct->rt->lock);
-	if (fresh) /* the same failure every cycle is logged once */
-		etm_err("cslide task %s: %s", ct->name, msg);
 }
 
 static void *thread_main(void *arg)

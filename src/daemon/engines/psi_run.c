@@ -34,19 +34,12 @@ bool psi_rt_stopping(struct psi_rt *rt)
 
 void psi_rt_error(struct psi_rt *rt, const char *fmt, ...)
 {
-	char msg[sizeof(rt->last_error)];
+	g_autofree char *what = g_strdup_printf("psi task %s", rt->name);
 	va_list ap;
-	bool fresh;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	etm_task_last_error(&rt->lock, rt->last_error, sizeof(rt->last_error), what, fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&rt->lock);
-	fresh = strcmp(rt->last_error, msg) != 0;
-	snprintf(rt->last_error, sizeof(rt->last_error), "%s", msg);
-	pthread_mutex_unlock(&rt->lock);
-	if (fresh) /* the same failure every cycle is logged once */
-		etm_err("psi task %s: %s", rt->name, msg);
 }
 
 static void *timer_main(void *arg)

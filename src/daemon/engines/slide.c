@@ -43,20 +43,15 @@ bool slide_rt_stopping(struct slide_rt *rt)
 
 void slide_rt_error(struct slide_rt *rt, enum slide_err_kind kind, const char *fmt, ...)
 {
-	char msg[256];
+	g_autofree char *what = g_strdup_printf("slide task %s", rt->name);
 	va_list ap;
-	bool fresh;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&rt->lock);
 	rt->errors[kind]++;
-	fresh = strcmp(rt->last_error, msg) != 0;
-	snprintf(rt->last_error, sizeof(rt->last_error), "%s", msg);
 	pthread_mutex_unlock(&rt->lock);
-	if (fresh) /* the same failure every cycle is logged once */
-		etm_err("slide task %s: %s", rt->name, msg);
+	va_start(ap, fmt);
+	etm_task_last_error(&rt->lock, rt->last_error, sizeof(rt->last_error), what, fmt, ap);
+	va_end(ap);
 }
 
 static void *timer_main(void *arg)
