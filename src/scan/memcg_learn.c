@@ -203,6 +203,19 @@ bool etm_memcg_learn_skip(struct etm_memcg_learnt *l, uint64_t usage)
 uint64_t etm_memcg_learn_amount(const struct etm_memcg_learnt *l, uint64_t usage, uint64_t amount)
 {
 	uint64_t min = etm_memcg_learn_min_usage(l);
+
+	if (l->passed && l->level && !l->wake_cap) {
+		/*
+		 * Rule 3's probe (backing off, no growth woke it): the decay must
+		 * open room past the wake margin too. The usage wanders by a few
+		 * hundred KiB (kernel memory, buffers) with nothing new to take;
+		 * without the margin that wander, not the decay, set the probes off
+		 * (the server bench's run b: one ~190 s after the pass).
+		 */
+		uint64_t margin = min / ETM_LEARN_WAKE_DIV;
+
+		min += margin > ETM_MEMCG_MIN_RECLAIM ? margin : ETM_MEMCG_MIN_RECLAIM;
+	}
 	uint64_t room = usage > min ? page_down(usage - min) : 0;
 
 	if (amount > room)

@@ -32,13 +32,15 @@
  *    hold its memory. Over observed time in which the refaults stay at
  *    ETM_LEARN_QUIET_PAGES per reading or fewer, the floor decays, with a
  *    half-life of ETM_LEARN_HALF_LIFE_S at first. A working set that did
- *    not shrink then costs one small probe now and then: a reclaim of about
- *    ETM_MEMCG_MIN_RECLAIM below the old floor, faulted back by the
+ *    not shrink then costs one small probe now and then: once the floor has
+ *    decayed past the usage by the wake margin (rule 2's, so that the
+ *    usage's own wander never sets one off) and ETM_MEMCG_MIN_RECLAIM more,
+ *    a reclaim of about ETM_MEMCG_MIN_RECLAIM below the old floor, faulted back by the
  *    workload in its request path (a few hundred major faults on the
  *    server bench) and learnt again. Each such hit doubles the half-life,
  *    up to ETM_LEARN_HALF_LIFE_MAX_S, so a working set that keeps proving
  *    itself is probed ever more rarely (for a 64 MiB floor: after about
- *    5 min, then 11, 22, 43 .. min); a probe that stays out (no hit by the
+ *    11 min, then 22, 44, 88 .. min); a probe that stays out (no hit by the
  *    next reclaim: the working set did shrink) brings the half-life back
  *    to ETM_LEARN_HALF_LIFE_S (a probe: a reclaim after the pass that no
  *    growth woke; taking new memory that stays out says nothing of the
