@@ -123,7 +123,8 @@ static void test_fold_counts(void **state)
 
 /*
  * A unit's count: a sampled unit sums its pages' (saturating), a scanned one
- * takes the lowest, a region-graded one the median; -1 unseen.
+ * takes the lowest, a region-graded one the count 3/4 of its pages reach;
+ * -1 unseen.
  */
 static void test_unit_counts(void **state)
 {
@@ -147,27 +148,32 @@ static void test_unit_counts(void **state)
 	/* a base page, and one past the range's end: unseen */
 	assert_int_equal(cslide_unit_count(r, A + 6 * PG, PG, CSLIDE_FOLD_SUM), 2);
 	assert_int_equal(cslide_unit_count(r, A + 2 * HUGE, PG, CSLIDE_FOLD_SUM), -1);
-	/* the median (DAMON's regions): what most of the unit's pages read */
-	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_MAJORITY), 0);
-	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 200);
+	/* DAMON's regions: the count 3/4 of the unit's pages reach */
+	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_MOST), 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MOST), 200);
 	/*
 	 * THP 1's last 13 pages in a region that read idle (the rig's hot huge
-	 * page whose tail shared a region with cold ones): still hot; half
-	 * of it idle: hot (the upper median); most of it: idle.
+	 * page whose tail shared a region with cold ones): still hot, up to a
+	 * quarter of it; one page more: idle.
 	 */
 	etm_pagestate_reset(ps);
 	etm_pagestate_mark(ps, A + HUGE, HUGE / PG - 13, 200);
 	etm_pagestate_mark(ps, A + 2 * HUGE - 13 * PG, 13, 0);
-	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 200);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MOST), 200);
 	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_LOWEST), 0);
 	etm_pagestate_reset(ps);
-	etm_pagestate_mark(ps, A + HUGE, HUGE / PG / 2, 200);
-	etm_pagestate_mark(ps, A + HUGE + HUGE / 2, HUGE / PG / 2, 0);
-	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 200);
+	etm_pagestate_mark(ps, A + HUGE, HUGE / PG * 3 / 4, 200);
+	etm_pagestate_mark(ps, A + HUGE + HUGE * 3 / 4, HUGE / PG / 4, 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MOST), 200);
 	etm_pagestate_reset(ps);
-	etm_pagestate_mark(ps, A + HUGE, HUGE / PG / 2 - 1, 200);
-	etm_pagestate_mark(ps, A + HUGE + HUGE / 2 - PG, HUGE / PG / 2 + 1, 0);
-	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MAJORITY), 0);
+	etm_pagestate_mark(ps, A + HUGE, HUGE / PG * 3 / 4 - 1, 200);
+	etm_pagestate_mark(ps, A + HUGE + HUGE * 3 / 4 - PG, HUGE / PG / 4 + 1, 0);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MOST), 0);
+	/* a cold huge page half in a region that read accessed (the other misreading): cold */
+	etm_pagestate_reset(ps);
+	etm_pagestate_mark(ps, A + HUGE, HUGE / PG / 2, 0);
+	etm_pagestate_mark(ps, A + HUGE + HUGE / 2, HUGE / PG / 2, 1);
+	assert_int_equal(cslide_unit_count(r, A + HUGE, HUGE, CSLIDE_FOLD_MOST), 0);
 	etm_pagestate_reset(ps);
 	assert_int_equal(cslide_unit_count(r, A, HUGE, CSLIDE_FOLD_SUM), -1);
 	etm_pagestate_free(ps);

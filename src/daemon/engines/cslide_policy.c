@@ -12,14 +12,17 @@
  * its head (the bits of tail pages are never set, so tails always read
  * accessed).
  *
- * A region-grading tracker's unit (DAMON): the median. A region's count
- * is how many of its samples, one random address each, found the page
- * there accessed, and regions do not end on folio boundaries: a region
- * holding the last 52 KiB of a hot huge page and megabytes of cold ones
- * samples the hot page about 1 % of the time and reads idle (seen in the
- * rig: a hot huge page moved to the slow node), while the region holding
- * the rest of it reads hot. What most of the unit's pages read is what
- * the regions that hold most of it found.
+ * A region-grading tracker's unit (DAMON): the lower quartile, the count
+ * three quarters of its pages reach. A region's count is how many of its
+ * samples, one random address each, found the page there accessed, and
+ * regions do not end on folio boundaries. A region holding the last 52 KiB
+ * of a hot huge page and megabytes of cold ones samples the hot page about
+ * 1 % of the time and reads idle (seen in the rig: with the lowest count a
+ * hot huge page went to the slow node), while the region holding the rest
+ * of it reads hot. The other way round, a region holding most of a hot
+ * huge page and part of a cold one reads accessed (seen too: with the
+ * median a cold huge page half in such a region went back and forth). A
+ * quarter of the unit may lie in a region that misreads it either way.
  *
  * A sampled unit's count: the sum of its pages'. A sample is an access
  * that happened, on the one page its address fell in: a THP sampled on 3
@@ -38,7 +41,7 @@ int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, en
 		if (c < 0)
 			continue;
 		seen++;
-		if (fold == CSLIDE_FOLD_MAJORITY)
+		if (fold == CSLIDE_FOLD_MOST)
 			hist[MIN(c, (int)ETM_PS_COUNT_MAX)]++;
 		else if (acc < 0)
 			acc = c;
@@ -47,10 +50,10 @@ int cslide_unit_count(const struct etm_ps_range *r, uint64_t a, uint64_t len, en
 		else
 			acc = MIN(acc, c);
 	}
-	if (fold != CSLIDE_FOLD_MAJORITY || !seen)
+	if (fold != CSLIDE_FOLD_MOST || !seen)
 		return acc;
-	/* The upper median: an even split between an idle and an accessed region reads accessed. */
-	for (acc = 0; (below += hist[acc]) <= seen / 2; acc++)
+	/* The lowest count that 3/4 of the pages reach: the count of the page at rank seen/4 from the bottom. */
+	for (acc = 0; (below += hist[acc]) <= seen / 4; acc++)
 		;
 	return acc;
 }

@@ -45,9 +45,9 @@ static inline uint64_t cslide_page_bytes(const struct cslide_page *p)
 
 /* How a large unit's count comes from its 4 KiB pages' (cslide_policy.c says why). */
 enum cslide_fold {
-	CSLIDE_FOLD_LOWEST,   /* scanning trackers that read folios (page_idle, idle_pages): the lowest */
-	CSLIDE_FOLD_SUM,      /* sampled counts (pmu): the sum, saturating at ETM_PS_COUNT_MAX */
-	CSLIDE_FOLD_MAJORITY, /* trackers that grade regions (DAMON): the median */
+	CSLIDE_FOLD_LOWEST, /* scanning trackers that read folios (page_idle, idle_pages): the lowest */
+	CSLIDE_FOLD_SUM,    /* sampled counts (pmu): the sum, saturating at ETM_PS_COUNT_MAX */
+	CSLIDE_FOLD_MOST,   /* trackers that grade regions (DAMON): the count 3/4 of the pages reach */
 };
 
 /*

@@ -285,7 +285,7 @@ static int task_tracker_start(struct cslide_task *ct, const struct cslide_task_p
 	ct->topts.task = ct->trk.task;
 	ct->sampled = ct->acc->tracker == &etm_tracker_pmu;
 	ct->fold = ct->sampled			      ? CSLIDE_FOLD_SUM
-		   : ct->acc->tracker->grades_regions ? CSLIDE_FOLD_MAJORITY
+		   : ct->acc->tracker->grades_regions ? CSLIDE_FOLD_MOST
 						      : CSLIDE_FOLD_LOWEST;
 	if (tp->ign_host && ct->acc->tracker != &etm_tracker_idle_pages)
 		etm_warn("cslide task %s: ign_host=yes is honoured by idle_pages only; %s sees every access", ct->name,

@@ -11,7 +11,7 @@
  *    moves as;
  *  - other VMAs: 4 KiB pages.
  * A large unit's count is the lowest of its 4 KiB pages' (cslide_unit_count()),
- * the median with a tracker that grades regions (DAMON);
+ * the count 3/4 of them reach with a tracker that grades regions (DAMON);
  * units the tracker did not see (not present) are left out, and so are
  * those the node query finds absent.
  *

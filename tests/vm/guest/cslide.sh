@@ -102,7 +102,8 @@ near() { [ $(($1 > $2 ? $1 - $2 : $2 - $1)) -le $(($2 / 100 + 512)) ]; }
 
 # show_check: showtaskpages and showhostpages columns against numa_maps (within 1 % + 512 KB: pages
 # page_idle cannot see, the workload's own small allocations)
-show_check() {
+# show_match: the tables against numa_maps now; 1 with $WHY when they differ
+show_match() {
 	$ETM engine showtaskpages -n cs -e cslide -t t -s $SOCK >/tmp/tp 2>&1 || { cat /tmp/tp; fail "showtaskpages failed"; }
 	$ETM engine showhostpages -n cs -e cslide -s $SOCK >/tmp/hp 2>&1 || { cat /tmp/hp; fail "showhostpages failed"; }
 	sed 's/^/    /' /tmp/tp /tmp/hp
@@ -113,9 +114,19 @@ show_check() {
 		used=$(awk -v n=$n '$1 == n && NF == 4 {print $2}' /tmp/tp)
 		nm=$(nm_node $WL_PID $n)
 		host=$(awk -v n=$n '$1 == n && NF == 5 {print $3}' /tmp/hp)
-		near "$used" "$nm" || fail "showtaskpages says $used KB on node $n, numa_maps $nm KB"
-		near "$host" "$used" || fail "showhostpages says $host KB used on node $n, showtaskpages $used KB"
+		near "$used" "$nm" || { WHY="showtaskpages says $used KB on node $n, numa_maps $nm KB"; return 1; }
+		near "$host" "$used" || { WHY="showhostpages says $host KB used on node $n, showtaskpages $used KB"; return 1; }
 		note "node $n: showtaskpages $used KB, numa_maps $nm KB, showhostpages $host KB"
+	done
+}
+show_check() {
+	# The tables are the last cycle's; numa_maps is now. A cycle running in between may move a
+	# unit DAMON's regions misread at their edge (cslide_policy.c): compare again after it.
+	for try in 1 2 3; do
+		show_match && break
+		note "try $try: $WHY"
+		[ $try -lt 3 ] || fail "$WHY (3 tries, 2 s apart)"
+		sleep 2
 	done
 	# --json: the same table in bytes
 	$ETM engine showhostpages -n cs -e cslide -s $SOCK --json >/tmp/hp.json 2>&1 || { cat /tmp/hp.json; fail "showhostpages --json failed"; }
@@ -291,8 +302,8 @@ damon2() {
 	[ "$(kd_targets)" = 2 ] || fail "damon2: $(kd_targets) targets with A and B, want 2"
 	note "damon2: B placed in $WAIT_MS ms, kdamond $KD with 2 targets"
 	use_wl A
-	# a huge page whose tail shares a DAMON region with cold ones reads idle there: the median
-	# of its pages' counts decides (cslide_policy.c), not the lowest
+	# a huge page whose tail shares a DAMON region with cold ones reads idle there: the count 3/4
+	# of its pages reach decides (cslide_policy.c), not the lowest
 	placed 0 $SLOW || { proj_show cs; fail "damon2: A lost its placement once B joined: hot $HF/$HN, cold $CS/$CN"; }
 	wl_stop
 	# the next cycle resolves the name without A and commits (a cycle here: interval, two DAMON
