@@ -43,10 +43,7 @@ fi
 ok=""
 for i in $(seq 1 90); do
 	sleep 1
-	rm -f "$WL_REPORT"
-	kill -USR1 "$WL_PID"
-	for _ in $(seq 1 50); do [ -s "$WL_REPORT" ] && break; sleep 0.1; done
-	[ -s "$WL_REPORT" ] || continue
+	wl_report_try || continue
 	cold=$(json_get "$WL_REPORT" "r['cold']['swapped']/r['cold']['pages']")
 	hot=$(json_get "$WL_REPORT" "r['hot']['swapped']/r['hot']['pages']")
 	echo "t=${i}s cold swapped $cold hot swapped $hot"

@@ -104,17 +104,20 @@ wl_start() {
 	note "workload pid=$WL_PID addr=$WL_ADDR len=$WL_LEN pages=$WL_PAGES hot=$WL_HOT"
 }
 
-# wl_report: ask for a report (SIGUSR1) and wait (30 s at most) for $WL_REPORT.
-wl_report() {
+# wl_report_try [SECONDS]: ask for a report (SIGUSR1) and wait (SECONDS, default
+# 5, at most) for $WL_REPORT; 1 when none came (a polling loop asks again).
+wl_report_try() {
 	rm -f "$WL_REPORT"
 	kill -USR1 "$WL_PID"
 	_etm_i=0
 	while [ ! -s "$WL_REPORT" ]; do
 		_etm_i=$((_etm_i + 1))
-		[ $_etm_i -lt 300 ] || fail "no report after 30 s"
+		[ $_etm_i -lt $((${1:-5} * 10)) ] || return 1
 		sleep 0.1
 	done
 }
+# wl_report: the same, and a failure after 30 s.
+wl_report() { wl_report_try 30 || fail "no report after 30 s"; }
 
 # wl_finish: SIGTERM, wait; WL_RC is the workload's status (0: every page
 # verified intact), its summary line is in $WL_SUMMARY.

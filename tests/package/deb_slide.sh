@@ -50,10 +50,7 @@ chmod 0600 "$conf"
 cold=0 hot=0 ok=""
 for i in $(seq 1 90); do
 	sleep 1
-	rm -f "$PKG_TMP/report"
-	kill -USR1 "$WPID"
-	for _ in $(seq 1 50); do [ -s "$PKG_TMP/report" ] && break; sleep 0.1; done
-	[ -s "$PKG_TMP/report" ] || continue
+	WL_PID=$WPID WL_REPORT=$PKG_TMP/report wl_report_try || continue
 	cold=$(json_get "$PKG_TMP/report" "r['cold']['swapped']/r['cold']['pages']")
 	hot=$(json_get "$PKG_TMP/report" "r['hot']['swapped']/r['hot']['pages']")
 	echo "t=${i}s cold swapped $cold hot swapped $hot"
