@@ -48,6 +48,9 @@ if [ -z "$TRACE" ] && [ "$V1" = 1 ]; then
 		"available: no way to count reclaim in the workload's own context"
 fi
 
+# All it measures is its own memcg's and its own etmemd's: beside the
+# other swap tests when the run holds swap on (lib.sh, host_swap_cgroup).
+HOST_SWAP_SHARED=1
 host_swap_cgroup etmem-steady
 MS=$HOST_WL_CG/memory.stat
 
@@ -102,6 +105,11 @@ show() {
 fig() { # the value of a `project show` line
 	show | sed -n "s/^ *$1: \([0-9]*\).*/\1/p" | head -1
 }
+heat_rows() { # the heatmap's rows (cycles) so far
+	"$BIN/etmem" engine heatmap -n steady -e slide -t wl -s "$SOCK" --json |
+		python3 -c 'import json, sys; d = json.load(sys.stdin)
+print(sum(len(t["rows"]) for t in d["tables"] if t["name"] == "heatmap_cycles"))'
+}
 
 "$BIN/etmem" project start -n steady -s "$SOCK" || fail "project start: $(tail -5 "$D/etmemd.log")"
 WL_TR=etmem-steady-wl-$$ D_TR=etmem-steady-d-$$
@@ -137,11 +145,13 @@ fi
 
 # The steady window.
 hz=$(getconf CLK_TCK)
+h0=$(heat_rows) n0=$(fig cycles)
 c0=$(cpu_ticks "$DPID") r0=$(refaults) s0=$(pgscan_direct) k0=$(fig 'cycles skipped (backing off)')
 t0=$(date +%s.%N)
 sleep 60
 c1=$(cpu_ticks "$DPID") r1=$(refaults) s1=$(pgscan_direct) k1=$(fig 'cycles skipped (backing off)')
 t1=$(date +%s.%N)
+h1=$(heat_rows) n1=$(fig cycles)
 show | tee "$D/show2.out"
 wl_reclaims=0 wl_direct=0
 if [ -n "$TRACE" ]; then
@@ -155,6 +165,14 @@ echo "steady window: etmemd CPU $(python3 -c "print(f'{100 * $cpu:.3f}')") % of 
 	"memcg reclaims in the workload's context: pass $pass_wl, steady $wl_reclaims (etmemd's during the pass:" \
 	"$pass_d), global direct reclaims in its context $wl_direct, pgscan_direct growth $((s1 - s0))"
 grep "memcg_lru:" "$D/etmemd.log" | tail -5
+# A heatmap row samples the workload's page tables (3072 pagemap reads): only
+# cycles that updated the memcg add one, and the last skipped cycle of each
+# back-off (its skips ran out): at most two per update, plus one.
+updates=$(((n1 - n0) - (k1 - k0)))
+echo "heatmap: $((h1 - h0)) rows in $((n1 - n0)) cycles, $updates of them updates (the rest backed off)"
+[ "$((h1 - h0))" -le $((2 * updates + 1)) ] ||
+	fail "the heatmap took $((h1 - h0)) rows in $((n1 - n0)) cycles of which only $updates updated the memcg:" \
+		"the backed-off cycles still sample the workload's page tables"
 
 [ -z "$TRACE" ] || [ "$pass_d" -gt 0 ] ||
 	fail "tracing saw no memcg reclaim by etmemd during the swap-out pass: the count below proves nothing"

@@ -302,8 +302,12 @@ static uint64_t since(uint64_t now, uint64_t before)
 	return now >= before ? now - before : now;
 }
 
-/* The reclaimer path: the processes' memory cgroups to the reclaimer, which scans, grades and acts. */
-static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
+/*
+ * The reclaimer path: the processes' memory cgroups to the reclaimer, which
+ * scans, grades and acts. True when every memcg backed off this cycle
+ * (nothing was read of them but their counters, nothing moved).
+ */
+static bool cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 {
 	const struct etm_reclaimer_ops *rc = rt->acc->reclaimer;
 	g_autofree struct etm_memcg_target *t = calloc(n ? n : 1, sizeof(*t));
@@ -311,16 +315,17 @@ static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	struct etm_meminfo mi;
 	size_t nt;
 	char why[512];
+	bool idle;
 	int err;
 
 	if (!t)
-		return;
+		return false;
 	/* memcg_lru: the kernel checks the accessed bits when it reclaims, at the end of the window. */
 	if (rc->windowed && slide_rt_wait(rt, (double)rt->loop * rt->sleep_s))
-		return;
+		return false;
 	if ((err = etm_proc_meminfo(&mi))) {
 		slide_rt_error(rt, SLIDE_ERR_PROC, "reading /proc/meminfo: %s", strerror(-err));
-		return;
+		return false;
 	}
 	/* a memcg pages out only if all its processes may */
 	nt = etm_memcg_targets_merge(t, slide_memcg_targets(rt, &mi, pids, n, t));
@@ -328,6 +333,8 @@ static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	if ((err = rc->update(rt->group, t, nt, &ms, why, sizeof(why))))
 		slide_rt_error(rt, SLIDE_ERR_RECLAIM, "%s", why);
 	slide_learn_memcgs_put(rt, t, nt);
+	/* Every memcg skipped its update, and each still backs off (its skips run on). */
+	idle = nt && ms.memcgs_idle == nt && since(ms.cycles_skipped, rt->mstats.cycles_skipped) == nt;
 	pthread_mutex_lock(&rt->lock);
 	/* The reclaimer's counters run over all cycles; show this cycle's, like per-page trackers do. */
 	rt->cyc_scanned = since(ms.bytes_tried, rt->mstats.bytes_tried) / ETM_PAGE_SIZE;
@@ -336,6 +343,7 @@ static void cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	rt->mstats = ms;
 	rt->swapped_bytes = ms.bytes_applied;
 	pthread_mutex_unlock(&rt->lock);
+	return idle;
 }
 
 void slide_cycle_run(struct slide_rt *rt)
@@ -344,7 +352,7 @@ void slide_cycle_run(struct slide_rt *rt)
 	pid_t *pids = NULL;
 	size_t n = 0;
 	char why[256];
-	bool done;
+	bool done, idle = false;
 	int err;
 
 	err = etm_target_resolve(rt->type, rt->value, &pids, &n, why, sizeof(why));
@@ -368,13 +376,24 @@ void slide_cycle_run(struct slide_rt *rt)
 	if (rt->acc->tracker)
 		cycle_tracker(rt, pids, n);
 	else
-		cycle_reclaimer(rt, pids, n);
-	/* The reclaimer counts nothing per page: the heatmap keeps where the pages are. */
-	for (size_t i = 0; !rt->acc->tracker && i < n && i < ETM_HEAT_MAX_PROCS && !slide_rt_stopping(rt); i++)
+		idle = cycle_reclaimer(rt, pids, n);
+	/*
+	 * The reclaimer counts nothing per page: the heatmap keeps where the
+	 * pages are, sampled from pagemap (3072 reads of each process's page
+	 * tables). Not while the task backs off: nothing of ours moved, and
+	 * the steady state must cost the target nothing (issue 10: those reads
+	 * were most of etmemd's system calls there). Its next update's row
+	 * shows what came back meanwhile.
+	 */
+	for (size_t i = 0; !rt->acc->tracker && !idle && i < n && i < ETM_HEAT_MAX_PROCS && !slide_rt_stopping(rt); i++)
 		etm_heat_cycle_add_process(rt->heat_cycle, pids[i]);
 	g_free(pids);
+	if (idle && !slide_rt_stopping(rt)) {
+		etm_heat_cycle_free(rt->heat_cycle);
+		rt->heat_cycle = NULL;
+	}
 	/* Stopping, a worker may still be in its last job: the builder then stays for rt_free(). */
-	if (!slide_rt_stopping(rt)) {
+	if (rt->heat_cycle && !slide_rt_stopping(rt)) {
 		etm_heat_ring_commit(rt->heat, rt->heat_cycle, rt->cycles + 1,
 				     rt->acc->tracker ? ETM_HEAT_ACCESSES : ETM_HEAT_RESIDENCY,
 				     ETM_WEIGHT_DIRTY * (unsigned)rt->loop, rt->acc->name);
