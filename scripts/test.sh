@@ -25,12 +25,14 @@ step() {
 	step_name=$* step_t0=$SECONDS
 	[[ $# -eq 0 ]] || printf '\n===== %s =====\n' "$*"
 }
-# run_ctest BUILD_DIR ARGS...: runs ctest and adds its counts to the totals.
+# run_ctest BUILD_DIR ARGS...: runs ctest (under the command in the array
+# ctest_wrap, when set) and adds its counts to the totals.
+ctest_wrap=()
 run_ctest() {
 	local dir=$1 out
 	shift
 	out=$(mktemp)
-	ctest --test-dir "$dir" --output-on-failure --no-tests=error "$@" 2>&1 | tee "$out"
+	"${ctest_wrap[@]}" ctest --test-dir "$dir" --output-on-failure --no-tests=error "$@" 2>&1 | tee "$out"
 	local rc=${PIPESTATUS[0]}
 	local line
 	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$out" | tail -1)
@@ -57,7 +59,13 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETMEM_STATIC=ON >/dev/nu
 step "unit tests"
 run_ctest build -L unit -j"$jobs"
 step "host tests (real kernel)"
-run_ctest build -L host
+# Two at a time, with swap held on for the whole step (with_swap.sh): what
+# they share (swap, the pid file, the undo journal) is a ctest
+# RESOURCE_LOCK or RUN_SERIAL of the tests that use it, and most of their
+# time is spent waiting on engine cycles (460 s serially, 250 s so).
+ctest_wrap=(tests/host/with_swap.sh --held)
+run_ctest build -L host -j2
+ctest_wrap=()
 if [[ ${ETMEM_TEST_SKIP_VM:-0} != 1 ]]; then
 	step "vm tests (QEMU rig)"
 	# Two guests at a time: each test's guest mostly waits for engine
@@ -79,9 +87,11 @@ step "host and integration tests under ASan+UBSan"
 # the real build; their engines' code runs under the sanitizers in the unit
 # tests (test_psi_cycle, test_learnt, test_scan_memcg_learn) and the
 # integration tests. Keeps CI near its 20-minute budget.
-run_ctest build-asan -L host -E '^host\.(slide_steady|psi_engine)$'
+ctest_wrap=(tests/host/with_swap.sh --held)
+run_ctest build-asan -L host -j2 -E '^host\.(slide_steady|psi_engine)$'
+ctest_wrap=()
 step "stress tests under ASan+UBSan"
-run_ctest build-asan -L stress
+run_ctest build-asan -L stress -j2
 
 step "fuzzers"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DETMEM_FUZZ=ON -DETMEM_SANITIZE=ON >/dev/null &&

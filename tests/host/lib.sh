@@ -12,7 +12,13 @@ HOST_PIDS=()
 # Swap for the test: nothing when some swap is already active; else our own
 # zram device (hot_add, so another user's zram0 is left alone); else a
 # swapfile in $1 (a directory on a filesystem that supports swapfiles).
+# Skips the test (77) when none can be set up.
 host_swap_setup() {
+	host_swap_try "$1" || skip "no swap can be set up (no zram, no swapfile support)"
+}
+
+# host_swap_setup's work: 0 when swap is on, else 1 with nothing left behind.
+host_swap_try() {
 	if [ -n "$(swapon --noheadings --show 2>/dev/null)" ]; then
 		return 0
 	fi
@@ -31,8 +37,12 @@ host_swap_setup() {
 		fi
 	fi
 	HOST_SWAPFILE="$1/etmem-host-swap.$$"
-	fallocate -l 4G "$HOST_SWAPFILE" && chmod 600 "$HOST_SWAPFILE" && mkswap "$HOST_SWAPFILE" >/dev/null &&
-		swapon "$HOST_SWAPFILE" || skip "no swap can be set up (no zram, no swapfile support)"
+	if fallocate -l 4G "$HOST_SWAPFILE" && chmod 600 "$HOST_SWAPFILE" && mkswap "$HOST_SWAPFILE" >/dev/null &&
+		swapon "$HOST_SWAPFILE"; then
+		return 0
+	fi
+	host_swap_teardown
+	return 1
 }
 
 host_swap_teardown() {
@@ -126,11 +136,21 @@ host_test_exit() {
 # swapping run one at a time), set up swap (host_swap_setup) and make the
 # workload's memory cgroup NAME-PID. Sets CG (its name) and HOST_WL_CG (its
 # directory).
+# A test whose measurements are all of its own memory cgroup and daemon
+# sets HOST_SWAP_SHARED=1 first: when the run's swap is held on for all of
+# it (ETMEM_SWAP_HELD=1, from with_swap.sh: scripts/test.sh's host step),
+# nobody sets swap up or tears it down under it, and it runs beside the
+# others without the lock.
 host_swap_cgroup() {
-	exec 8>/tmp/etmem-test-swap.lock
-	echo "waiting for /tmp/etmem-test-swap.lock"
-	flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
-	host_swap_setup /var/tmp
+	if [ "${ETMEM_SWAP_HELD:-0}" = 1 ] && [ "${HOST_SWAP_SHARED:-0}" = 1 ] &&
+		[ -n "$(swapon --noheadings --show 2>/dev/null)" ]; then
+		echo "swap is held on for the whole run (ETMEM_SWAP_HELD=1): not taking the swap lock"
+	else
+		exec 8>/tmp/etmem-test-swap.lock
+		echo "waiting for /tmp/etmem-test-swap.lock"
+		flock -w 300 8 || fail "swap lock /tmp/etmem-test-swap.lock busy for 300 s"
+		host_swap_setup /var/tmp
+	fi
 	CG=$1-$$
 	host_memcg_new "$CG"
 	HOST_WL_CG=$HOST_MEMCG_ROOT/$CG
