@@ -264,7 +264,16 @@ void etm_memcg_learn_reclaimed(struct etm_memcg_learnt *l, uint64_t usage_after,
 	l->back = 0;
 	came_back(l, during);
 	if (swapped < ETM_MEMCG_MIN_RECLAIM) {
+		/*
+		 * What it did take comes back as refaults if it was working set:
+		 * the back-off's base is the usage before it, or its own pages
+		 * coming back would read as growth and wake it to take them
+		 * again (the server bench's run d: a probe that got 0.9 MiB out,
+		 * then "grown past where it backed off", 1.1 MiB, as they came back).
+		 * The floor (a pass it ends) is still what stayed resident.
+		 */
 		etm_memcg_learn_idle(l, usage_after);
+		l->idle_usage = usage_after + swapped;
 		return;
 	}
 	l->level = 0;

@@ -198,7 +198,9 @@ void etm_memcg_learn_idle(struct etm_memcg_learnt *l, uint64_t usage);
 /*
  * After a reclaim that swapped @swapped bytes: the usage and the refault
  * counter read right after it (refaults during the reclaim count for it).
- * A reclaim that swapped less than ETM_MEMCG_MIN_RECLAIM backs off.
+ * A reclaim that swapped less than ETM_MEMCG_MIN_RECLAIM backs off, from
+ * the usage before it (@usage_after + @swapped: what it took coming back is
+ * no growth).
  */
 void etm_memcg_learn_reclaimed(struct etm_memcg_learnt *l, uint64_t usage_after, bool has_refault,
 			       uint64_t refault_pages, uint64_t swapped);

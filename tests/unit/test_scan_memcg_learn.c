@@ -178,6 +178,34 @@ static void readings(struct etm_memcg_learnt *l, double *now, double seconds, ui
 	}
 }
 
+/*
+ * A reclaim that got less than ETM_MEMCG_MIN_RECLAIM out backs off at once,
+ * and the base it backs off from is the usage before it: its own pages
+ * coming back, with the usage's usual wander on top, are no growth.
+ */
+static void test_small_reclaim_backs_off_from_before(void **state)
+{
+	struct etm_memcg_learnt l;
+	double now = 0;
+	uint64_t c = 0, usage = 62 * MiB + 292 * 1024, got = MiB - 64 * 1024;
+
+	(void)state;
+	reset_passed(&l, 1);
+	etm_memcg_learn_observe(&l, now, true, c);
+	l.floor = 61 * MiB;
+	l.level = 4;
+	etm_memcg_learn_reclaimed(&l, usage - got, true, c, got);
+	assert_int_equal(l.level, 5);
+	assert_int_equal(l.idle_usage, usage);
+	/* All of it back, and 100 KiB of wander: still backing off. */
+	readings(&l, &now, 4, &c, PAGES(got));
+	assert_true(etm_memcg_learn_skip(&l, usage + 100 * 1024));
+	assert_int_equal(l.wake_cap, 0);
+	/* Real growth past the margin (1 MiB here) still wakes it. */
+	l.skip = 1;
+	assert_false(etm_memcg_learn_skip(&l, usage + 3 * MiB));
+}
+
 static void test_decay(void **state)
 {
 	struct etm_memcg_learnt l;
@@ -574,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_wake_on_growth),
 		cmocka_unit_test(test_decay),
 		cmocka_unit_test(test_probe_back_off),
+		cmocka_unit_test(test_small_reclaim_backs_off_from_before),
 		cmocka_unit_test(test_first_pace),
 		cmocka_unit_test(test_pass_waits_for_refaults),
 		cmocka_unit_test(test_pass_ends_when_nothing_is_left),
