@@ -3,19 +3,16 @@
 # (smaps Rss/Swap of its VMA, numa_maps node counts) after paging out its cold
 # part with process_madvise(MADV_PAGEOUT).
 # Swap: when none is active, a temporary one is set up and ALWAYS removed
-# (trap): zram0 when it is unused, else a swapfile. Existing swap is used as is.
+# (trap): a zram device of our own (hot_add: the machine's zram0 is never
+# touched), else a swapfile (tests/host/lib.sh). Existing swap is used as is.
 # Usage: report.sh ETMEM_WORKLOAD ETMEM_RIGTOOL
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../host/lib.sh"
 WL=$1 RT=$2
-SWAP_DEV=""
 teardown() {
 	cleanup_wl
-	case $SWAP_DEV in
-	"") ;;
-	/dev/zram0) swapoff /dev/zram0 && echo 1 >/sys/block/zram0/reset ;;
-	*) swapoff "$SWAP_DEV"; rm -f "$SWAP_DEV" ;;
-	esac
+	host_swap_teardown
 }
 trap teardown EXIT
 trap 'exit 1' INT TERM
@@ -23,17 +20,9 @@ trap 'exit 1' INT TERM
 # Serialise swap setup with other etmem tests that do the same.
 exec 8>/tmp/etmem-test-swap.lock
 flock -w 300 8 || fail "swap lock busy"
-if [ "$(awk 'NR > 1' /proc/swaps | wc -l)" = 0 ]; then
-	if [ -e /sys/block/zram0/disksize ] && [ "$(cat /sys/block/zram0/disksize)" = 0 ]; then
-		echo lz4 >/sys/block/zram0/comp_algorithm 2>/dev/null
-		echo 256M >/sys/block/zram0/disksize && SWAP_DEV=/dev/zram0
-		mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || fail "zram swap setup failed"
-	else
-		SWAP_DEV=/var/tmp/etmem-test-swapfile.$$
-		fallocate -l 256M "$SWAP_DEV" && chmod 600 "$SWAP_DEV" && mkswap "$SWAP_DEV" >/dev/null &&
-			swapon "$SWAP_DEV" || fail "swapfile setup failed"
-	fi
-	echo "  temporary swap: $SWAP_DEV"
+if [ -z "$(swapon --noheadings --show 2>/dev/null)" ]; then
+	host_swap_try /var/tmp || fail "no swap could be set up (no zram device could be added, no swapfile)"
+	echo "  temporary swap: ${HOST_ZRAM:+/dev/zram$HOST_ZRAM}$HOST_SWAPFILE"
 else
 	echo "  using the swap already active: $(awk 'NR > 1 {print $1}' /proc/swaps | tr '\n' ' ')"
 fi
