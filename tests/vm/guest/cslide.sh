@@ -74,12 +74,7 @@ placed() {
 }
 # wait_placed FAST SLOW SECONDS
 wait_placed() {
-	t0=$(uptime_ms) deadline=$(($(uptime_ms) + $3 * 1000))
-	until placed $1 $2; do
-		[ $(uptime_ms) -lt $deadline ] || break
-		sleep 1
-	done
-	WAIT_MS=$(($(uptime_ms) - t0))
+	wait_until $3 placed $1 $2
 	note "after $WAIT_MS ms: hot on node $1 $HF/$HN, cold on node $2 $CS/$CN"
 }
 
@@ -211,11 +206,8 @@ reserve() {
 	note "node 0: $free0 MiB free before, $(node_free_mb 0) MiB with the workload's cold part"
 	cs_conf /tmp/cs.conf $WL_PID engine:node_hot_reserve=$r
 	proj_add /tmp/cs.conf cs
-	t0=$(uptime_ms)
-	until [ "$(node_free_mb 0)" -ge $r ] && placed 0 $SLOW; do
-		[ $(($(uptime_ms) - t0)) -lt 60000 ] || break
-		sleep 1
-	done
+	reserved() { [ "$(node_free_mb 0)" -ge $r ] && placed 0 $SLOW; }
+	wait_until 60 reserved
 	sleep 2
 	f=$(node_free_mb 0)
 	wl_report
@@ -248,12 +240,8 @@ ignhost() {
 	cs_conf /tmp/cs.conf $WL_PID task:ign_host=yes
 	proj_add /tmp/cs.conf cs
 	want_backend cs "idle_pages+move_pages"
-	t0=$(uptime_ms)
-	until placed $SLOW $SLOW; do
-		[ $(($(uptime_ms) - t0)) -lt 40000 ] || break
-		sleep 1
-	done
-	ms=$(($(uptime_ms) - t0))
+	wait_until 40 placed $SLOW $SLOW
+	ms=$WAIT_MS
 	proj_show cs | grep -E 'promoted|demoted|hot|cold' | head -8
 	proj_del /tmp/cs.conf cs
 	wl_stop
@@ -308,8 +296,8 @@ damon2() {
 	wl_stop
 	# the next cycle resolves the name without A and commits (a cycle here: interval, two DAMON
 	# windows, the moves: 3-4 s)
-	t0=$(uptime_ms)
-	until [ "$(kd_targets)" = 1 ] || [ $(($(uptime_ms) - t0)) -ge 15000 ]; do sleep 1; done
+	one_target() { [ "$(kd_targets)" = 1 ]; }
+	wait_until 15 one_target
 	[ "$(kdamonds_on)" = "$KD" ] || fail "damon2: kdamond '$KD' replaced by '$(kdamonds_on)' when A left"
 	[ "$(kd_targets)" = 1 ] || fail "damon2: $(kd_targets) targets 15 s after A left, want 1"
 	# B's target moved into A's slot and inherited A's regions (docs/cslide.md, Limits): some of its

@@ -171,12 +171,9 @@ swap() {
 	sw=$(rt_part "$st" hot swapped)
 	at_least "${sw:-0}" "$WL_HOT" 95 || fail "pageout left the hot part resident: $st"
 	note "paged out: $sw of $WL_HOT hot pages in swap; the workload touches them back in"
-	t0=$(uptime_ms)
-	until nodes_now && at_least "$HF" "$HN" 95 && at_least "$CS" "$CN" 90; do
-		[ $(($(uptime_ms) - t0)) -lt 40000 ] || break
-		sleep 1
-	done
-	ms=$(($(uptime_ms) - t0))
+	both_placed() { nodes_now && at_least "$HF" "$HN" 95 && at_least "$CS" "$CN" 90; }
+	wait_until 40 both_placed
+	ms=$WAIT_MS
 	show
 	hb=$(hot_bytes) counted=$(fig 'PMU samples counted on a page')
 	note "after $ms ms: hot on node 0 $HF/$HN, cold on node $SLOW $CS/$CN; $hb bytes hot, $counted samples counted"
@@ -236,12 +233,9 @@ hugetlb() {
 
 	# 2. the first touch of the hot part: its faults are the samples
 	kill -USR2 $WL_PID
-	t0=$(uptime_ms)
-	until nodes_now && at_least "$HF" "$HN" 95; do
-		[ $(($(uptime_ms) - t0)) -lt 40000 ] || break
-		sleep 1
-	done
-	ms=$(($(uptime_ms) - t0))
+	hot_placed() { nodes_now && at_least "$HF" "$HN" 95; }
+	wait_until 40 hot_placed
+	ms=$WAIT_MS
 	show
 	hb=$(hot_bytes) counted=$(fig 'PMU samples counted on a page')
 	note "after $ms ms: hot on node 0 $HF/$HN, cold on node $SLOW $CS/$CN; $hb bytes hot, $counted samples counted"

@@ -29,3 +29,20 @@ uptime_ms() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
 
 # at_least A B PCT: A >= B*PCT/100
 at_least() { [ $(($1 * 100)) -ge $(($2 * $3)) ]; }
+
+# wait_until SECONDS COMMAND [ARGS...]: COMMAND (a function for a compound
+# condition) once a second until it succeeds or SECONDS have passed. WAIT_MS:
+# how long that took. The status: COMMAND's last.
+wait_until() {
+	local limit=$(($1 * 1000)) t0
+	shift
+	t0=$(uptime_ms)
+	until "$@"; do
+		if [ $(($(uptime_ms) - t0)) -ge $limit ]; then
+			WAIT_MS=$(($(uptime_ms) - t0))
+			return 1
+		fi
+		sleep 1
+	done
+	WAIT_MS=$(($(uptime_ms) - t0))
+}
