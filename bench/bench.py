@@ -118,6 +118,19 @@ def memcg_swap(memcg_dir):
     return memcg_stat(memcg_dir, "swap")
 
 
+def stop_procs(procs):
+    """SIGTERM each process still running, wait up to 30 s for each, then SIGKILL."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 class Bench:
     def __init__(self, a):
         self.a = a
@@ -132,15 +145,7 @@ class Bench:
         return p
 
     def stop_all(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_procs(self.procs)
 
     def etmem(self, *args):
         r = subprocess.run([f"{self.a.bin}/etmem", *args, "-s", self.sock], capture_output=True, text=True)

@@ -32,7 +32,7 @@ import time
 from array import array
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import DAMON, cpu_seconds, emit, kdamonds, log, read, threads_cpu_seconds  # noqa: E402
+from bench import DAMON, cpu_seconds, emit, kdamonds, log, read, stop_procs, threads_cpu_seconds  # noqa: E402
 from stats import latency_summary, pct, pct_low, ratio  # noqa: E402
 
 PERF_EVENTS = ["vmscan:mm_vmscan_memcg_reclaim_begin", "vmscan:mm_vmscan_memcg_reclaim_end",
@@ -440,15 +440,7 @@ class Bench:
         return p
 
     def stop_all(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_procs(self.procs)
         self.procs = []
 
     # ---- the memory cgroup --------------------------------------------
