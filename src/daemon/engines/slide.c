@@ -75,6 +75,8 @@ static void rt_free(struct slide_rt *rt)
 	etm_task_tracker_release(&rt->trk);
 	etm_heat_cycle_free(rt->heat_cycle);
 	etm_heat_ring_free(rt->heat);
+	g_free(rt->known_pids);
+	g_free(rt->known_start);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->wake);
 	pthread_cond_destroy(&rt->jobs_cv);

@@ -93,6 +93,17 @@ struct slide_rt {
 	/* The heatmap (daemon/heatmap.h): the ring, and the running cycle's figures (guarded by lock). */
 	struct etm_heat_ring *heat;
 	struct etm_heat_cycle *heat_cycle;
+
+	/*
+	 * The reclaimer path's processes as last resolved, each with its start
+	 * time, reused while the task backs off (slide_cycle.c: resolve());
+	 * the cycle thread's own.
+	 */
+	pid_t *known_pids;
+	uint64_t *known_start;
+	size_t nknown;
+	double resolved_s; /* when the last full resolution ran (etm_mono_now) */
+	bool idle;	   /* the last cycle's memcgs all backed off */
 };
 
 /* slide.c */
