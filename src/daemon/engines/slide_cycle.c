@@ -337,7 +337,7 @@ static bool cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
 	if ((err = rc->update(rt->group, t, nt, &ms, why, sizeof(why))))
 		slide_rt_error(rt, SLIDE_ERR_RECLAIM, "%s", why);
 	slide_learn_memcgs_put(rt, t, nt);
-	/* Every memcg skipped its update, and each still backs off (its skips run on). */
+	/* Every memcg backs off now; skipped: besides, each skipped its update this cycle. */
 	rt->idle = nt && ms.memcgs_idle == nt;
 	skipped = rt->idle && since(ms.cycles_skipped, rt->mstats.cycles_skipped) == nt;
 	pthread_mutex_lock(&rt->lock);
@@ -359,14 +359,21 @@ static bool cycle_reclaimer(struct slide_rt *rt, const pid_t *pids, size_t n)
  */
 #define RESOLVE_IDLE_MAX_S 30.0
 
-/* Is every process of the last resolution still the one it was (same start time)? */
+/* @pid's start time; UINT64_MAX, a start time no process has, when it is gone. */
+static uint64_t start_time(pid_t pid)
+{
+	struct etm_proc_stat st;
+
+	return etm_proc_stat_read(-1, pid, ETM_STAT_STARTTIME, &st) ? UINT64_MAX : st.starttime;
+}
+
+/* Is every process of the last resolution still the one it was (there, same start time)? */
 static bool known_alive(const struct slide_rt *rt)
 {
 	for (size_t i = 0; i < rt->nknown; i++) {
-		struct etm_proc_stat st;
+		uint64_t s = start_time(rt->known_pids[i]);
 
-		if (etm_proc_stat_read(-1, rt->known_pids[i], ETM_STAT_STARTTIME, &st) ||
-		    st.starttime != rt->known_start[i])
+		if (s == UINT64_MAX || s != rt->known_start[i])
 			return false;
 	}
 	return true;
@@ -380,13 +387,9 @@ static void known_set(struct slide_rt *rt, const pid_t *pids, size_t n, double n
 	rt->known_start = g_new0(uint64_t, n ? n : 1);
 	rt->nknown = n;
 	rt->resolved_s = now;
-	for (size_t i = 0; i < n; i++) {
-		struct etm_proc_stat st;
-
-		/* Gone already: a start time no process has, so the next check resolves again. */
-		rt->known_start[i] =
-		    etm_proc_stat_read(-1, pids[i], ETM_STAT_STARTTIME, &st) ? UINT64_MAX : st.starttime;
-	}
+	/* One gone already reads UINT64_MAX: known_alive() then resolves again. */
+	for (size_t i = 0; i < n; i++)
+		rt->known_start[i] = start_time(pids[i]);
 }
 
 /*
